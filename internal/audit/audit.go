@@ -1,0 +1,190 @@
+// Package audit runs one host audit: it gathers the host facts and the
+// OpenClaw inventory once, runs every engine (posture checks, and the
+// advisory, install and skill engines) over that snapshot and builds the
+// report. It is the only place that knows the order of those steps.
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/host"
+	"github.com/clawgov/clawgov/internal/openclaw"
+	"github.com/clawgov/clawgov/internal/posture"
+	"github.com/clawgov/clawgov/internal/report"
+	"github.com/clawgov/clawgov/internal/version"
+)
+
+// Options configure an audit.
+type Options struct {
+	Rootfs     string
+	StateDir   string
+	ConfigPath string
+	// OpenClawProfile is OpenClaw's own named profile (OPENCLAW_PROFILE).
+	OpenClawProfile string
+	// Profile is the clawgov compliance profile (miit-2026, ...).
+	Profile string
+	Deep    bool
+	Lang    catalog.Lang
+	Now     func() time.Time
+	Getenv  func(string) string
+	Logger  *slog.Logger
+	// Prober probes the local gateway for --deep; nil disables probing.
+	Prober func(ctx context.Context, inv *openclaw.Inventory) *openclaw.LiveGateway
+}
+
+// Engine is one source of findings over the snapshot.
+type Engine interface {
+	// Name is the catalog engine name.
+	Name() string
+	// Run returns the check IDs it evaluated and their findings. Errors
+	// are engine-level failures; the checks they name report error.
+	Run(ctx context.Context, s *posture.Snapshot) (ran []string, fs []finding.Finding, errs []report.RunError)
+}
+
+// InputError is bad input from the user (an unparseable config, a missing
+// --rootfs): the CLI maps it to exit code 2.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Run performs the audit.
+func Run(ctx context.Context, opts Options) (*report.Report, error) {
+	cat, err := catalog.Default()
+	if err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Profile == "" {
+		opts.Profile = "miit-2026"
+	}
+	if _, err := cat.Profile(opts.Profile); err != nil {
+		return nil, &InputError{err}
+	}
+	if opts.Rootfs != "" {
+		st, err := os.Stat(opts.Rootfs)
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("rootfs: %w", err)}
+		}
+		if !st.IsDir() {
+			return nil, &InputError{fmt.Errorf("rootfs %s: not a directory", opts.Rootfs)}
+		}
+	}
+
+	hf, err := host.Gather(ctx, host.Options{Rootfs: opts.Rootfs, Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("gather host facts: %w", err)
+	}
+	senv, ssrc := serviceEnv(hf)
+	inv, err := openclaw.Gather(ctx, openclaw.Options{
+		Rootfs: opts.Rootfs, Getenv: opts.Getenv, ServiceEnv: senv, ServiceEnvSources: ssrc,
+		StateDir: opts.StateDir, ConfigPath: opts.ConfigPath, Profile: opts.OpenClawProfile,
+		PathDirs: strings.Split(opts.Getenv("PATH"), ":"), Logger: opts.Logger,
+	})
+	if err != nil {
+		var ce *openclaw.ConfigError
+		if errors.As(err, &ce) {
+			return nil, &InputError{err}
+		}
+		return nil, fmt.Errorf("gather openclaw inventory: %w", err)
+	}
+	if opts.Deep && opts.Prober != nil {
+		inv.Live = opts.Prober(ctx, inv)
+	}
+	snap := &posture.Snapshot{OC: inv, Host: hf, Now: opts.Now(), Deep: opts.Deep && inv.Live != nil}
+
+	var (
+		ran      []string
+		findings []finding.Finding
+		runErrs  []report.RunError
+	)
+	for _, e := range Engines() {
+		r, f, errs := e.Run(ctx, snap)
+		ran = append(ran, r...)
+		findings = append(findings, f...)
+		runErrs = append(runErrs, errs...)
+	}
+	for _, p := range inv.Problems {
+		runErrs = append(runErrs, report.RunError{Source: p.Path, Message: p.Err.Error()})
+	}
+	for _, p := range hf.Problems {
+		runErrs = append(runErrs, report.RunError{Source: p.Path, Message: p.Err.Error()})
+	}
+	// Secrets never leave the process: scrub every text field of every
+	// finding and error against the secrets this inventory knows.
+	secrets := openclaw.KnownSecrets(inv)
+	for i := range findings {
+		scrubFinding(&findings[i], secrets)
+	}
+	for i := range runErrs {
+		runErrs[i].Message = finding.RedactAll(runErrs[i].Message, secrets)
+	}
+
+	hostname := hf.Hostname
+	if hostname == "" {
+		hostname, _ = os.Hostname()
+	}
+	return report.Build(cat, report.Input{
+		Kind: "audit", Tool: report.Tool{Name: "clawgov", Version: version.Version},
+		Now: opts.Now(), Lang: opts.Lang, ProfileID: opts.Profile,
+		Target: target(hostname, opts.Rootfs, inv), Ran: ran, Findings: findings, Errors: runErrs,
+	})
+}
+
+func scrubFinding(f *finding.Finding, secrets []string) {
+	f.Message = finding.RedactAll(f.Message, secrets)
+	for k, v := range f.Params {
+		f.Params[k] = finding.RedactAll(v, secrets)
+	}
+	for i := range f.Evidence {
+		e := &f.Evidence[i]
+		e.Value = finding.RedactAll(e.Value, secrets)
+		e.Detail = finding.RedactAll(e.Detail, secrets)
+	}
+}
+
+// serviceEnv merges the environment of gateway service units and running
+// gateway processes: what the gateway actually runs with.
+func serviceEnv(hf *host.Facts) (map[string]string, map[string]string) {
+	env, src := map[string]string{}, map[string]string{}
+	for _, u := range hf.Units {
+		for k, v := range u.Environment {
+			env[k], src[k] = v, "unit:"+u.Path
+		}
+	}
+	for _, p := range hf.Processes {
+		for k, v := range p.Env {
+			env[k], src[k] = v, fmt.Sprintf("process:%d", p.PID)
+		}
+	}
+	return env, src
+}
+
+func target(hostname, rootfs string, inv *openclaw.Inventory) report.Target {
+	t := report.Target{Host: hostname, Rootfs: rootfs, StateDir: inv.Paths.StateDir, ConfigPath: inv.Paths.ConfigPath}
+	if len(inv.Installs) > 0 {
+		in := inv.Installs[0]
+		t.OpenClaw = report.OpenClawInfo{Version: in.Version, Package: in.Name, Source: "package.json", Path: in.Root}
+		return t
+	}
+	if inv.State != nil && inv.State.AppVersion != "" {
+		t.OpenClaw = report.OpenClawInfo{Version: inv.State.AppVersion, Source: "state schema_meta"}
+	}
+	return t
+}

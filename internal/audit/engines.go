@@ -1,0 +1,24 @@
+package audit
+
+import (
+	"context"
+
+	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/posture"
+	"github.com/clawgov/clawgov/internal/report"
+)
+
+// Engines returns every engine an audit runs, in a fixed order. Add new
+// engines (advisory, install provenance, skills) here.
+func Engines() []Engine {
+	return []Engine{postureEngine{}}
+}
+
+type postureEngine struct{}
+
+func (postureEngine) Name() string { return "posture" }
+
+func (postureEngine) Run(_ context.Context, s *posture.Snapshot) ([]string, []finding.Finding, []report.RunError) {
+	ran, fs := posture.Run(s)
+	return ran, fs, nil
+}

@@ -1,0 +1,469 @@
+// Package catalog holds clawgov's embedded, declarative knowledge: the 12
+// controls of the MIIT/NVDB framework, the metadata of every check (titles,
+// remediation and message templates in Chinese and English) and the
+// profiles layered on top. Data goes raw -> compiled -> validated at load,
+// so bad data fails in `go test`, never halfway through an audit.
+package catalog
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/clawgov/clawgov/internal/finding"
+)
+
+//go:embed data
+var dataFS embed.FS
+
+// Lang is a report language.
+type Lang string
+
+// Supported languages.
+const (
+	EN Lang = "en"
+	ZH Lang = "zh"
+)
+
+// ParseLang accepts "en", "zh" and locale strings such as "zh_CN.UTF-8".
+func ParseLang(v string) (Lang, error) {
+	l := strings.ToLower(strings.TrimSpace(v))
+	switch {
+	case l == "en" || strings.HasPrefix(l, "en_") || strings.HasPrefix(l, "en-"):
+		return EN, nil
+	case l == "zh" || strings.HasPrefix(l, "zh_") || strings.HasPrefix(l, "zh-"):
+		return ZH, nil
+	}
+	return EN, fmt.Errorf("unsupported language %q (want zh or en)", v)
+}
+
+// LangFromEnv picks the report language from LC_ALL, LC_MESSAGES and LANG in
+// the POSIX order of precedence; anything not Chinese is English.
+func LangFromEnv(getenv func(string) string) Lang {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := getenv(k); v != "" {
+			if l, err := ParseLang(v); err == nil {
+				return l
+			}
+			return EN
+		}
+	}
+	return EN
+}
+
+// Text is a string in both report languages. Both are required.
+type Text struct {
+	ZH string `yaml:"zh" json:"zh"`
+	EN string `yaml:"en" json:"en"`
+}
+
+// Get returns the text in lang.
+func (t Text) Get(l Lang) string {
+	if l == ZH {
+		return t.ZH
+	}
+	return t.EN
+}
+
+func (t Text) missing() string {
+	switch {
+	case strings.TrimSpace(t.ZH) == "" && strings.TrimSpace(t.EN) == "":
+		return "zh and en"
+	case strings.TrimSpace(t.ZH) == "":
+		return "zh"
+	case strings.TrimSpace(t.EN) == "":
+		return "en"
+	}
+	return ""
+}
+
+// Framework identifies the government framework and its revision.
+type Framework struct {
+	ID        string `yaml:"id" json:"id"`
+	Version   string `yaml:"version" json:"version"`
+	Published string `yaml:"published" json:"published"`
+	Title     Text   `yaml:"title" json:"title"`
+	Issuer    Text   `yaml:"issuer" json:"issuer"`
+	Source    string `yaml:"source" json:"source,omitempty"`
+}
+
+// Control is one of the 12 framework items.
+type Control struct {
+	ID          string   `yaml:"id"`
+	Item        int      `yaml:"item"`
+	Kind        string   `yaml:"kind"` // "do" (要) or "dont" (不要)
+	Title       Text     `yaml:"title"`
+	Description Text     `yaml:"description"`
+	Checks      []string `yaml:"checks"`
+	// ManualGuidance tells a person what to verify for the part of the
+	// control no machine can decide. Its presence does not change the
+	// roll-up; checks that need a person emit status manual themselves.
+	ManualGuidance *Text `yaml:"manual_guidance,omitempty"`
+}
+
+// Check is the metadata of one check. The logic lives in Go, registered by
+// ID in the engine package named by Engine.
+type Check struct {
+	ID          string           `yaml:"id"`
+	Engine      string           `yaml:"engine"`
+	Severity    finding.Severity `yaml:"severity"`
+	Title       Text             `yaml:"title"`
+	Description Text             `yaml:"description"`
+	Remediation Text             `yaml:"remediation"`
+	// Messages are templates for Finding.Message keyed by MessageKey; {name}
+	// is replaced by the finding's Params[name].
+	Messages   map[string]Text `yaml:"messages"`
+	References []string        `yaml:"references,omitempty"`
+	// OpenClawAuditIDs are the `openclaw security audit` checkIds this
+	// check covers (used by the differential test and to import results).
+	OpenClawAuditIDs []string `yaml:"openclaw_audit_ids,omitempty"`
+
+	// Controls is derived at load from the framework: the controls that
+	// list this check. Checks never name controls themselves.
+	Controls []string `yaml:"-"`
+}
+
+// Profile adjusts the baseline for a sector or region.
+type Profile struct {
+	ID          string `yaml:"id"`
+	Title       Text   `yaml:"title"`
+	Description Text   `yaml:"description"`
+	Extends     string `yaml:"extends,omitempty"`
+	// WarnAsFail turns every warn into fail (stricter regulators).
+	WarnAsFail bool `yaml:"warn_as_fail,omitempty"`
+	// SeverityOverrides raise or lower the severity of named checks.
+	SeverityOverrides map[string]finding.Severity `yaml:"severity_overrides,omitempty"`
+	// Disabled lists check IDs a profile does not evaluate. A control whose
+	// checks are all disabled reports manual, never pass.
+	Disabled []string `yaml:"disabled,omitempty"`
+}
+
+// Catalog is the compiled, validated data.
+type Catalog struct {
+	Framework Framework
+	Controls  []Control
+	checks    map[string]*Check
+	profiles  map[string]*Profile
+}
+
+var (
+	loadOnce sync.Once
+	loaded   *Catalog
+	loadErr  error
+)
+
+// Default returns the embedded catalog, loaded and validated once.
+func Default() (*Catalog, error) {
+	loadOnce.Do(func() {
+		sub, err := fs.Sub(dataFS, "data")
+		if err != nil {
+			loadErr = err
+			return
+		}
+		loaded, loadErr = Load(sub)
+	})
+	return loaded, loadErr
+}
+
+// MustDefault is Default for callers (tests, init of tables) where the
+// embedded data has already been validated by `go test`.
+func MustDefault() *Catalog {
+	c, err := Default()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+type rawFramework struct {
+	Framework Framework `yaml:"framework"`
+	Controls  []Control `yaml:"controls"`
+	Unmapped  []string  `yaml:"unmapped"`
+}
+
+func decodeStrict(b []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	return dec.Decode(v)
+}
+
+// Load reads framework.yaml, checks/*.yaml and profiles/*.yaml from fsys
+// and validates them together.
+func Load(fsys fs.FS) (*Catalog, error) {
+	b, err := fs.ReadFile(fsys, "framework.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("read framework: %w", err)
+	}
+	var rf rawFramework
+	if err := decodeStrict(b, &rf); err != nil {
+		return nil, fmt.Errorf("framework.yaml: %w", err)
+	}
+	c := &Catalog{Framework: rf.Framework, Controls: rf.Controls, checks: map[string]*Check{}, profiles: map[string]*Profile{}}
+
+	files, err := fs.Glob(fsys, "checks/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		var cs []*Check
+		if err := decodeStrict(b, &cs); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for _, ch := range cs {
+			if _, dup := c.checks[ch.ID]; dup {
+				return nil, fmt.Errorf("%s: %s: duplicate check id", f, ch.ID)
+			}
+			c.checks[ch.ID] = ch
+		}
+	}
+
+	pfiles, err := fs.Glob(fsys, "profiles/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range pfiles {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		var p Profile
+		if err := decodeStrict(b, &p); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		if want := strings.TrimSuffix(path.Base(f), ".yaml"); p.ID != want {
+			return nil, fmt.Errorf("%s: profile id %q does not match file name", f, p.ID)
+		}
+		c.profiles[p.ID] = &p
+	}
+	if err := c.validate(rf.Unmapped); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var (
+	checkIDRe   = regexp.MustCompile(`^CG-[A-Z]{2,5}-[0-9]{3}$`)
+	controlIDs  = []string{"DO-1", "DO-2", "DO-3", "DO-4", "DO-5", "DO-6", "DONT-1", "DONT-2", "DONT-3", "DONT-4", "DONT-5", "DONT-6"}
+	templateVar = regexp.MustCompile(`\{([a-z_][a-z0-9_]*)\}`)
+	engines     = map[string]bool{"posture": true, "advisory": true, "install": true, "skills": true, "probe": true, "host": true}
+)
+
+func (c *Catalog) validate(unmapped []string) error {
+	var errs []string
+	add := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+
+	if c.Framework.ID == "" {
+		add("framework: id is empty")
+	}
+	if m := c.Framework.Title.missing(); m != "" {
+		add("framework: title: missing %s", m)
+	}
+	if len(c.Controls) != len(controlIDs) {
+		add("framework: want %d controls, have %d", len(controlIDs), len(c.Controls))
+	}
+	seen := map[string]bool{}
+	for i, ctl := range c.Controls {
+		if i < len(controlIDs) && ctl.ID != controlIDs[i] {
+			add("framework: control %d: id %q, want %q", i+1, ctl.ID, controlIDs[i])
+		}
+		if seen[ctl.ID] {
+			add("%s: duplicate control id", ctl.ID)
+		}
+		seen[ctl.ID] = true
+		if m := ctl.Title.missing(); m != "" {
+			add("%s: title: missing %s", ctl.ID, m)
+		}
+		if m := ctl.Description.missing(); m != "" {
+			add("%s: description: missing %s", ctl.ID, m)
+		}
+		if ctl.ManualGuidance != nil {
+			if m := ctl.ManualGuidance.missing(); m != "" {
+				add("%s: manual_guidance: missing %s", ctl.ID, m)
+			}
+		}
+		if len(ctl.Checks) == 0 {
+			add("%s: lists no checks", ctl.ID)
+		}
+		inCtl := map[string]bool{}
+		for _, id := range ctl.Checks {
+			if inCtl[id] {
+				add("%s: check %s listed twice", ctl.ID, id)
+			}
+			inCtl[id] = true
+			ch, ok := c.checks[id]
+			if !ok {
+				add("%s: references unknown check %s", ctl.ID, id)
+				continue
+			}
+			ch.Controls = append(ch.Controls, ctl.ID)
+		}
+	}
+	unm := map[string]bool{}
+	for _, id := range unmapped {
+		unm[id] = true
+	}
+	for _, id := range c.CheckIDs() {
+		ch := c.checks[id]
+		if !checkIDRe.MatchString(id) {
+			add("%s: id does not match CG-<AREA>-NNN", id)
+		}
+		if !engines[ch.Engine] {
+			add("%s: unknown engine %q", id, ch.Engine)
+		}
+		for name, t := range map[string]Text{"title": ch.Title, "description": ch.Description, "remediation": ch.Remediation} {
+			if m := t.missing(); m != "" {
+				add("%s: %s: missing %s", id, name, m)
+			}
+		}
+		for key, t := range ch.Messages {
+			if m := t.missing(); m != "" {
+				add("%s: message %s: missing %s", id, key, m)
+			}
+			// A placeholder used in one language must exist in the other,
+			// or one report would show a raw "{name}".
+			if a, b := vars(t.EN), vars(t.ZH); a != b {
+				add("%s: message %s: placeholders differ between en (%s) and zh (%s)", id, key, a, b)
+			}
+		}
+		if len(ch.Controls) == 0 && !unm[id] {
+			add("%s: not mapped to any control and not listed as unmapped", id)
+		}
+	}
+	for id, p := range c.profiles {
+		if m := p.Title.missing(); m != "" {
+			add("profile %s: title: missing %s", id, m)
+		}
+		if p.Extends != "" {
+			if _, ok := c.profiles[p.Extends]; !ok {
+				add("profile %s: extends unknown profile %s", id, p.Extends)
+			}
+		}
+		for cid := range p.SeverityOverrides {
+			if _, ok := c.checks[cid]; !ok {
+				add("profile %s: severity override for unknown check %s", id, cid)
+			}
+		}
+		for _, cid := range p.Disabled {
+			if _, ok := c.checks[cid]; !ok {
+				add("profile %s: disables unknown check %s", id, cid)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return fmt.Errorf("catalog invalid:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+func vars(s string) string {
+	m := templateVar.FindAllStringSubmatch(s, -1)
+	names := make([]string, 0, len(m))
+	for _, x := range m {
+		names = append(names, x[1])
+	}
+	sort.Strings(names)
+	return strings.Join(names, ",")
+}
+
+// Check returns the metadata of id.
+func (c *Catalog) Check(id string) (*Check, bool) {
+	ch, ok := c.checks[id]
+	return ch, ok
+}
+
+// CheckIDs returns every check ID, sorted.
+func (c *Catalog) CheckIDs() []string {
+	ids := make([]string, 0, len(c.checks))
+	for id := range c.checks {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// ChecksByEngine returns the IDs of the checks an engine must implement.
+func (c *Catalog) ChecksByEngine(engine string) []string {
+	var ids []string
+	for _, id := range c.CheckIDs() {
+		if c.checks[id].Engine == engine {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// Control returns the control with id.
+func (c *Catalog) Control(id string) (*Control, bool) {
+	for i := range c.Controls {
+		if c.Controls[i].ID == id {
+			return &c.Controls[i], true
+		}
+	}
+	return nil, false
+}
+
+// Profile resolves a profile by ID with its ancestors applied (the child
+// wins on conflicts).
+func (c *Catalog) Profile(id string) (*Profile, error) {
+	p, ok := c.profiles[id]
+	if !ok {
+		return nil, fmt.Errorf("unknown profile %q (have %s)", id, strings.Join(c.ProfileIDs(), ", "))
+	}
+	out := &Profile{ID: p.ID, Title: p.Title, Description: p.Description, SeverityOverrides: map[string]finding.Severity{}}
+	chain := []*Profile{}
+	for cur, depth := p, 0; cur != nil && depth < 8; depth++ {
+		chain = append([]*Profile{cur}, chain...)
+		cur = c.profiles[cur.Extends]
+	}
+	dis := map[string]bool{}
+	for _, q := range chain {
+		out.WarnAsFail = out.WarnAsFail || q.WarnAsFail
+		for k, v := range q.SeverityOverrides {
+			out.SeverityOverrides[k] = v
+		}
+		for _, d := range q.Disabled {
+			dis[d] = true
+		}
+	}
+	for d := range dis {
+		out.Disabled = append(out.Disabled, d)
+	}
+	sort.Strings(out.Disabled)
+	out.Extends = p.Extends
+	return out, nil
+}
+
+// ProfileIDs returns every profile ID, sorted.
+func (c *Catalog) ProfileIDs() []string {
+	ids := make([]string, 0, len(c.profiles))
+	for id := range c.profiles {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Render fills a message template with params. Unknown placeholders are
+// left visible so a missing parameter shows up in golden tests.
+func Render(tmpl string, params map[string]string) string {
+	return templateVar.ReplaceAllStringFunc(tmpl, func(m string) string {
+		if v, ok := params[m[1:len(m)-1]]; ok {
+			return v
+		}
+		return m
+	})
+}

@@ -1,0 +1,154 @@
+// Package cli is clawgov's command line: cobra commands, flags, and the one
+// place where outcomes become exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/iostreams"
+)
+
+// Exit codes, documented in --help and the README.
+const (
+	ExitOK       = 0 // nothing at or above --fail-on
+	ExitFindings = 1 // findings at or above --fail-on
+	ExitUsage    = 2 // usage or input error (bad flag, unparseable config)
+	ExitRun      = 3 // the run itself failed
+)
+
+const exitCodeHelp = `Exit codes:
+  0  no findings at or above --fail-on
+  1  findings at or above --fail-on
+  2  usage or input error (bad flag, unparseable config, unreadable input)
+  3  the run itself failed`
+
+// ErrFindings means findings at or above the threshold were reported.
+var ErrFindings = errors.New("findings at or above the --fail-on threshold")
+
+// UsageError is a bad command line or bad input (exit 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usageErrorf(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
+
+// factory carries what every command needs; tests replace its fields.
+type factory struct {
+	IO     *iostreams.IOStreams
+	Getenv func(string) string
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Main runs clawgov with args and returns the exit code.
+func Main(args []string, io *iostreams.IOStreams) int {
+	return run(args, &factory{IO: io, Getenv: os.Getenv, Now: time.Now})
+}
+
+func run(args []string, f *factory) int {
+	verbose := false
+	for _, a := range args {
+		if a == "--verbose" || a == "-v" {
+			verbose = true
+		}
+	}
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	if f.Logger == nil {
+		f.Logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	}
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	return exitCode(f, err)
+}
+
+func exitCode(f *factory, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, ErrFindings) {
+		return ExitFindings
+	}
+	var ue *UsageError
+	if errors.As(err, &ue) || isFlagError(err) {
+		fmt.Fprintf(f.IO.ErrOut, "clawgov: %s\n", oneLine(err.Error()))
+		return ExitUsage
+	}
+	fmt.Fprintf(f.IO.ErrOut, "clawgov: %s\n", oneLine(err.Error()))
+	return ExitRun
+}
+
+// isFlagError recognises cobra's own argument and flag errors.
+func isFlagError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "invalid argument", "flag needs an argument", "accepts ", "requires at least", "requires at most", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine keeps error output to one line, whatever the cause contains.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func newRootCmd(f *factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "clawgov",
+		Short: "Audit and harden OpenClaw deployments against the MIIT/NVDB six do's and six don'ts",
+		Long: `clawgov audits OpenClaw deployments against the MIIT/NVDB framework
+("六要六不要": six required practices, six prohibitions), with evidence for
+every verdict, in Chinese and English.
+
+` + exitCodeHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolP("verbose", "v", false, "debug logging to stderr")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{err} })
+	root.AddCommand(
+		newAuditCmd(f, nil),
+		newControlsCmd(f),
+		newVersionCmd(f),
+	)
+	for _, c := range extraCommands(f) {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// langFlag resolves --lang, defaulting to the locale.
+func resolveLang(f *factory, flag string) (catalog.Lang, error) {
+	if flag == "" {
+		return catalog.LangFromEnv(f.Getenv), nil
+	}
+	l, err := catalog.ParseLang(flag)
+	if err != nil {
+		return "", &UsageError{err}
+	}
+	return l, nil
+}

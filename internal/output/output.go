@@ -1,0 +1,49 @@
+// Package output renders a report.Report. There is one Writer per format;
+// New picks one by name and refuses names it does not know.
+package output
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/clawgov/clawgov/internal/report"
+)
+
+// Writer renders a report to w.
+type Writer interface {
+	Write(w io.Writer, r *report.Report) error
+}
+
+// Options shared by writers.
+type Options struct {
+	// Color enables ANSI colour (text only; the CLI sets it on a TTY).
+	Color bool
+}
+
+// factories maps a format name to its constructor. Writers for further
+// formats register here, in this package, so the list is in one place.
+var factories = map[string]func(Options) Writer{
+	"json": func(Options) Writer { return &JSONWriter{} },
+	"text": func(o Options) Writer { return &TextWriter{Color: o.Color} },
+}
+
+// Formats lists the supported format names, sorted.
+func Formats() []string {
+	names := make([]string, 0, len(factories))
+	for n := range factories {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New returns the writer for format.
+func New(format string, o Options) (Writer, error) {
+	f, ok := factories[strings.ToLower(format)]
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
+	}
+	return f(o), nil
+}

@@ -1,0 +1,175 @@
+package output
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/report"
+)
+
+// TextWriter prints a human report grouped by control.
+type TextWriter struct {
+	Color bool
+}
+
+var _ Writer = (*TextWriter)(nil)
+
+var textLabels = map[catalog.Lang]map[string]string{
+	catalog.EN: {
+		"target": "Target", "openclaw": "OpenClaw", "profile": "Profile", "unknown": "unknown",
+		"fix": "fix", "evidence": "at", "summary": "Summary", "controls": "controls",
+		"findings": "findings", "errors": "Errors", "none": "not found", "guidance": "manual review",
+		"other": "Findings not mapped to a control",
+	},
+	catalog.ZH: {
+		"target": "目标", "openclaw": "OpenClaw", "profile": "配置基线", "unknown": "未知",
+		"fix": "修复", "evidence": "位置", "summary": "汇总", "controls": "控制项",
+		"findings": "发现", "errors": "错误", "none": "未发现", "guidance": "人工核查",
+		"other": "未映射到控制项的发现",
+	},
+}
+
+func (t *TextWriter) paint(st finding.Status, s string) string {
+	if !t.Color {
+		return s
+	}
+	code := map[finding.Status]string{
+		finding.Fail: "31;1", finding.Error: "35", finding.Warn: "33", finding.Manual: "36", finding.Pass: "32",
+	}[st]
+	if code == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
+	bw := bufio.NewWriter(w)
+	L := textLabels[r.Lang]
+	if L == nil {
+		L = textLabels[catalog.EN]
+	}
+	fmt.Fprintf(bw, "clawgov %s — %s\n", r.Tool.Version, r.Framework.Title.Get(r.Lang))
+	fmt.Fprintf(bw, "%s: %s", L["target"], r.Target.Host)
+	if r.Target.Rootfs != "" {
+		fmt.Fprintf(bw, " (rootfs %s)", r.Target.Rootfs)
+	}
+	if r.Target.StateDir != "" {
+		fmt.Fprintf(bw, "  %s", r.Target.StateDir)
+	}
+	fmt.Fprintln(bw)
+	oc := r.Target.OpenClaw
+	ver := oc.Version
+	if ver == "" {
+		ver = L["none"]
+	}
+	fmt.Fprintf(bw, "%s: %s", L["openclaw"], ver)
+	if oc.Package != "" {
+		fmt.Fprintf(bw, " (%s", oc.Package)
+		if oc.Source != "" {
+			fmt.Fprintf(bw, ", %s", oc.Source)
+		}
+		fmt.Fprint(bw, ")")
+	}
+	fmt.Fprintf(bw, "\n%s: %s\n", L["profile"], r.Profile)
+
+	byControl := map[string][]finding.Finding{}
+	var other []finding.Finding
+	for _, f := range r.Findings {
+		if len(f.Controls) == 0 {
+			other = append(other, f)
+		}
+		for _, c := range f.Controls {
+			byControl[c] = append(byControl[c], f)
+		}
+	}
+	for _, c := range r.Controls {
+		fmt.Fprintf(bw, "\n%s %-6s %s — %s\n", t.paint(c.Status, "["+strings.ToUpper(string(c.Status))+"]"), c.ID, c.Title.Get(r.Lang), c.Summary)
+		for _, f := range byControl[c.ID] {
+			t.writeFinding(bw, L, f)
+		}
+		if c.Status == finding.Manual && c.Guidance != "" {
+			fmt.Fprintf(bw, "    %s: %s\n", L["guidance"], c.Guidance)
+		}
+	}
+	if len(r.Controls) == 0 || len(other) > 0 {
+		if len(r.Controls) > 0 {
+			fmt.Fprintf(bw, "\n%s\n", L["other"])
+		}
+		list := other
+		if len(r.Controls) == 0 {
+			list = r.Findings
+		}
+		for _, f := range list {
+			t.writeFinding(bw, L, f)
+		}
+	}
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(bw, "\n%s:\n", L["errors"])
+		for _, e := range r.Errors {
+			fmt.Fprintf(bw, "  %s: %s\n", e.Source, oneLine(e.Message))
+		}
+	}
+	fmt.Fprintf(bw, "\n%s: %s %s; %s %s\n", L["summary"], L["controls"], counts(r.Summary.Controls), L["findings"], counts(r.Summary.BySeverity))
+	return bw.Flush()
+}
+
+func (t *TextWriter) writeFinding(w io.Writer, L map[string]string, f finding.Finding) {
+	fmt.Fprintf(w, "  %s %s %s [%s] %s\n", t.paint(f.Status, strings.ToUpper(string(f.Status))), f.CheckID, f.Severity, oneLine(f.Title), oneLine(f.Message))
+	for _, e := range f.Evidence {
+		loc := e.File
+		if e.Line > 0 {
+			loc = fmt.Sprintf("%s:%d", loc, e.Line)
+		}
+		parts := []string{}
+		for _, p := range []string{loc, e.KeyPath, quoteIf(e.Value), e.Detail} {
+			if p != "" {
+				parts = append(parts, oneLine(p))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(w, "      %s %s\n", L["evidence"], strings.Join(parts, "  "))
+		}
+	}
+	if f.Remediation != "" {
+		fmt.Fprintf(w, "      %s: %s\n", L["fix"], oneLine(f.Remediation))
+	}
+}
+
+func quoteIf(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "= " + v
+}
+
+// oneLine neutralises control characters so hostile text (skill content,
+// banners) cannot forge extra report lines or terminal escapes.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func counts(m map[string]int) string {
+	order := []string{"fail", "error", "warn", "manual", "pass", "skip", "critical", "high", "medium", "low", "info"}
+	var parts []string
+	for _, k := range order {
+		if v := m[k]; v > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,75 @@
+// Package posture holds clawgov's configuration and host checks: one Go
+// function per check ID, each a pure function of the snapshot. Metadata
+// (titles, remediation, messages in zh and en) lives in the catalog; the
+// logic lives here.
+package posture
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/host"
+	"github.com/clawgov/clawgov/internal/openclaw"
+)
+
+// Snapshot is everything a check may look at.
+type Snapshot struct {
+	OC   *openclaw.Inventory
+	Host *host.Facts
+	Now  time.Time
+	// Deep is true when the live gateway was probed (OC.Live is set).
+	Deep bool
+}
+
+// CheckFunc evaluates one check. It returns no findings when the check
+// passes; a finding with status Error when it could not be evaluated; Skip
+// when it does not apply.
+type CheckFunc func(s *Snapshot) []finding.Finding
+
+var registry = map[string]CheckFunc{}
+
+// register adds a check implementation; called from init in the area files.
+func register(id string, fn CheckFunc) {
+	if _, dup := registry[id]; dup {
+		panic(fmt.Sprintf("posture: check %s registered twice", id))
+	}
+	registry[id] = fn
+}
+
+// IDs returns the registered check IDs, sorted.
+func IDs() []string {
+	ids := make([]string, 0, len(registry))
+	for id := range registry {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Run evaluates every registered check in ID order and returns the IDs
+// that ran and their findings. A check that panics is reported as an error
+// finding rather than taking the audit down.
+func Run(s *Snapshot) (ran []string, out []finding.Finding) {
+	for _, id := range IDs() {
+		fs := runOne(id, registry[id], s)
+		for i := range fs {
+			if fs[i].CheckID == "" {
+				fs[i].CheckID = id
+			}
+		}
+		ran = append(ran, id)
+		out = append(out, fs...)
+	}
+	return ran, out
+}
+
+func runOne(id string, fn CheckFunc, s *Snapshot) (fs []finding.Finding) {
+	defer func() {
+		if r := recover(); r != nil {
+			fs = []finding.Finding{{CheckID: id, Status: finding.Error, Message: fmt.Sprintf("check crashed: %v", r)}}
+		}
+	}()
+	return fn(s)
+}

@@ -1,0 +1,351 @@
+// Package report turns findings into the per-control report every writer
+// and the fleet server consume. It applies the profile, renders messages in
+// the report language, rolls check outcomes up to the 12 controls and
+// answers exit-code questions, so the CLI stays thin.
+package report
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/finding"
+)
+
+// SchemaVersion of the JSON report. Bump on breaking changes.
+const SchemaVersion = 1
+
+// Tool names the producer.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// OpenClawInfo is what was found about the OpenClaw install.
+type OpenClawInfo struct {
+	Version string `json:"version,omitempty"`
+	Package string `json:"package,omitempty"`
+	// Source says where the version came from (package.json, sqlite,
+	// config meta, probe) so a reader can judge it.
+	Source  string `json:"source,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Channel string `json:"channel,omitempty"`
+}
+
+// Target is what was audited.
+type Target struct {
+	Host       string       `json:"host"`
+	Rootfs     string       `json:"rootfs,omitempty"`
+	StateDir   string       `json:"state_dir,omitempty"`
+	ConfigPath string       `json:"config_path,omitempty"`
+	OpenClaw   OpenClawInfo `json:"openclaw"`
+}
+
+// ControlResult is the roll-up for one framework control.
+type ControlResult struct {
+	ID       string         `json:"id"`
+	Kind     string         `json:"kind"`
+	Title    catalog.Text   `json:"title"`
+	Status   finding.Status `json:"status"`
+	CheckIDs []string       `json:"check_ids"`
+	Summary  string         `json:"summary"`
+	// Guidance is shown when a person has to decide part of the control.
+	Guidance string         `json:"guidance,omitempty"`
+	Counts   map[string]int `json:"counts"`
+}
+
+// CheckResult is the outcome of one check (pass when it raised nothing).
+type CheckResult struct {
+	ID       string           `json:"id"`
+	Title    string           `json:"title"`
+	Severity finding.Severity `json:"severity"`
+	Status   finding.Status   `json:"status"`
+	Controls []string         `json:"controls"`
+	Findings int              `json:"findings"`
+}
+
+// RunError is an engine-level problem kept apart from findings: something
+// could not be read or probed. The checks it affected report error.
+type RunError struct {
+	Source  string   `json:"source"`
+	Message string   `json:"message"`
+	Checks  []string `json:"checks,omitempty"`
+}
+
+// Summary counts findings and controls.
+type Summary struct {
+	Controls   map[string]int `json:"controls"`
+	Checks     map[string]int `json:"checks"`
+	Findings   map[string]int `json:"findings"`
+	BySeverity map[string]int `json:"by_severity"`
+}
+
+// Report is the whole result of one audit or scan.
+type Report struct {
+	SchemaVersion int               `json:"schema_version"`
+	Kind          string            `json:"kind"`
+	Tool          Tool              `json:"tool"`
+	CreatedAt     time.Time         `json:"created_at"`
+	Lang          catalog.Lang      `json:"lang"`
+	Framework     catalog.Framework `json:"framework"`
+	Profile       string            `json:"profile"`
+	Target        Target            `json:"target"`
+	Controls      []ControlResult   `json:"controls"`
+	Checks        []CheckResult     `json:"checks"`
+	Findings      []finding.Finding `json:"findings"`
+	Errors        []RunError        `json:"errors"`
+	Summary       Summary           `json:"summary"`
+}
+
+// Input is what a builder needs.
+type Input struct {
+	Kind      string // "audit", "skills-scan", "discover"
+	Tool      Tool
+	Now       time.Time
+	Lang      catalog.Lang
+	ProfileID string
+	Target    Target
+	// Ran lists the checks that were evaluated. A check that ran and raised
+	// nothing passes; a check that did not run is reported as skip, never
+	// pass.
+	Ran      []string
+	Findings []finding.Finding
+	Errors   []RunError
+}
+
+// Build renders and rolls up the findings.
+func Build(cat *catalog.Catalog, in Input) (*Report, error) {
+	prof, err := cat.Profile(in.ProfileID)
+	if err != nil {
+		return nil, err
+	}
+	disabled := map[string]bool{}
+	for _, id := range prof.Disabled {
+		disabled[id] = true
+	}
+	r := &Report{
+		SchemaVersion: SchemaVersion,
+		Kind:          in.Kind,
+		Tool:          in.Tool,
+		CreatedAt:     in.Now.UTC(),
+		Lang:          in.Lang,
+		Framework:     cat.Framework,
+		Profile:       prof.ID,
+		Target:        in.Target,
+		Errors:        append([]RunError{}, in.Errors...),
+	}
+	ran := map[string]bool{}
+	for _, id := range in.Ran {
+		if !disabled[id] {
+			ran[id] = true
+		}
+	}
+	// Checks named in a run error could not be evaluated.
+	errored := map[string]bool{}
+	for _, e := range in.Errors {
+		for _, id := range e.Checks {
+			errored[id] = true
+		}
+	}
+
+	checkStatus := map[string]finding.Status{}
+	checkCount := map[string]int{}
+	for _, f := range in.Findings {
+		if disabled[f.CheckID] {
+			continue
+		}
+		meta, ok := cat.Check(f.CheckID)
+		if !ok {
+			return nil, fmt.Errorf("finding for unknown check %s", f.CheckID)
+		}
+		f = render(meta, f, in.Lang, prof)
+		r.Findings = append(r.Findings, f)
+		ran[f.CheckID] = true
+		checkStatus[f.CheckID] = finding.Worse(checkStatus[f.CheckID], f.Status)
+		checkCount[f.CheckID]++
+	}
+	finding.Sort(r.Findings)
+
+	for _, id := range cat.CheckIDs() {
+		meta, _ := cat.Check(id)
+		st := finding.Skip
+		switch {
+		case disabled[id]:
+			st = finding.Skip
+		case checkStatus[id] != "":
+			st = checkStatus[id]
+		case errored[id]:
+			st = finding.Error
+		case ran[id]:
+			st = finding.Pass
+		}
+		if errored[id] {
+			st = finding.Worse(st, finding.Error)
+		}
+		sev := meta.Severity
+		if o, ok := prof.SeverityOverrides[id]; ok {
+			sev = o
+		}
+		// Only report checks relevant to this kind of run: those that ran,
+		// errored, or belong to a control (an audit lists all of them so a
+		// skipped check is visible, never silently passed).
+		if in.Kind != "audit" && st == finding.Skip {
+			continue
+		}
+		r.Checks = append(r.Checks, CheckResult{
+			ID: id, Title: meta.Title.Get(in.Lang), Severity: sev, Status: st,
+			Controls: append([]string{}, meta.Controls...), Findings: checkCount[id],
+		})
+	}
+
+	if in.Kind == "audit" {
+		byID := map[string]CheckResult{}
+		for _, c := range r.Checks {
+			byID[c.ID] = c
+		}
+		for _, ctl := range cat.Controls {
+			cr := ControlResult{ID: ctl.ID, Kind: ctl.Kind, Title: ctl.Title, CheckIDs: append([]string{}, ctl.Checks...), Counts: map[string]int{}}
+			st := finding.Status("")
+			evaluated := 0
+			for _, id := range ctl.Checks {
+				c := byID[id]
+				cr.Counts[string(c.Status)]++
+				if c.Status == finding.Skip {
+					continue
+				}
+				evaluated++
+				if st == "" {
+					st = c.Status
+				} else {
+					st = finding.Worse(st, c.Status)
+				}
+			}
+			// A control none of whose checks could run has not been shown
+			// to hold: a person must look.
+			if evaluated == 0 {
+				st = finding.Manual
+			}
+			cr.Status = st
+			if ctl.ManualGuidance != nil {
+				cr.Guidance = ctl.ManualGuidance.Get(in.Lang)
+			}
+			cr.Summary = controlSummary(in.Lang, cr)
+			r.Controls = append(r.Controls, cr)
+		}
+	}
+	r.Summary = summarize(r)
+	sort.SliceStable(r.Errors, func(i, j int) bool {
+		if r.Errors[i].Source != r.Errors[j].Source {
+			return r.Errors[i].Source < r.Errors[j].Source
+		}
+		return r.Errors[i].Message < r.Errors[j].Message
+	})
+	return r, nil
+}
+
+func render(meta *catalog.Check, f finding.Finding, lang catalog.Lang, prof *catalog.Profile) finding.Finding {
+	f.Controls = append([]string{}, meta.Controls...)
+	sort.Strings(f.Controls)
+	if f.Title == "" {
+		f.Title = meta.Title.Get(lang)
+	}
+	if f.MessageKey != "" {
+		if t, ok := meta.Messages[f.MessageKey]; ok {
+			f.Message = catalog.Render(t.Get(lang), f.Params)
+		} else if f.Message == "" {
+			f.Message = f.MessageKey
+		}
+	}
+	if f.Message == "" {
+		f.Message = meta.Description.Get(lang)
+	}
+	if f.Remediation == "" {
+		f.Remediation = meta.Remediation.Get(lang)
+	}
+	if len(f.References) == 0 {
+		f.References = append([]string{}, meta.References...)
+	}
+	if o, ok := prof.SeverityOverrides[f.CheckID]; ok {
+		f.Severity = o
+	} else if f.Severity == finding.Info && meta.Severity != finding.Info {
+		// Producers may leave severity unset and inherit the check's.
+		f.Severity = meta.Severity
+	}
+	if prof.WarnAsFail && f.Status == finding.Warn {
+		f.Status = finding.Fail
+	}
+	if f.Status == "" {
+		f.Status = finding.Fail
+	}
+	if f.Target == "" {
+		f.Target = "local"
+	}
+	if f.Fingerprint == "" {
+		f.Fingerprint = f.ComputeFingerprint()
+	}
+	return f
+}
+
+var summaryText = map[catalog.Lang]map[finding.Status]string{
+	catalog.EN: {
+		finding.Pass:   "all %d evaluated checks passed",
+		finding.Fail:   "%d of %d evaluated checks failed",
+		finding.Warn:   "%d of %d evaluated checks raised warnings",
+		finding.Error:  "%d of %d checks could not be evaluated",
+		finding.Manual: "needs manual review (%d of %d checks)",
+	},
+	catalog.ZH: {
+		finding.Pass:   "已评估的%d项检查全部通过",
+		finding.Fail:   "%d/%d项已评估检查不通过",
+		finding.Warn:   "%d/%d项已评估检查存在警告",
+		finding.Error:  "%d/%d项检查无法评估",
+		finding.Manual: "需要人工核查（%d/%d项检查）",
+	},
+}
+
+func controlSummary(lang catalog.Lang, cr ControlResult) string {
+	t := summaryText[lang]
+	if t == nil {
+		t = summaryText[catalog.EN]
+	}
+	total := len(cr.CheckIDs)
+	evaluated := total - cr.Counts[string(finding.Skip)]
+	if cr.Status == finding.Pass {
+		return fmt.Sprintf(t[finding.Pass], evaluated)
+	}
+	n := cr.Counts[string(cr.Status)]
+	if cr.Status == finding.Manual && evaluated == 0 {
+		n = total
+	}
+	return fmt.Sprintf(t[cr.Status], n, total)
+}
+
+func summarize(r *Report) Summary {
+	s := Summary{Controls: map[string]int{}, Checks: map[string]int{}, Findings: map[string]int{}, BySeverity: map[string]int{}}
+	for _, c := range r.Controls {
+		s.Controls[string(c.Status)]++
+	}
+	for _, c := range r.Checks {
+		s.Checks[string(c.Status)]++
+	}
+	for _, f := range r.Findings {
+		s.Findings[string(f.Status)]++
+		if f.Status == finding.Fail || f.Status == finding.Warn {
+			s.BySeverity[f.Severity.String()]++
+		}
+	}
+	return s
+}
+
+// Failing reports whether any failing or warning finding is at or above
+// threshold. Manual and error outcomes are not "findings at or above": they
+// are surfaced in the report and, for errors, by the run-error exit code.
+func (r *Report) Failing(threshold finding.Severity) bool {
+	for _, f := range r.Findings {
+		if (f.Status == finding.Fail || f.Status == finding.Warn) && f.Severity >= threshold {
+			return true
+		}
+	}
+	return false
+}
