@@ -3,6 +3,8 @@ package openclaw
 import (
 	"context"
 	"log/slog"
+
+	"github.com/clawgov/clawgov/internal/json5"
 )
 
 // Options tell Gather where to look.
@@ -56,3 +58,23 @@ func KnownSecrets(inv *Inventory) []string {
 	_ = inv
 	return nil
 }
+
+// Get returns the config value at a dotted path, nil when absent or when
+// there is no config.
+func (c *Config) Get(path string) *json5.Value {
+	if c == nil || c.Root == nil {
+		return nil
+	}
+	return c.Root.Lookup(path)
+}
+
+// String returns the string at path.
+func (c *Config) String(path string) (string, bool) { return c.Get(path).AsString() }
+
+// Bool returns the boolean at path.
+func (c *Config) Bool(path string) (bool, bool) { return c.Get(path).AsBool() }
+
+// ParseConfig parses config text as if it were the file path (no
+// $include resolution beyond what getenv and the filesystem allow). Tests
+// and the fix engine use it. Implemented in config.go.
+var _ = ParseConfig
