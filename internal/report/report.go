@@ -44,12 +44,16 @@ type Target struct {
 
 // ControlResult is the roll-up for one framework control.
 type ControlResult struct {
-	ID       string         `json:"id"`
-	Kind     string         `json:"kind"`
-	Title    catalog.Text   `json:"title"`
-	Status   finding.Status `json:"status"`
-	CheckIDs []string       `json:"check_ids"`
-	Summary  string         `json:"summary"`
+	ID    string       `json:"id"`
+	Item  int          `json:"item,omitempty"`
+	Kind  string       `json:"kind"`
+	Title catalog.Text `json:"title"`
+	// Description is the framework's text for the control in the report
+	// language, so a report can carry the framework reference itself.
+	Description string         `json:"description,omitempty"`
+	Status      finding.Status `json:"status"`
+	CheckIDs    []string       `json:"check_ids"`
+	Summary     string         `json:"summary"`
 	// Guidance is shown when a person has to decide part of the control.
 	Guidance string         `json:"guidance,omitempty"`
 	Counts   map[string]int `json:"counts"`
@@ -63,6 +67,12 @@ type CheckResult struct {
 	Status   finding.Status   `json:"status"`
 	Controls []string         `json:"controls"`
 	Findings int              `json:"findings"`
+	// Description, Remediation and References come from the catalog in
+	// the report language so writers (SARIF rule help, HTML) can explain a
+	// check that raised nothing.
+	Description string   `json:"description,omitempty"`
+	Remediation string   `json:"remediation,omitempty"`
+	References  []string `json:"references,omitempty"`
 }
 
 // RunError is an engine-level problem kept apart from findings: something
@@ -196,6 +206,8 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 		r.Checks = append(r.Checks, CheckResult{
 			ID: id, Title: meta.Title.Get(in.Lang), Severity: sev, Status: st,
 			Controls: append([]string{}, meta.Controls...), Findings: checkCount[id],
+			Description: meta.Description.Get(in.Lang), Remediation: meta.Remediation.Get(in.Lang),
+			References: append([]string(nil), meta.References...),
 		})
 	}
 
@@ -205,7 +217,7 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 			byID[c.ID] = c
 		}
 		for _, ctl := range cat.Controls {
-			cr := ControlResult{ID: ctl.ID, Kind: ctl.Kind, Title: ctl.Title, CheckIDs: append([]string{}, ctl.Checks...), Counts: map[string]int{}}
+			cr := ControlResult{ID: ctl.ID, Item: ctl.Item, Kind: ctl.Kind, Title: ctl.Title, Description: ctl.Description.Get(in.Lang), CheckIDs: append([]string{}, ctl.Checks...), Counts: map[string]int{}}
 			st := finding.Status("")
 			evaluated := 0
 			for _, id := range ctl.Checks {
