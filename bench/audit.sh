@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Benchmark: clawgov audit vs OpenClaw's built-in `openclaw security audit`
+# on the same fixture state, whole process, several runs each; prints the
+# median wall time and median peak RSS of both and the ratios.
+#
+#   bash bench/audit.sh [RUNS]     (default 5)
+#
+# Needs /usr/bin/time (Debian package `time`) and the pinned OpenClaw
+# (installed by scripts/install-openclaw.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${1:-5}"
+OC="$(bash scripts/install-openclaw.sh)"
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "bench/audit.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/clawgov" ./cmd/clawgov
+
+# Two fixtures: an empty config (the case OpenClaw's own timing was taken
+# on) and the risky configuration from the internals appendix.
+mk() {
+  local home="$work/$1"; shift
+  mkdir -p "$home/tmp"
+  HOME="$home" OPENCLAW_DISABLE_BONJOUR=1 OPENCLAW_NO_AUTO_UPDATE=1 "$OC" config set --batch-json "$1" >/dev/null 2>&1
+}
+mk empty '[{"path":"gateway.mode","value":"local"}]'
+mk risky '[{"path":"gateway","value":{"mode":"local","bind":"lan","auth":{"mode":"token","token":"shorttoken123"},"controlUi":{"allowedOrigins":["*"]}}},{"path":"tools","value":{"profile":"full","exec":{"mode":"full"},"fs":{"workspaceOnly":false}}},{"path":"channels.telegram","value":{"enabled":true,"botToken":"123456:ABCDEF","dmPolicy":"open","allowFrom":["*"]}},{"path":"discovery.mdns.mode","value":"full"}]'
+
+# measure NAME CMD... -> appends "wall_seconds max_rss_kib" lines to $work/NAME.txt
+measure() {
+  local name="$1"; shift
+  for _ in $(seq "$RUNS"); do
+    # Wall time from a nanosecond clock (time(1) only has 10 ms
+    # resolution); peak RSS from time(1).
+    local t0 t1
+    t0=$(date +%s%N)
+    "$TIME" -f "%M" -o "$work/t.out" "$@" >/dev/null 2>&1 || true
+    t1=$(date +%s%N)
+    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b-a)/1e9}') $(tail -n 1 "$work/t.out")" >>"$work/$name.txt"
+  done
+}
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+printf "%-8s %-10s %12s %14s\n" fixture tool "median s" "median RSS MiB"
+for fx in empty risky; do
+  home="$work/$fx"
+  measure "$fx-clawgov" env HOME="$home" "$work/clawgov" audit --format json --fail-on none
+  measure "$fx-openclaw" env HOME="$home" OPENCLAW_DISABLE_BONJOUR=1 OPENCLAW_NO_AUTO_UPDATE=1 "$OC" security audit --json
+  cg_t=$(cut -d' ' -f1 "$work/$fx-clawgov.txt" | median); cg_m=$(cut -d' ' -f2 "$work/$fx-clawgov.txt" | median)
+  oc_t=$(cut -d' ' -f1 "$work/$fx-openclaw.txt" | median); oc_m=$(cut -d' ' -f2 "$work/$fx-openclaw.txt" | median)
+  awk -v f="$fx" -v t="$cg_t" -v m="$cg_m" 'BEGIN {printf "%-8s %-10s %12.3f %14.1f\n", f, "clawgov", t, m/1024}'
+  awk -v f="$fx" -v t="$oc_t" -v m="$oc_m" 'BEGIN {printf "%-8s %-10s %12.3f %14.1f\n", f, "openclaw", t, m/1024}'
+  awk -v a="$oc_t" -v b="$cg_t" -v c="$oc_m" -v d="$cg_m" -v f="$fx" 'BEGIN {
+    printf "%-8s ratio: %.0fx faster wall time (target 200x), %.1fx less peak memory (target 20x)\n", f, a/b, c/d }'
+done
