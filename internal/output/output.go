@@ -25,8 +25,12 @@ type Options struct {
 // factories maps a format name to its constructor. Writers for further
 // formats register here, in this package, so the list is in one place.
 var factories = map[string]func(Options) Writer{
-	"json": func(Options) Writer { return &JSONWriter{} },
-	"text": func(o Options) Writer { return &TextWriter{Color: o.Color} },
+	"html":     func(Options) Writer { return &HTMLWriter{} },
+	"json":     func(Options) Writer { return &JSONWriter{} },
+	"junit":    func(Options) Writer { return &JUnitWriter{} },
+	"markdown": func(Options) Writer { return &MarkdownWriter{} },
+	"sarif":    func(Options) Writer { return &SARIFWriter{} },
+	"text":     func(o Options) Writer { return &TextWriter{Color: o.Color} },
 }
 
 // Formats lists the supported format names, sorted.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/report"
 )
@@ -17,21 +16,6 @@ type TextWriter struct {
 }
 
 var _ Writer = (*TextWriter)(nil)
-
-var textLabels = map[catalog.Lang]map[string]string{
-	catalog.EN: {
-		"target": "Target", "openclaw": "OpenClaw", "profile": "Profile", "unknown": "unknown",
-		"fix": "fix", "evidence": "at", "summary": "Summary", "controls": "controls",
-		"findings": "findings", "errors": "Errors", "none": "not found", "guidance": "manual review",
-		"other": "Findings not mapped to a control",
-	},
-	catalog.ZH: {
-		"target": "目标", "openclaw": "OpenClaw", "profile": "配置基线", "unknown": "未知",
-		"fix": "修复", "evidence": "位置", "summary": "汇总", "controls": "控制项",
-		"findings": "发现", "errors": "错误", "none": "未发现", "guidance": "人工核查",
-		"other": "未映射到控制项的发现",
-	},
-}
 
 func (t *TextWriter) paint(st finding.Status, s string) string {
 	if !t.Color {
@@ -48,33 +32,30 @@ func (t *TextWriter) paint(st finding.Status, s string) string {
 
 func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
 	bw := bufio.NewWriter(w)
-	L := textLabels[r.Lang]
-	if L == nil {
-		L = textLabels[catalog.EN]
-	}
-	fmt.Fprintf(bw, "clawgov %s — %s\n", r.Tool.Version, r.Framework.Title.Get(r.Lang))
-	fmt.Fprintf(bw, "%s: %s", L["target"], r.Target.Host)
+	L := labelsFor(r.Lang)
+	fmt.Fprintf(bw, "clawgov %s — %s\n", oneLine(r.Tool.Version), oneLine(r.Framework.Title.Get(r.Lang)))
+	fmt.Fprintf(bw, "%s: %s", L.get("target"), oneLine(r.Target.Host))
 	if r.Target.Rootfs != "" {
-		fmt.Fprintf(bw, " (rootfs %s)", r.Target.Rootfs)
+		fmt.Fprintf(bw, " (rootfs %s)", oneLine(r.Target.Rootfs))
 	}
 	if r.Target.StateDir != "" {
-		fmt.Fprintf(bw, "  %s", r.Target.StateDir)
+		fmt.Fprintf(bw, "  %s", oneLine(r.Target.StateDir))
 	}
 	fmt.Fprintln(bw)
 	oc := r.Target.OpenClaw
-	ver := oc.Version
+	ver := oneLine(oc.Version)
 	if ver == "" {
-		ver = L["none"]
+		ver = L.get("none")
 	}
-	fmt.Fprintf(bw, "%s: %s", L["openclaw"], ver)
+	fmt.Fprintf(bw, "%s: %s", L.get("openclaw"), ver)
 	if oc.Package != "" {
-		fmt.Fprintf(bw, " (%s", oc.Package)
+		fmt.Fprintf(bw, " (%s", oneLine(oc.Package))
 		if oc.Source != "" {
-			fmt.Fprintf(bw, ", %s", oc.Source)
+			fmt.Fprintf(bw, ", %s", oneLine(oc.Source))
 		}
 		fmt.Fprint(bw, ")")
 	}
-	fmt.Fprintf(bw, "\n%s: %s\n", L["profile"], r.Profile)
+	fmt.Fprintf(bw, "\n%s: %s\n", L.get("profile"), oneLine(r.Profile))
 
 	byControl := map[string][]finding.Finding{}
 	var other []finding.Finding
@@ -87,17 +68,17 @@ func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
 		}
 	}
 	for _, c := range r.Controls {
-		fmt.Fprintf(bw, "\n%s %-6s %s — %s\n", t.paint(c.Status, "["+strings.ToUpper(string(c.Status))+"]"), c.ID, c.Title.Get(r.Lang), c.Summary)
+		fmt.Fprintf(bw, "\n%s %-6s %s — %s\n", t.paint(c.Status, "["+strings.ToUpper(string(c.Status))+"]"), c.ID, oneLine(c.Title.Get(r.Lang)), oneLine(c.Summary))
 		for _, f := range byControl[c.ID] {
 			t.writeFinding(bw, L, f)
 		}
 		if c.Status == finding.Manual && c.Guidance != "" {
-			fmt.Fprintf(bw, "    %s: %s\n", L["guidance"], c.Guidance)
+			fmt.Fprintf(bw, "    %s: %s\n", L.get("guidance"), oneLine(c.Guidance))
 		}
 	}
 	if len(r.Controls) == 0 || len(other) > 0 {
 		if len(r.Controls) > 0 {
-			fmt.Fprintf(bw, "\n%s\n", L["other"])
+			fmt.Fprintf(bw, "\n%s\n", L.get("other"))
 		}
 		list := other
 		if len(r.Controls) == 0 {
@@ -108,17 +89,21 @@ func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
 		}
 	}
 	if len(r.Errors) > 0 {
-		fmt.Fprintf(bw, "\n%s:\n", L["errors"])
+		fmt.Fprintf(bw, "\n%s:\n", L.get("errors"))
 		for _, e := range r.Errors {
-			fmt.Fprintf(bw, "  %s: %s\n", e.Source, oneLine(e.Message))
+			fmt.Fprintf(bw, "  %s: %s\n", oneLine(e.Source), oneLine(e.Message))
 		}
 	}
-	fmt.Fprintf(bw, "\n%s: %s %s; %s %s\n", L["summary"], L["controls"], counts(r.Summary.Controls), L["findings"], counts(r.Summary.BySeverity))
+	fmt.Fprintf(bw, "\n%s: %s %s; %s %s\n", L.get("summary"), L.get("controls"), counts(r.Summary.Controls), L.get("findings"), counts(r.Summary.BySeverity))
 	return bw.Flush()
 }
 
-func (t *TextWriter) writeFinding(w io.Writer, L map[string]string, f finding.Finding) {
-	fmt.Fprintf(w, "  %s %s %s [%s] %s\n", t.paint(f.Status, strings.ToUpper(string(f.Status))), f.CheckID, f.Severity, oneLine(f.Title), oneLine(f.Message))
+func (t *TextWriter) writeFinding(w io.Writer, L labeler, f finding.Finding) {
+	msg := f.Message
+	if f.Target != "" && f.Target != "local" {
+		msg = f.Target + ": " + msg
+	}
+	fmt.Fprintf(w, "  %s %s %s [%s] %s\n", t.paint(f.Status, strings.ToUpper(string(f.Status))), oneLine(f.CheckID), f.Severity, oneLine(f.Title), oneLine(msg))
 	for _, e := range f.Evidence {
 		loc := e.File
 		if e.Line > 0 {
@@ -131,11 +116,11 @@ func (t *TextWriter) writeFinding(w io.Writer, L map[string]string, f finding.Fi
 			}
 		}
 		if len(parts) > 0 {
-			fmt.Fprintf(w, "      %s %s\n", L["evidence"], strings.Join(parts, "  "))
+			fmt.Fprintf(w, "      %s %s\n", L.get("evidence"), strings.Join(parts, "  "))
 		}
 	}
 	if f.Remediation != "" {
-		fmt.Fprintf(w, "      %s: %s\n", L["fix"], oneLine(f.Remediation))
+		fmt.Fprintf(w, "      %s: %s\n", L.get("fix"), oneLine(f.Remediation))
 	}
 }
 
