@@ -135,7 +135,9 @@ func (HTMLWriter) Write(w io.Writer, r *report.Report) error {
 		R: r, L: L, CSS: template.CSS(htmlCSS),
 		HTMLLang: "en", OtherLang: catalog.ZH,
 		Generated: r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"),
-		Errors:    r.Errors,
+	}
+	for _, e := range r.Errors {
+		v.Errors = append(v.Errors, report.RunError{Source: visible(e.Source), Message: visible(e.Message), Checks: e.Checks})
 	}
 	if r.Lang == catalog.ZH {
 		v.HTMLLang, v.OtherLang = "zh-CN", catalog.EN
@@ -198,22 +200,24 @@ func (HTMLWriter) Write(w io.Writer, r *report.Report) error {
 
 	for _, f := range r.Findings {
 		hf := htmlFinding{
-			CheckID: f.CheckID, Title: f.Title, Message: f.Message, Remediation: f.Remediation, Fingerprint: f.Fingerprint,
+			CheckID: f.CheckID, Title: visible(f.Title), Message: visible(f.Message), Remediation: visible(f.Remediation), Fingerprint: f.Fingerprint,
 			Severity: f.Severity.String(), SeverityLabel: L.severity(f.Severity), Status: f.Status, StatusLabel: L.status(f.Status),
 			Controls: f.Controls,
 		}
 		if f.Target != "local" {
-			hf.Target = f.Target
+			hf.Target = visible(f.Target)
 		}
 		for _, e := range f.Evidence {
 			loc := e.File
 			if e.Line > 0 {
 				loc = fmt.Sprintf("%s:%d", loc, e.Line)
 			}
-			hf.Evidence = append(hf.Evidence, htmlEvidence{Kind: e.Kind, Location: loc, KeyPath: e.KeyPath, Value: e.Value, Detail: e.Detail})
+			hf.Evidence = append(hf.Evidence, htmlEvidence{
+				Kind: visible(e.Kind), Location: visible(loc), KeyPath: visible(e.KeyPath), Value: visible(e.Value), Detail: visible(e.Detail),
+			})
 		}
 		for _, ref := range f.References {
-			hf.Links = append(hf.Links, htmlLink{URL: ref, Safe: safeURL(ref)})
+			hf.Links = append(hf.Links, htmlLink{URL: visible(ref), Safe: safeURL(ref)})
 		}
 		v.Findings = append(v.Findings, hf)
 	}
@@ -240,6 +244,7 @@ func (HTMLWriter) Write(w io.Writer, r *report.Report) error {
 		{K: L.get("language"), V: string(r.Lang)},
 	} {
 		if f.V != "" {
+			f.V = visible(f.V)
 			v.Facts = append(v.Facts, f)
 		}
 	}

@@ -4,18 +4,33 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/report"
 )
 
 // JSONWriter writes the report as indented JSON (the contract described by
-// schema/report.schema.json).
+// schema/report.schema.json). Top-level lists are always arrays, never
+// null, so consumers can iterate without a nil check.
 type JSONWriter struct{}
 
 var _ Writer = (*JSONWriter)(nil)
 
 func (JSONWriter) Write(w io.Writer, r *report.Report) error {
+	out := *r
+	if out.Controls == nil {
+		out.Controls = []report.ControlResult{}
+	}
+	if out.Checks == nil {
+		out.Checks = []report.CheckResult{}
+	}
+	if out.Findings == nil {
+		out.Findings = []finding.Finding{}
+	}
+	if out.Errors == nil {
+		out.Errors = []report.RunError{}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	return enc.Encode(&out)
 }

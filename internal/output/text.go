@@ -138,8 +138,36 @@ func oneLine(s string) string {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':
 			return ' '
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r):
 			return '?'
+		}
+		return r
+	}, s)
+}
+
+// isBidiControl reports the Unicode bidirectional overrides and isolates
+// that can make displayed text read differently from its bytes ("Trojan
+// Source"); reports show them as replacement characters.
+func isBidiControl(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
+}
+
+// visible keeps line structure but makes every other control character
+// visible as its Unicode control picture (ESC shows as ␛), so hostile
+// escapes are shown, not acted on or silently dropped.
+func visible(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r == '\r':
+			return '\n'
+		case r < 0x20:
+			return 0x2400 + r
+		case r == 0x7f:
+			return 0x2421
+		case (r >= 0x80 && r < 0xa0) || isBidiControl(r):
+			return 0xfffd
 		}
 		return r
 	}, s)

@@ -1,0 +1,13 @@
+// Package schema publishes the JSON Schema of clawgov's JSON report
+// (report.schema.json), embedded so tools such as the fleet server can
+// validate a pushed report with the exact schema of the build that reads
+// it. The output package's tests validate real writer output against it.
+package schema
+
+import _ "embed"
+
+// Report is the JSON Schema (draft 2020-12) of report.Report as written by
+// `--format json`.
+//
+//go:embed report.schema.json
+var Report []byte
