@@ -2,7 +2,16 @@ package host
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
 )
 
 // Options tell Gather where to look.
@@ -10,11 +19,678 @@ type Options struct {
 	// Rootfs is treated as "/" ("" = live host, /proc is read too).
 	Rootfs string
 	Logger *slog.Logger
+	// Getenv reads the environment clawgov runs in, for container markers
+	// (FLY_APP_NAME, KUBERNETES_SERVICE_HOST, container=). nil means
+	// os.Getenv on a live host and no environment under Rootfs, where
+	// clawgov's own environment says nothing about the audited image.
+	Getenv func(string) string
+	// Proc is the procfs read on a live host ("" = /proc). Tests point it
+	// at a fixture tree.
+	Proc string
 }
 
 // Gather collects host facts. Unreadable sources become Problems; it fails
 // only when the root itself is unusable.
 func Gather(ctx context.Context, opts Options) (*Facts, error) {
-	_ = ctx
-	return &Facts{Rootfs: opts.Rootfs, Live: opts.Rootfs == ""}, nil
+	r, err := NewRoot(opts.Rootfs)
+	if err != nil {
+		return nil, err
+	}
+	g := &gatherer{
+		ctx: ctx, r: r, opts: opts,
+		f:    &Facts{Rootfs: opts.Rootfs, Live: opts.Rootfs == ""},
+		proc: opts.Proc,
+		log:  opts.Logger,
+	}
+	if g.proc == "" {
+		g.proc = "/proc"
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	g.getenv = opts.Getenv
+	if g.getenv == nil {
+		if g.f.Live {
+			g.getenv = os.Getenv
+		} else {
+			g.getenv = func(string) string { return "" }
+		}
+	}
+	steps := []struct {
+		name string
+		fn   func()
+	}{
+		{"system", g.system},
+		{"identity", g.identity},
+		{"container", g.container},
+		{"units", g.units},
+		{"firewall", g.firewall},
+		{"processes", g.processes},
+	}
+	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return g.f, fmt.Errorf("gather host facts: %w", err)
+		}
+		s.fn()
+		g.log.Debug("host facts", "step", s.name, "problems", len(g.f.Problems))
+	}
+	return g.f, nil
+}
+
+type gatherer struct {
+	ctx    context.Context
+	r      *Root
+	opts   Options
+	f      *Facts
+	proc   string
+	log    *slog.Logger
+	getenv func(string) string
+}
+
+func (g *gatherer) problem(p string, err error) {
+	g.f.Problems = append(g.f.Problems, Problem{Path: p, Err: err})
+}
+
+// read reads an in-root file; a missing file is reported only when
+// required.
+func (g *gatherer) read(p string, required bool) ([]byte, bool) {
+	b, err := g.r.ReadFile(p)
+	if err != nil {
+		if required || !isNotExist(err) {
+			g.problem(p, err)
+		}
+		return nil, false
+	}
+	return b, true
+}
+
+func (g *gatherer) lineProblems(p string, errs []LineError) {
+	for _, e := range errs {
+		g.problem(p, e)
+	}
+}
+
+func (g *gatherer) system() {
+	if g.f.Live {
+		if h, err := os.Hostname(); err == nil {
+			g.f.Hostname = h
+		}
+	}
+	if g.f.Hostname == "" {
+		if b, ok := g.read("/etc/hostname", false); ok {
+			for _, line := range strings.Split(string(b), "\n") {
+				if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+					g.f.Hostname = line
+					break
+				}
+			}
+		}
+	}
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		b, ok := g.read(p, false)
+		if !ok {
+			continue
+		}
+		kv := parseKeyValueFile(b)
+		g.f.OSID, g.f.OSVersion = kv["ID"], kv["VERSION_ID"]
+		g.f.OS = kv["PRETTY_NAME"]
+		if g.f.OS == "" {
+			g.f.OS = strings.TrimSpace(kv["NAME"] + " " + kv["VERSION_ID"])
+		}
+		break
+	}
+	if g.f.OS == "" && g.f.Live {
+		g.f.OS = runtime.GOOS
+	}
+}
+
+func (g *gatherer) identity() {
+	if b, ok := g.read("/etc/passwd", true); ok {
+		var errs []LineError
+		g.f.Users, errs = ParsePasswd(b)
+		g.lineProblems("/etc/passwd", errs)
+		g.f.Coverage.Passwd = true
+	}
+	if b, ok := g.read("/etc/group", true); ok {
+		var errs []LineError
+		g.f.Groups, errs = ParseGroup(b)
+		g.lineProblems("/etc/group", errs)
+		g.f.Coverage.Group = true
+	}
+	short, _, _ := strings.Cut(g.f.Hostname, ".")
+	rules, probs, complete := loadSudoers(g.r, short)
+	g.f.Sudoers = rules
+	g.f.Problems = append(g.f.Problems, probs...)
+	g.f.Coverage.Sudoers = complete
+}
+
+// containerWords are cgroup path fragments of container runtimes.
+var containerWords = []string{"docker", "kubepods", "containerd", "libpod", "lxc"}
+
+func (g *gatherer) container() {
+	c := &g.f.Container
+	for _, m := range []string{"/.dockerenv", "/run/.containerenv"} {
+		if _, err := g.r.Lstat(m); err == nil {
+			c.Markers = append(c.Markers, m)
+		}
+	}
+	if g.f.Live {
+		if b, err := readProc(filepath.Join(g.proc, "1", "cgroup")); err == nil {
+			s := string(b)
+			for _, w := range containerWords {
+				if strings.Contains(s, w) {
+					c.Markers = append(c.Markers, "/proc/1/cgroup:"+w)
+					break
+				}
+			}
+		}
+		if b, err := readProc(filepath.Join(g.proc, "1", "environ")); err == nil {
+			for _, kv := range splitNUL(b) {
+				if v, ok := strings.CutPrefix(kv, "container="); ok && v != "" {
+					c.Markers = append(c.Markers, "/proc/1/environ:container="+v)
+				}
+			}
+		}
+	}
+	for _, k := range []string{"FLY_APP_NAME", "KUBERNETES_SERVICE_HOST", "container"} {
+		if v := g.getenv(k); v != "" {
+			if k == "container" {
+				c.Markers = append(c.Markers, "env:container="+v)
+			} else {
+				c.Markers = append(c.Markers, "env:"+k)
+			}
+		}
+	}
+	c.InContainer = len(c.Markers) > 0
+	for _, s := range []string{"/var/run/docker.sock", "/run/docker.sock"} {
+		if _, err := g.r.Stat(s); err == nil {
+			c.DockerSocket, c.DockerSocketPath = true, s
+			break
+		}
+	}
+	if g.f.Live && c.InContainer {
+		c.Privileged = g.privileged()
+	}
+}
+
+// privileged compares the effective capabilities of pid 1 with every
+// capability the kernel knows: a privileged container's init holds them
+// all. nil when either file is unreadable.
+func (g *gatherer) privileged() *bool {
+	st, err := readProc(filepath.Join(g.proc, "1", "status"))
+	if err != nil {
+		return nil
+	}
+	last, err := readProc(filepath.Join(g.proc, "sys", "kernel", "cap_last_cap"))
+	if err != nil {
+		return nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(last)))
+	if err != nil || n < 0 || n > 63 {
+		return nil
+	}
+	for _, line := range strings.Split(string(st), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return nil
+			}
+			full := uint64(1)<<(n+1) - 1
+			if n == 63 {
+				full = ^uint64(0)
+			}
+			p := caps&full == full
+			return &p
+		}
+	}
+	return nil
+}
+
+func (g *gatherer) processes() {
+	if !g.f.Live {
+		return
+	}
+	procs, probs, err := scanProcesses(g.ctx, g.proc, g.f, os.Getpid())
+	g.f.Problems = append(g.f.Problems, probs...)
+	if err != nil {
+		g.problem(g.proc, err)
+		return
+	}
+	g.f.Processes = procs
+	g.f.Coverage.Processes = true
+	socks, sprobs, ok := scanSockets(g.ctx, g.proc, procs)
+	g.f.Sockets = socks
+	g.f.Problems = append(g.f.Problems, sprobs...)
+	g.f.Coverage.Sockets = ok
+}
+
+// home is a home directory and the account it belongs to.
+type home struct {
+	dir, owner string
+}
+
+// homes lists the home directories in passwd plus /home/* and /Users/*
+// (macOS keeps its users out of /etc/passwd), each once.
+func (g *gatherer) homes() []home {
+	var out []home
+	seen := map[string]bool{}
+	add := func(dir, owner string) {
+		switch dir {
+		case "", "/", "/nonexistent", "/dev/null", "/var/empty":
+			return
+		}
+		res, err := g.r.Resolve(dir)
+		if err != nil || seen[res] {
+			return
+		}
+		if fi, err := g.r.Stat(res); err != nil || !fi.IsDir() {
+			return
+		}
+		seen[res] = true
+		out = append(out, home{dir: dir, owner: owner})
+	}
+	for _, u := range g.f.Users {
+		add(u.Home, u.Name)
+	}
+	for _, base := range []string{"/home", "/Users"} {
+		ents, err := g.r.ReadDir(base)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if e.IsDir() || e.Type()&os.ModeSymlink != 0 {
+				add(path.Join(base, e.Name()), e.Name())
+			}
+		}
+	}
+	return out
+}
+
+func (g *gatherer) homeOf(user string) string {
+	if u, ok := g.f.UserByName(user); ok {
+		return u.Home
+	}
+	return ""
+}
+
+var (
+	systemUnitDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
+	globalUserDirs = []string{"/etc/systemd/user", "/usr/local/lib/systemd/user", "/usr/lib/systemd/user"}
+)
+
+func (g *gatherer) units() {
+	g.systemdUnits("systemd-system", "", systemUnitDirs, len(systemUnitDirs))
+	g.systemdUnits("systemd-user", "", globalUserDirs, len(globalUserDirs))
+	for _, h := range g.homes() {
+		dirs := append([]string{path.Join(h.dir, ".config/systemd/user")}, globalUserDirs...)
+		g.systemdUnits("systemd-user", h.owner, dirs, 1)
+		g.launchd(path.Join(h.dir, "Library/LaunchAgents"), h.owner, false)
+	}
+	g.launchd("/Library/LaunchAgents", "", false)
+	g.launchd("/Library/LaunchDaemons", "", true)
+	sort.SliceStable(g.f.Units, func(i, j int) bool {
+		a, b := g.f.Units[i], g.f.Units[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Path < b.Path
+	})
+}
+
+// systemdUnits finds *.service files in the first mainDirs of dirs (in
+// precedence order), applies drop-ins from all dirs and keeps the units
+// that start a gateway.
+func (g *gatherer) systemdUnits(kind, owner string, dirs []string, mainDirs int) {
+	// Resolve the directories once; /lib is often a link to /usr/lib.
+	var rdirs []string
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		res, err := g.r.Resolve(d)
+		if err != nil || seen[res] {
+			continue
+		}
+		seen[res] = true
+		rdirs = append(rdirs, d)
+	}
+	mainSet := map[string]bool{}
+	for _, d := range dirs[:mainDirs] {
+		mainSet[d] = true
+	}
+	found := map[string]string{}
+	var names []string
+	for _, d := range rdirs {
+		if !mainSet[d] {
+			continue
+		}
+		ents, err := g.r.ReadDir(d)
+		if err != nil {
+			if !isNotExist(err) {
+				g.problem(d, err)
+			}
+			continue
+		}
+		for _, e := range ents {
+			n := e.Name()
+			if !strings.HasSuffix(n, ".service") || e.IsDir() {
+				continue
+			}
+			if _, ok := found[n]; ok {
+				continue // overridden by a higher-precedence directory
+			}
+			found[n] = path.Join(d, n)
+			names = append(names, n)
+		}
+	}
+	for _, n := range names {
+		if g.ctx.Err() != nil {
+			return
+		}
+		g.systemdUnit(kind, owner, n, found[n], rdirs)
+	}
+}
+
+func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, dirs []string) {
+	masked := false
+	if t, err := g.r.Readlink(mainPath); err == nil && t == "/dev/null" {
+		masked = true
+	} else if res, err := g.r.Resolve(mainPath); err == nil && res == "/dev/null" {
+		masked = true
+	}
+	if masked {
+		if startsGateway(name, nil) {
+			u := Unit{Path: mainPath, Kind: kind, Name: name, Owner: owner, Masked: true}
+			f := false
+			u.Enabled = &f
+			g.f.Units = append(g.f.Units, u)
+		}
+		return
+	}
+	data, err := g.r.ReadFile(mainPath)
+	if err != nil {
+		if strings.Contains(strings.ToLower(name), "claw") || strings.Contains(strings.ToLower(name), "molt") {
+			g.problem(mainPath, err)
+		}
+		return
+	}
+	parts := []unitFilePart{{Path: mainPath, Data: data}}
+	dropNames := map[string]string{}
+	var dropOrder []string
+	for _, d := range dirs {
+		dd := path.Join(d, name+".d")
+		ents, err := g.r.ReadDir(dd)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if !strings.HasSuffix(e.Name(), ".conf") {
+				continue
+			}
+			if _, ok := dropNames[e.Name()]; !ok {
+				dropNames[e.Name()] = path.Join(dd, e.Name())
+				dropOrder = append(dropOrder, e.Name())
+			}
+		}
+	}
+	sort.Strings(dropOrder)
+	for _, dn := range dropOrder {
+		if b, ok := g.read(dropNames[dn], true); ok {
+			parts = append(parts, unitFilePart{Path: dropNames[dn], Data: b})
+		}
+	}
+	manager := ""
+	if kind == "systemd-user" {
+		manager = owner
+		if manager == "" {
+			manager = "%u" // global user unit: each user's own manager
+		}
+	}
+	u, errs := buildSystemdUnit(name, parts, manager, g.homeOf)
+	if !startsGateway(name, u.Args) {
+		return
+	}
+	g.lineProblems(mainPath, errs)
+	u.Kind, u.Owner = kind, owner
+	switch {
+	case kind == "systemd-user":
+		u.RunAs = owner // User= has no effect in a user manager
+	case u.DynamicUser:
+		u.RunAs = ""
+	case u.User != "":
+		u.RunAs = u.User
+	default:
+		u.RunAs = "root"
+	}
+	g.envFiles(&u)
+	u.Enabled = g.unitEnabled(name, dirs)
+	g.f.Units = append(g.f.Units, u)
+}
+
+// envFiles reads EnvironmentFile= files under the root; their values
+// override Environment= as in systemd. A "-" prefix makes a missing file
+// acceptable; a glob in the last component matches files in order.
+func (g *gatherer) envFiles(u *Unit) {
+	for _, spec := range u.EnvironmentFiles {
+		optional := strings.HasPrefix(spec, "-")
+		p := strings.TrimPrefix(spec, "-")
+		if !path.IsAbs(p) {
+			g.problem(u.Path, fmt.Errorf("EnvironmentFile %q is not absolute", p))
+			continue
+		}
+		files := []string{p}
+		if strings.ContainsAny(path.Base(p), "*?[") {
+			files = nil
+			ents, _ := g.r.ReadDir(path.Dir(p))
+			for _, e := range ents {
+				if ok, _ := path.Match(path.Base(p), e.Name()); ok {
+					files = append(files, path.Join(path.Dir(p), e.Name()))
+				}
+			}
+		}
+		for _, fp := range files {
+			b, ok := g.read(fp, !optional)
+			if !ok {
+				continue
+			}
+			kvs, errs := ParseEnvFile(b)
+			g.lineProblems(fp, errs)
+			for _, kv := range kvs {
+				u.Environment[kv[0]], u.EnvSource[kv[0]] = kv[1], fp
+			}
+		}
+	}
+}
+
+// unitEnabled looks for name in the *.wants/ and *.requires/ directories
+// of the unit directories.
+func (g *gatherer) unitEnabled(name string, dirs []string) *bool {
+	t, f := true, false
+	for _, d := range dirs {
+		ents, err := g.r.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if !strings.HasSuffix(e.Name(), ".wants") && !strings.HasSuffix(e.Name(), ".requires") {
+				continue
+			}
+			if _, err := g.r.Lstat(path.Join(d, e.Name(), name)); err == nil {
+				return &t
+			}
+		}
+	}
+	return &f
+}
+
+func (g *gatherer) launchd(dir, owner string, daemon bool) {
+	ents, err := g.r.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".plist") {
+			continue
+		}
+		p := path.Join(dir, n)
+		ln := strings.ToLower(n)
+		relevant := strings.Contains(ln, "openclaw") || strings.Contains(ln, "clawdbot") || strings.Contains(ln, "moltbot")
+		b, err := g.r.ReadFile(p)
+		if err != nil {
+			if relevant {
+				g.problem(p, err)
+			}
+			continue
+		}
+		job, err := ParsePlist(b)
+		if err != nil {
+			if relevant {
+				g.problem(p, err)
+			}
+			continue
+		}
+		label := job.Label
+		if label == "" {
+			label = strings.TrimSuffix(n, ".plist")
+		}
+		args := job.ProgramArguments
+		if len(args) == 0 && job.Program != "" {
+			args = []string{job.Program}
+		}
+		if !startsGateway(label, args) {
+			continue
+		}
+		g.f.Units = append(g.f.Units, launchdUnit(p, job, owner, daemon))
+	}
+}
+
+func (g *gatherer) firewall() {
+	fw := &g.f.Firewall
+	fw.Ports = map[int]string{}
+	add := func(name, source string, enabled *bool, cfg *FirewallConfig) {
+		b := FirewallBackend{Name: name, Source: source, Enabled: enabled, DefaultDrop: cfg.DefaultDrop, Rules: cfg.Rules}
+		b.Active = (cfg.Rules > 0 || cfg.DefaultDrop) && (enabled == nil || *enabled)
+		fw.Backends = append(fw.Backends, b)
+		fw.Sources = append(fw.Sources, source)
+		fw.Known = true
+		if !b.Active {
+			return
+		}
+		fw.Active = true
+		fw.DefaultDrop = fw.DefaultDrop || b.DefaultDrop
+		fw.Rules = append(fw.Rules, cfg.PortRules...)
+	}
+
+	nftEnabled := serviceEnabled(g.r, "nftables.service")
+	for _, p := range []string{"/etc/nftables.conf", "/etc/sysconfig/nftables.conf"} {
+		if cfg, ok := g.nftFile(p, 0); ok {
+			add("nftables", p, nftEnabled, cfg)
+		}
+	}
+	for _, src := range []struct{ name, path string }{
+		{"iptables", "/etc/iptables/rules.v4"}, {"iptables", "/etc/sysconfig/iptables"}, {"iptables", "/etc/iptables/iptables.rules"},
+		{"ip6tables", "/etc/iptables/rules.v6"}, {"ip6tables", "/etc/sysconfig/ip6tables"}, {"ip6tables", "/etc/iptables/ip6tables.rules"},
+	} {
+		b, ok := g.read(src.path, false)
+		if !ok {
+			continue
+		}
+		cfg := ParseIptablesSave(src.path, src.name, b)
+		add(src.name, src.path, serviceEnabled(g.r, "netfilter-persistent.service", src.name+".service"), cfg)
+	}
+	if b, ok := g.read("/etc/ufw/ufw.conf", false); ok {
+		conf := parseKeyValueFile(b)
+		en := strings.EqualFold(conf["ENABLED"], "yes")
+		cfg := &FirewallConfig{}
+		if d, ok := g.read("/etc/default/ufw", false); ok {
+			pol := strings.ToUpper(parseKeyValueFile(d)["DEFAULT_INPUT_POLICY"])
+			cfg.DefaultDrop = pol == "DROP" || pol == "REJECT"
+		}
+		for _, p := range []string{"/etc/ufw/user.rules", "/etc/ufw/user6.rules"} {
+			if ub, ok := g.read(p, false); ok {
+				uc := ParseIptablesSave(p, "ufw", ub)
+				uc.DefaultDrop = false // ufw's policy lives in /etc/default/ufw
+				cfg.merge(uc)
+			}
+		}
+		if en && cfg.Rules == 0 {
+			cfg.Rules = 1 // enabled ufw installs its own chains even with no user rules
+		}
+		add("ufw", "/etc/ufw/ufw.conf", &en, cfg)
+	}
+	g.firewalld(add)
+	for _, r := range fw.Rules {
+		if r.To-r.From > 256 {
+			continue
+		}
+		for p := r.From; p <= r.To; p++ {
+			if _, done := fw.Ports[p]; !done {
+				fw.Ports[p] = fw.PortVerdict(p)
+			}
+		}
+	}
+}
+
+// nftFile parses an nftables file and the files it includes (globs
+// allowed), at most 8 levels deep.
+func (g *gatherer) nftFile(p string, depth int) (*FirewallConfig, bool) {
+	b, ok := g.read(p, depth > 0)
+	if !ok {
+		return nil, false
+	}
+	cfg := ParseNftables(p, b)
+	if depth >= 8 {
+		if len(cfg.Includes) > 0 {
+			g.problem(p, errIncludeDepth)
+		}
+		return cfg, true
+	}
+	for _, inc := range cfg.Includes {
+		if !path.IsAbs(inc) {
+			inc = path.Join(path.Dir(p), inc)
+		}
+		files := []string{inc}
+		if strings.ContainsAny(path.Base(inc), "*?[") {
+			files = nil
+			ents, _ := g.r.ReadDir(path.Dir(inc))
+			for _, e := range ents {
+				if ok, _ := path.Match(path.Base(inc), e.Name()); ok {
+					files = append(files, path.Join(path.Dir(inc), e.Name()))
+				}
+			}
+		}
+		for _, f := range files {
+			if sub, ok := g.nftFile(f, depth+1); ok {
+				cfg.merge(sub)
+			}
+		}
+	}
+	return cfg, true
+}
+
+func (g *gatherer) firewalld(add func(string, string, *bool, *FirewallConfig)) {
+	zone := "public"
+	confRead := false
+	if b, ok := g.read("/etc/firewalld/firewalld.conf", false); ok {
+		confRead = true
+		if z := parseKeyValueFile(b)["DefaultZone"]; z != "" {
+			zone = z
+		}
+	}
+	for _, d := range []string{"/etc/firewalld/zones", "/usr/lib/firewalld/zones"} {
+		p := path.Join(d, zone+".xml")
+		b, ok := g.read(p, false)
+		if !ok {
+			continue
+		}
+		cfg, err := ParseFirewalldZone(p, b)
+		if err != nil {
+			g.problem(p, err)
+			return
+		}
+		add("firewalld", p, serviceEnabled(g.r, "firewalld.service"), cfg)
+		return
+	}
+	if confRead {
+		g.problem("/etc/firewalld/zones/"+zone+".xml", fmt.Errorf("default zone %q not found", zone))
+	}
 }

@@ -15,6 +15,9 @@ type Facts struct {
 	Live     bool
 	Hostname string
 	OS       string
+	// OSID and OSVersion are ID= and VERSION_ID= from os-release.
+	OSID      string
+	OSVersion string
 
 	Container Container
 	Users     []User
@@ -26,6 +29,23 @@ type Facts struct {
 	Firewall  Firewall
 	// Problems are non-fatal read errors.
 	Problems []Problem
+	// Coverage says which sources were actually read, so a consumer can
+	// tell "no sudo rule" from "sudoers unreadable".
+	Coverage Coverage
+}
+
+// Coverage records which fact sources were read completely. A false field
+// means the matching facts are unknown, not empty.
+type Coverage struct {
+	Passwd bool
+	Group  bool
+	// Sudoers is true when /etc/sudoers and every file it includes were
+	// read.
+	Sudoers bool
+	// Processes and Sockets are true on a live host whose /proc was
+	// readable.
+	Processes bool
+	Sockets   bool
 }
 
 // Problem is a read error that did not stop fact gathering.
@@ -45,6 +65,9 @@ type Container struct {
 	// DockerSocket is true when /var/run/docker.sock exists in the root
 	// (inside a container: mounted from the host).
 	DockerSocket bool
+	// DockerSocketPath is the in-root path found (/var/run/docker.sock or
+	// /run/docker.sock).
+	DockerSocketPath string
 }
 
 // User is an /etc/passwd entry.
@@ -73,17 +96,30 @@ type SudoRule struct {
 	NoPasswd bool
 	// All is true when the rule grants ALL commands.
 	All bool
+	// RunAs is the runas spec of the rule ("(ALL : ALL)" -> "ALL:ALL");
+	// empty means the default, root.
+	RunAs string
+	// NoPasswdAll is true when ALL commands are granted with NOPASSWD.
+	NoPasswdAll bool
+	// Via names the User_Alias the rule reached Who through, if any.
+	Via string
 }
 
 // Process is a running OpenClaw gateway (or node host) process.
 type Process struct {
-	PID     int
-	UID     int
-	User    string
-	Comm    string
+	PID int
+	// UID is the real and EUID the effective user ID from
+	// /proc/<pid>/status.
+	UID  int
+	EUID int
+	User string
+	Comm string
+	// Cmdline is the argument vector joined by spaces, with the values
+	// of secret flags (--token, --password, ...) replaced by "***".
 	Cmdline string
-	// Env holds only the OPENCLAW_*/CLAWHUB_* variables of the process,
-	// secrets among them redacted by the consumer.
+	// Env holds only the OPENCLAW_*, CLAWHUB_*, HOME and NODE_OPTIONS
+	// variables of the process, secrets among them redacted by the
+	// consumer. Nil when /proc/<pid>/environ was unreadable.
 	Env map[string]string
 	// Inodes are the socket inodes the process holds.
 	Inodes []uint64
@@ -98,6 +134,8 @@ type Socket struct {
 	Inode uint64
 	// PID owning the socket, 0 when not attributable.
 	PID int
+	// Scope classifies IP: loopback, private, public or wildcard.
+	Scope Scope
 }
 
 // Unit is a service definition that starts the gateway.
@@ -117,6 +155,24 @@ type Unit struct {
 	Owner string
 	// Hardening lists notable directives (NoNewPrivileges, ProtectSystem, ...).
 	Hardening map[string]string
+
+	// RunAs is the account the service really runs as: User= when set,
+	// otherwise root for system units and launch daemons, the Owner for
+	// user units and launch agents, "" with DynamicUser (a transient uid).
+	RunAs       string
+	DynamicUser bool
+	// EnvSource maps each Environment key to where it was set
+	// ("Environment=" with the unit or drop-in path, or an env file path).
+	EnvSource map[string]string
+	// DropIns are the drop-in files applied, in order.
+	DropIns []string
+	// Enabled is true when a *.wants/ link or launchd RunAtLoad starts the
+	// unit; nil when that cannot be told.
+	Enabled *bool
+	// Masked is true when the unit file is a link to /dev/null.
+	Masked bool
+	// Args is ExecStart (or ProgramArguments) split into words.
+	Args []string
 }
 
 // Firewall summarises host firewall rules that could be read.
@@ -131,4 +187,35 @@ type Firewall struct {
 	DefaultDrop bool
 	// Ports maps a TCP port to "allow" or "deny" where a rule names it.
 	Ports map[int]string
+	// Rules are all TCP port rules read, in file order per backend;
+	// PortVerdict consults them for ports inside ranges.
+	Rules []PortRule
+	// Backends are the individual firewalls found.
+	Backends []FirewallBackend
+}
+
+// PortRule is one inbound TCP port rule.
+type PortRule struct {
+	Backend string
+	Source  string // file the rule was read from
+	Line    int
+	From    int
+	To      int
+	// Action is "allow" or "deny".
+	Action string
+	// Addr is the source address restriction ("" = any).
+	Addr string
+}
+
+// FirewallBackend is one firewall configuration that was read.
+type FirewallBackend struct {
+	// Name: nftables, iptables, ip6tables, ufw, firewalld.
+	Name   string
+	Source string
+	// Enabled is true when the backend's service starts at boot (or ufw's
+	// ENABLED=yes), false when it demonstrably does not, nil when unknown.
+	Enabled     *bool
+	Active      bool
+	DefaultDrop bool
+	Rules       int
 }

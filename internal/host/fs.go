@@ -1,0 +1,307 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// MaxFileSize bounds every in-root read. Host facts come from small text
+// files; anything larger is hostile or not what we think it is, and must
+// not make an audit of a mounted disk exhaust memory.
+const MaxFileSize = 8 << 20
+
+// maxSymlinks bounds symlink resolution like the kernel's ELOOP limit.
+const maxSymlinks = 40
+
+// maxDirEntries bounds one directory listing.
+const maxDirEntries = 100000
+
+// Errors returned by the in-root readers.
+var (
+	ErrTooLarge    = errors.New("file too large")
+	ErrNotRegular  = errors.New("not a regular file")
+	ErrSymlinkLoop = errors.New("too many levels of symbolic links")
+)
+
+// Root reads files below a directory treated as "/". Symlinks are
+// resolved by Root itself, component by component: an absolute target is
+// re-rooted and ".." stops at the root, so nothing outside the root is ever
+// read, whatever the image contains. The resolved path is then opened
+// through os.Root, which refuses to escape even if the tree changes
+// between resolution and open.
+type Root struct {
+	dir string
+}
+
+// NewRoot returns a Root for rootfs ("" = live "/").
+func NewRoot(rootfs string) (*Root, error) {
+	if rootfs == "" {
+		rootfs = "/"
+	}
+	abs, err := filepath.Abs(rootfs)
+	if err != nil {
+		return nil, fmt.Errorf("rootfs %s: %w", rootfs, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("rootfs: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("rootfs %s: not a directory", rootfs)
+	}
+	return &Root{dir: abs}, nil
+}
+
+// Dir is the host directory the root maps to.
+func (r *Root) Dir() string { return r.dir }
+
+// HostPath is the host path for an in-root path, without resolving
+// symlinks (for messages and for callers that already resolved it).
+func (r *Root) HostPath(p string) string {
+	return filepath.Join(r.dir, filepath.FromSlash(path.Clean("/"+p)))
+}
+
+// Resolve resolves every symlink in p inside the root and returns the
+// clean in-root path ("/etc/passwd"). When the final component does not
+// exist the error wraps fs.ErrNotExist.
+func (r *Root) Resolve(p string) (string, error) {
+	return r.resolve(p, true)
+}
+
+func (r *Root) resolve(p string, followLast bool) (string, error) {
+	todo := splitPath(p)
+	resolved := "/"
+	links := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			resolved = path.Dir(resolved)
+			continue
+		}
+		next := path.Join(resolved, c)
+		if len(todo) == 0 && !followLast {
+			resolved = next
+			break
+		}
+		hp := r.HostPath(next)
+		fi, err := os.Lstat(hp)
+		if err != nil {
+			return path.Join(append([]string{next}, todo...)...), &fs.PathError{Op: "lstat", Path: next, Err: unwrapPathErr(err)}
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			resolved = next
+			continue
+		}
+		links++
+		if links > maxSymlinks {
+			return next, &fs.PathError{Op: "resolve", Path: p, Err: ErrSymlinkLoop}
+		}
+		target, err := os.Readlink(hp)
+		if err != nil {
+			return next, &fs.PathError{Op: "readlink", Path: next, Err: unwrapPathErr(err)}
+		}
+		if strings.HasPrefix(target, "/") {
+			resolved = "/"
+		}
+		todo = append(splitPath(target), todo...)
+	}
+	return resolved, nil
+}
+
+func splitPath(p string) []string {
+	return strings.Split(strings.Trim(p, "/"), "/")
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// rel turns a resolved in-root path into an os.Root name.
+func rel(p string) string {
+	p = strings.TrimPrefix(path.Clean("/"+p), "/")
+	if p == "" {
+		return "."
+	}
+	return p
+}
+
+// openResolved opens an already resolved path through os.Root without
+// blocking on FIFOs.
+func (r *Root) openResolved(resolved string) (*os.File, error) {
+	or, err := os.OpenRoot(r.dir)
+	if err != nil {
+		return nil, fmt.Errorf("open root %s: %w", r.dir, err)
+	}
+	defer or.Close()
+	f, err := or.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: resolved, Err: unwrapPathErr(err)}
+	}
+	return f, nil
+}
+
+// Open opens the regular file p inside the root.
+func (r *Root) Open(p string) (*os.File, error) {
+	resolved, err := r.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.openResolved(resolved)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", p, err)
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotRegular}
+	}
+	return f, nil
+}
+
+// ReadFile reads the regular file p inside the root, at most MaxFileSize
+// bytes.
+func (r *Root) ReadFile(p string) ([]byte, error) {
+	f, err := r.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f, p)
+}
+
+func readLimited(rd io.Reader, name string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(rd, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}
+	}
+	return b, nil
+}
+
+// Lstat describes p inside the root without following a final symlink
+// (symlinks in the parent directories are resolved).
+func (r *Root) Lstat(p string) (fs.FileInfo, error) {
+	resolved, err := r.resolve(p, false)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Lstat(r.HostPath(resolved))
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: resolved, Err: unwrapPathErr(err)}
+	}
+	return fi, nil
+}
+
+// Stat describes p inside the root, following symlinks inside the root.
+func (r *Root) Stat(p string) (fs.FileInfo, error) {
+	resolved, err := r.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Lstat(r.HostPath(resolved))
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: resolved, Err: unwrapPathErr(err)}
+	}
+	return fi, nil
+}
+
+// Readlink returns the target of the symlink p (parents resolved).
+func (r *Root) Readlink(p string) (string, error) {
+	resolved, err := r.resolve(p, false)
+	if err != nil {
+		return "", err
+	}
+	t, err := os.Readlink(r.HostPath(resolved))
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: resolved, Err: unwrapPathErr(err)}
+	}
+	return t, nil
+}
+
+// ReadDir lists directory p inside the root, sorted by name, at most
+// maxDirEntries entries.
+func (r *Root) ReadDir(p string) ([]fs.DirEntry, error) {
+	resolved, err := r.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.openResolved(resolved)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(maxDirEntries)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, &fs.PathError{Op: "readdir", Path: resolved, Err: unwrapPathErr(err)}
+	}
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
+	return ents, nil
+}
+
+// ReadFile reads path inside rootfs ("" = live "/") with the same
+// confinement and size limit as Root.ReadFile.
+func ReadFile(rootfs, p string) ([]byte, error) {
+	r, err := NewRoot(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	return r.ReadFile(p)
+}
+
+// Open opens the regular file path inside rootfs ("" = live "/").
+func Open(rootfs, p string) (*os.File, error) {
+	r, err := NewRoot(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	return r.Open(p)
+}
+
+// Lstat describes path inside rootfs without following its final symlink.
+func Lstat(rootfs, p string) (fs.FileInfo, error) {
+	r, err := NewRoot(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	return r.Lstat(p)
+}
+
+// Stat describes path inside rootfs, following symlinks inside the root.
+func Stat(rootfs, p string) (fs.FileInfo, error) {
+	r, err := NewRoot(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	return r.Stat(p)
+}
+
+// Resolve resolves path inside rootfs and returns the in-root result.
+func Resolve(rootfs, p string) (string, error) {
+	r, err := NewRoot(rootfs)
+	if err != nil {
+		return "", err
+	}
+	return r.Resolve(p)
+}

@@ -1,0 +1,336 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// maxProcRead bounds reads of /proc/<pid>/{cmdline,environ,status}.
+const maxProcRead = 1 << 20
+
+// gatewayTitles are process titles the gateway sets for itself (comm is
+// cut to 15 bytes by the kernel: "openclaw-gatewa").
+var gatewayTitles = []string{"openclaw-gateway", "clawdbot-gateway", "moltbot-gateway"}
+
+var productWords = []string{"openclaw", "clawdbot", "moltbot"}
+
+// clientGatewayVerbs are "openclaw gateway <verb>" commands that talk to a
+// gateway rather than being one.
+var clientGatewayVerbs = map[string]bool{
+	"status": true, "stop": true, "install": true, "uninstall": true, "restart": true,
+	"probe": true, "health": true, "call": true, "discover": true, "logs": true, "usage-cost": true,
+}
+
+// IsGatewayProcess tells from a process's argument vector and comm whether
+// it is an OpenClaw (or Clawdbot/Moltbot) gateway: the process title the
+// gateway sets, or a command line naming the product with a "gateway"
+// argument (before the title is set, or for older builds).
+func IsGatewayProcess(argv []string, comm string) bool {
+	for _, t := range gatewayTitles {
+		if comm == t || (len(comm) == 15 && strings.HasPrefix(t, comm)) {
+			return true
+		}
+		if len(argv) > 0 && path.Base(strings.TrimSpace(argv[0])) == t {
+			return true
+		}
+	}
+	product := false
+	for _, a := range argv {
+		la := strings.ToLower(a)
+		for _, w := range productWords {
+			if strings.Contains(la, w) {
+				product = true
+			}
+		}
+	}
+	if !product {
+		return false
+	}
+	for i, a := range argv {
+		if a == "gateway" {
+			if i+1 < len(argv) && clientGatewayVerbs[argv[i+1]] {
+				return false
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// splitNUL splits a NUL-separated /proc vector, dropping the trailing
+// empty strings a rewritten process title leaves behind.
+func splitNUL(b []byte) []string {
+	parts := strings.Split(string(b), "\x00")
+	for len(parts) > 0 && strings.TrimSpace(parts[len(parts)-1]) == "" {
+		parts = parts[:len(parts)-1]
+	}
+	return parts
+}
+
+// isSecretFlag reports whether a command-line flag carries a secret value.
+func isSecretFlag(flag string) bool {
+	f := strings.ToLower(strings.TrimLeft(flag, "-"))
+	for _, w := range []string{"token", "password", "passwd", "secret", "api-key", "apikey", "api_key"} {
+		if strings.Contains(f, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactArgs joins argv with spaces, replacing the values of secret flags
+// ("--token X", "--password=X", ...) with "***".
+func RedactArgs(argv []string) string {
+	out := redactArgv(argv)
+	for i := range out {
+		out[i] = strings.TrimRight(out[i], " ")
+	}
+	return strings.Join(out, " ")
+}
+
+// redactArgv returns a copy of argv with secret flag values replaced.
+func redactArgv(argv []string) []string {
+	out := make([]string, 0, len(argv))
+	redactNext := false
+	for _, a := range argv {
+		if redactNext {
+			out = append(out, "***")
+			redactNext = false
+			continue
+		}
+		if strings.HasPrefix(a, "-") {
+			if k, _, ok := strings.Cut(a, "="); ok && isSecretFlag(k) {
+				out = append(out, k+"=***")
+				continue
+			}
+			if isSecretFlag(a) {
+				redactNext = true
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// keepEnv tells which environment variables of a gateway process are kept.
+func keepEnv(k string) bool {
+	return strings.HasPrefix(k, "OPENCLAW_") || strings.HasPrefix(k, "CLAWHUB_") || k == "HOME" || k == "NODE_OPTIONS"
+}
+
+func readProc(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f, p)
+}
+
+// procUIDs returns the real and effective uid from /proc/<pid>/status.
+func procUIDs(status []byte) (int, int, bool) {
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			f := strings.Fields(rest)
+			if len(f) < 2 {
+				return 0, 0, false
+			}
+			r, err1 := strconv.Atoi(f[0])
+			e, err2 := strconv.Atoi(f[1])
+			return r, e, err1 == nil && err2 == nil
+		}
+	}
+	return 0, 0, false
+}
+
+func procPIDs(procDir string) ([]int, error) {
+	ents, err := os.ReadDir(procDir)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, e := range ents {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n > 0 {
+			pids = append(pids, n)
+		}
+	}
+	sort.Ints(pids)
+	return pids, nil
+}
+
+// socketInodes reads the socket inodes a process holds from its fd links.
+func socketInodes(procDir string, pid int) ([]uint64, error) {
+	dir := filepath.Join(procDir, strconv.Itoa(pid), "fd")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for _, e := range ents {
+		t, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue // fd closed meanwhile
+		}
+		if s, ok := strings.CutPrefix(t, "socket:["); ok {
+			if n, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+// scanProcesses finds gateway processes under procDir.
+func scanProcesses(ctx context.Context, procDir string, f *Facts, self int) ([]Process, []Problem, error) {
+	pids, err := procPIDs(procDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list %s: %w", procDir, err)
+	}
+	var procs []Process
+	var probs []Problem
+	for _, pid := range pids {
+		if err := ctx.Err(); err != nil {
+			return procs, probs, err
+		}
+		if pid == self {
+			continue
+		}
+		base := filepath.Join(procDir, strconv.Itoa(pid))
+		cmd, err := readProc(filepath.Join(base, "cmdline"))
+		if err != nil {
+			continue // exited, or a kernel thread we cannot read
+		}
+		commB, _ := readProc(filepath.Join(base, "comm"))
+		comm := strings.TrimRight(string(commB), "\n")
+		argv := splitNUL(cmd)
+		if !IsGatewayProcess(argv, comm) {
+			continue
+		}
+		p := Process{PID: pid, Comm: comm, Cmdline: RedactArgs(argv), UID: -1, EUID: -1}
+		if st, err := readProc(filepath.Join(base, "status")); err == nil {
+			if r, e, ok := procUIDs(st); ok {
+				p.UID, p.EUID = r, e
+				if u, ok := f.UserByUID(r); ok {
+					p.User = u.Name
+				}
+			}
+		} else {
+			probs = append(probs, Problem{Path: filepath.Join(base, "status"), Err: err})
+		}
+		if env, err := readProc(filepath.Join(base, "environ")); err == nil {
+			p.Env = map[string]string{}
+			for _, kv := range splitNUL(env) {
+				if k, v, ok := strings.Cut(kv, "="); ok && keepEnv(k) {
+					p.Env[k] = v
+				}
+			}
+		} else {
+			probs = append(probs, Problem{Path: filepath.Join(base, "environ"), Err: err})
+		}
+		if in, err := socketInodes(procDir, pid); err == nil {
+			p.Inodes = in
+		} else {
+			probs = append(probs, Problem{Path: filepath.Join(base, "fd"), Err: err})
+		}
+		procs = append(procs, p)
+	}
+	return procs, probs, nil
+}
+
+// scanSockets reads the listening TCP sockets of our network namespace and
+// of every gateway process living in another one (a container on this
+// host), then attributes each socket to the process holding its inode.
+func scanSockets(ctx context.Context, procDir string, procs []Process) ([]Socket, []Problem, bool) {
+	var socks []Socket
+	var probs []Problem
+	seen := map[string]bool{}
+	ok := true
+	add := func(dir string) {
+		for _, proto := range []string{"tcp", "tcp6"} {
+			p := filepath.Join(dir, "net", proto)
+			data, err := readProc(p)
+			if err != nil {
+				if !(proto == "tcp6" && isNotExist(err)) { // IPv6 may be disabled
+					probs = append(probs, Problem{Path: p, Err: err})
+					ok = false
+				}
+				continue
+			}
+			ss, err := ParseProcNetTCP(data, proto)
+			if err != nil {
+				probs = append(probs, Problem{Path: p, Err: err})
+			}
+			for _, s := range ss {
+				k := fmt.Sprintf("%s/%d/%s/%d", proto, s.Inode, s.IP, s.Port)
+				if !seen[k] {
+					seen[k] = true
+					socks = append(socks, s)
+				}
+			}
+		}
+	}
+	add(procDir)
+	selfNS, _ := os.Readlink(filepath.Join(procDir, "self", "ns", "net"))
+	for _, p := range procs {
+		ns, err := os.Readlink(filepath.Join(procDir, strconv.Itoa(p.PID), "ns", "net"))
+		if err == nil && ns != selfNS {
+			add(filepath.Join(procDir, strconv.Itoa(p.PID)))
+		}
+	}
+	// Attribute: gateway processes first, then every process whose fds we
+	// can read.
+	owner := map[uint64]int{}
+	want := map[uint64]bool{}
+	for _, s := range socks {
+		want[s.Inode] = true
+	}
+	for _, p := range procs {
+		for _, in := range p.Inodes {
+			if want[in] {
+				owner[in] = p.PID
+			}
+		}
+	}
+	if len(owner) < len(want) {
+		pids, _ := procPIDs(procDir)
+		for _, pid := range pids {
+			if ctx.Err() != nil {
+				break
+			}
+			ins, err := socketInodes(procDir, pid)
+			if err != nil {
+				continue
+			}
+			for _, in := range ins {
+				if want[in] {
+					if _, done := owner[in]; !done {
+						owner[in] = pid
+					}
+				}
+			}
+		}
+	}
+	for i := range socks {
+		socks[i].PID = owner[socks[i].Inode]
+	}
+	sort.Slice(socks, func(i, j int) bool {
+		a, b := socks[i], socks[j]
+		if a.Port != b.Port {
+			return a.Port < b.Port
+		}
+		if a.Proto != b.Proto {
+			return a.Proto < b.Proto
+		}
+		if a.IP != b.IP {
+			return a.IP < b.IP
+		}
+		return a.Inode < b.Inode
+	})
+	return socks, probs, ok
+}
