@@ -271,9 +271,11 @@ func TestReportSchemaRejects(t *testing.T) {
 		"bad severity":            func(m map[string]any) { m["findings"].([]any)[0].(map[string]any)["severity"] = "urgent" },
 		"bad check id":            func(m map[string]any) { m["findings"].([]any)[0].(map[string]any)["check_id"] = "NET-1" },
 		"null findings":           func(m map[string]any) { m["findings"] = nil },
-		"missing zh title":        func(m map[string]any) { delete(m["controls"].([]any)[0].(map[string]any)["title"].(map[string]any), "zh") },
-		"bad created_at":          func(m map[string]any) { m["created_at"] = "yesterday" },
-		"wrong schema_version":    func(m map[string]any) { m["schema_version"] = 2 },
+		"missing zh title": func(m map[string]any) {
+			delete(m["controls"].([]any)[0].(map[string]any)["title"].(map[string]any), "zh")
+		},
+		"bad created_at":       func(m map[string]any) { m["created_at"] = "yesterday" },
+		"wrong schema_version": func(m map[string]any) { m["schema_version"] = 2 },
 	} {
 		var m map[string]any
 		if err := json.Unmarshal(good, &m); err != nil {
