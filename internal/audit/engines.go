@@ -3,15 +3,17 @@ package audit
 import (
 	"context"
 
+	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/posture"
+	"github.com/clawgov/clawgov/internal/provenance"
 	"github.com/clawgov/clawgov/internal/report"
 )
 
 // Engines returns every engine an audit runs, in a fixed order. Add new
 // engines (advisory, install provenance, skills) here.
 func Engines() []Engine {
-	return []Engine{postureEngine{}}
+	return []Engine{postureEngine{}, provenance.Engine{}, advisory.Engine{}}
 }
 
 type postureEngine struct{}
