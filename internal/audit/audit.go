@@ -95,6 +95,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	inv, err := openclaw.Gather(ctx, openclaw.Options{
 		Rootfs: opts.Rootfs, Getenv: opts.Getenv, ServiceEnv: senv, ServiceEnvSources: ssrc,
 		StateDir: opts.StateDir, ConfigPath: opts.ConfigPath, Profile: opts.OpenClawProfile,
+		HomeDir:  deploymentHome(opts.Rootfs, hf, senv),
 		PathDirs: strings.Split(opts.Getenv("PATH"), ":"), Logger: opts.Logger,
 	})
 	if err != nil {
@@ -174,6 +175,41 @@ func serviceEnv(hf *host.Facts) (map[string]string, map[string]string) {
 		}
 	}
 	return env, src
+}
+
+// deploymentHome is the home directory of the audited deployment under
+// --rootfs: the gateway unit's HOME, else its service user's home from the
+// root's passwd, else the owner of a user unit, else /root. On the live
+// host it is "" so OpenClaw's own resolution (OPENCLAW_HOME, HOME) applies
+// to the current user, as `openclaw` itself would.
+func deploymentHome(rootfs string, hf *host.Facts, senv map[string]string) string {
+	if rootfs == "" {
+		return ""
+	}
+	if h := senv["HOME"]; h != "" {
+		return h
+	}
+	homeOf := func(name string) string {
+		for _, u := range hf.Users {
+			if u.Name == name {
+				return u.Home
+			}
+		}
+		return ""
+	}
+	for _, u := range hf.Units {
+		if u.User != "" {
+			if h := homeOf(u.User); h != "" {
+				return h
+			}
+		}
+		if u.Owner != "" {
+			if h := homeOf(u.Owner); h != "" {
+				return h
+			}
+		}
+	}
+	return "/root"
 }
 
 func target(hostname, rootfs string, inv *openclaw.Inventory) report.Target {
