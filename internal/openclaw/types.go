@@ -261,4 +261,14 @@ type LiveGateway struct {
 	OpenAIEndpoints *bool
 	WSChallenge     bool
 	Error           string
+	// Product is OpenClaw, Clawdbot or Moltbot when confirmed.
+	Product string
+	// OpenAI is off, on (behind auth) or open; "" when not determined.
+	// OpenAIEndpoints is its boolean summary.
+	OpenAI string
+	// TLS is true when the gateway answered over TLS.
+	TLS bool
+	// Evidence is one line per probe request: what was sent, what came
+	// back, which signatures matched.
+	Evidence []string
 }
