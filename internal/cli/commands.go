@@ -5,6 +5,7 @@ import "github.com/spf13/cobra"
 // extraCommands lists the commands beyond audit/controls/version, one line
 // each, so adding a command touches one line here plus its own file.
 func extraCommands(f *factory) []*cobra.Command {
-	_ = f
-	return nil
+	return []*cobra.Command{
+		newDiscoverCmd(f, nil),
+	}
 }
