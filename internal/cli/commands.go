@@ -7,5 +7,6 @@ import "github.com/spf13/cobra"
 func extraCommands(f *factory) []*cobra.Command {
 	return []*cobra.Command{
 		newDiscoverCmd(f, nil),
+		newAdvisoriesCmd(f),
 	}
 }
