@@ -1,0 +1,323 @@
+package posture
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/json5"
+)
+
+// Channel checks (CG-CH-*): who can reach the agent through chat channels.
+// An open DM or group policy puts the agent, and every tool it holds, in
+// reach of anyone on that network, which is internet exposure by another
+// door (DONT-2). Every key is read per channel and per account
+// (channels.<ch>.accounts.<id>.*), an account inheriting what it does not
+// set from its channel.
+
+func init() {
+	register("CG-CH-001", checkChannelDMOpen)
+	register("CG-CH-002", checkChannelWildcardAllow)
+	register("CG-CH-003", checkChannelGroupOpen)
+	register("CG-CH-004", checkSessionScopeShared)
+	register("CG-CH-005", checkChannelNameMatching)
+	register("CG-CH-006", checkElevatedAllowFrom)
+	register("CG-CH-007", checkChannelDangerousFlags)
+}
+
+// chScope is one channel or one account of a channel.
+type chScope struct {
+	Channel string
+	Account string // "" for the channel level
+	Base    string // key path prefix
+	V       *json5.Value
+	Parent  *json5.Value // the channel object for an account
+}
+
+// Name is "telegram" or "telegram/work".
+func (sc chScope) Name() string {
+	if sc.Account == "" {
+		return sc.Channel
+	}
+	return sc.Channel + "/" + sc.Account
+}
+
+// lookup finds key in the account, then in its channel. It returns the
+// value and the key path where it was found ("" when absent).
+func (sc chScope) lookup(key string) (*json5.Value, string) {
+	if v := sc.V.Lookup(key); v != nil {
+		return v, sc.Base + "." + key
+	}
+	if sc.Parent != nil {
+		if v := sc.Parent.Lookup(key); v != nil {
+			return v, "channels." + sc.Channel + "." + key
+		}
+	}
+	return nil, ""
+}
+
+// channelScopes lists the enabled channels and accounts in config order.
+func channelScopes(c conf) []chScope {
+	var out []chScope
+	for _, m := range c.objectMembers("channels") {
+		if m.Key == "defaults" || m.Value == nil || m.Value.Kind != json5.Object {
+			continue
+		}
+		if on, ok := m.Value.Get("enabled").AsBool(); ok && !on {
+			continue
+		}
+		base := "channels." + m.Key
+		out = append(out, chScope{Channel: m.Key, Base: base, V: m.Value})
+		accts := m.Value.Get("accounts")
+		for _, k := range accts.Keys() {
+			av := accts.Get(k)
+			if av == nil || av.Kind != json5.Object {
+				continue
+			}
+			if on, ok := av.Get("enabled").AsBool(); ok && !on {
+				continue
+			}
+			out = append(out, chScope{Channel: m.Key, Account: k, Base: base + ".accounts." + k, V: av, Parent: m.Value})
+		}
+	}
+	return out
+}
+
+// dmPolicy is the effective DM policy of a scope (current key dmPolicy,
+// older dm.policy; default pairing).
+func (sc chScope) dmPolicy() (string, *json5.Value, string) {
+	for _, k := range []string{"dmPolicy", "dm.policy"} {
+		if v, path := sc.lookup(k); v != nil {
+			if s, ok := v.AsString(); ok {
+				return s, v, path
+			}
+		}
+	}
+	return "pairing", nil, ""
+}
+
+// groupPolicy is the effective group policy: the scope, its channel,
+// channels.defaults.groupPolicy, then allowlist.
+func groupPolicy(c conf, sc chScope) (string, *json5.Value, string) {
+	if v, path := sc.lookup("groupPolicy"); v != nil {
+		if s, ok := v.AsString(); ok {
+			return s, v, path
+		}
+	}
+	if s, v := c.str("channels.defaults.groupPolicy", ""); s != "" {
+		return s, v, "channels.defaults.groupPolicy"
+	}
+	return "allowlist", nil, ""
+}
+
+// withChannels runs fn over the channel scopes, deduplicating findings that
+// point at the same key path (an account inheriting its channel's value).
+func withChannels(s *Snapshot, id string, fn func(c conf, sc chScope) []finding.Finding) []finding.Finding {
+	c, errs, ok := confOf(s, id)
+	if !ok {
+		return errs
+	}
+	seen := map[string]bool{}
+	var out []finding.Finding
+	for _, sc := range channelScopes(c) {
+		for _, f := range fn(c, sc) {
+			if seen[f.MatchKey] {
+				continue
+			}
+			seen[f.MatchKey] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func evAt(c conf, path string, v *json5.Value) finding.Evidence {
+	if path == "" {
+		return finding.Evidence{}
+	}
+	return c.ev(path, v, display(v))
+}
+
+// CG-CH-001: a DM policy of open lets anyone who can message the bot drive
+// the agent.
+func checkChannelDMOpen(s *Snapshot) []finding.Finding {
+	return withChannels(s, "CG-CH-001", func(c conf, sc chScope) []finding.Finding {
+		pol, v, path := sc.dmPolicy()
+		if pol != "open" {
+			return nil
+		}
+		return []finding.Finding{newFinding("CG-CH-001", finding.Fail, finding.Critical, "dm_open", kv("channel", sc.Name()), evAt(c, path, v))}
+	})
+}
+
+// CG-CH-002: a "*" sender allowlist admits everyone. An open DM policy's
+// own "*" is CG-CH-001's finding, not repeated here.
+func checkChannelWildcardAllow(s *Snapshot) []finding.Finding {
+	return withChannels(s, "CG-CH-002", func(c conf, sc chScope) []finding.Finding {
+		var out []finding.Finding
+		pol, _, _ := sc.dmPolicy()
+		keys := []string{"groupAllowFrom"}
+		if pol != "open" && pol != "disabled" {
+			keys = append(keys, "allowFrom", "dm.allowFrom")
+		}
+		for _, k := range keys {
+			v, path := sc.lookup(k)
+			if hasWildcard(v) {
+				out = append(out, newFinding("CG-CH-002", finding.Fail, finding.Critical, "wildcard", kv("channel", sc.Name(), "key", k), evAt(c, path, v)))
+			}
+		}
+		groups := sc.V.Get("groups")
+		for _, gid := range groups.Keys() {
+			v := groups.Get(gid).Get("allowFrom")
+			if hasWildcard(v) {
+				path := sc.Base + ".groups." + gid + ".allowFrom"
+				out = append(out, newFinding("CG-CH-002", finding.Fail, finding.Critical, "wildcard", kv("channel", sc.Name(), "key", "groups."+gid+".allowFrom"), evAt(c, path, v)))
+			}
+		}
+		return out
+	})
+}
+
+func hasWildcard(v *json5.Value) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == json5.String {
+		return strings.TrimSpace(v.Str) == "*"
+	}
+	for _, s := range v.Strings() {
+		if strings.TrimSpace(s) == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// CG-CH-003: a group policy of open admits the bot to any group, where
+// every member can prompt it.
+func checkChannelGroupOpen(s *Snapshot) []finding.Finding {
+	return withChannels(s, "CG-CH-003", func(c conf, sc chScope) []finding.Finding {
+		pol, v, path := groupPolicy(c, sc)
+		if pol != "open" {
+			return nil
+		}
+		return []finding.Finding{newFinding("CG-CH-003", finding.Fail, finding.High, "group_open", kv("channel", sc.Name()), evAt(c, path, v))}
+	})
+}
+
+// CG-CH-004: session.dmScope defaults to main, which puts every DM sender
+// into one shared conversation: with more than one possible sender, one
+// user reads what another told the agent. session.groupScope main merges
+// every room into the main session likewise.
+func checkSessionScopeShared(s *Snapshot) []finding.Finding {
+	c, errs, ok := confOf(s, "CG-CH-004")
+	if !ok {
+		return errs
+	}
+	var out []finding.Finding
+	scope, sv := c.str("session.dmScope", "main")
+	if scope == "main" {
+		if why := multiSenderReasons(c); len(why) > 0 {
+			out = append(out, newFinding("CG-CH-004", finding.Warn, finding.Medium, "dm_scope_main", kv("reasons", strings.Join(why, "; ")), c.ev("session.dmScope", sv, scope)))
+		}
+	}
+	if gs, gv := c.str("session.groupScope", "per-group"); gs == "main" {
+		out = append(out, newFinding("CG-CH-004", finding.Warn, finding.Medium, "group_scope_main", nil, c.ev("session.groupScope", gv, gs)))
+	}
+	return out
+}
+
+// multiSenderReasons says why more than one person can DM the agent.
+func multiSenderReasons(c conf) []string {
+	var why []string
+	dmScopes := 0
+	for _, sc := range channelScopes(c) {
+		pol, _, _ := sc.dmPolicy()
+		if pol == "disabled" {
+			continue
+		}
+		dmScopes++
+		allow, _ := sc.lookup("allowFrom")
+		if allow == nil {
+			allow, _ = sc.lookup("dm.allowFrom")
+		}
+		n := len(nonEmpty(allow.Strings()))
+		switch {
+		case pol == "open":
+			why = append(why, sc.Name()+": dmPolicy open")
+		case hasWildcard(allow):
+			why = append(why, sc.Name()+`: allowFrom "*"`)
+		case n > 1:
+			why = append(why, fmt.Sprintf("%s: %d allowed senders", sc.Name(), n))
+		}
+	}
+	if dmScopes > 1 && len(why) == 0 {
+		why = append(why, fmt.Sprintf("%d channels/accounts accept DMs", dmScopes))
+	}
+	return why
+}
+
+// CG-CH-005: name matching makes mutable display names identities.
+func checkChannelNameMatching(s *Snapshot) []finding.Finding {
+	return withChannels(s, "CG-CH-005", func(c conf, sc chScope) []finding.Finding {
+		v, path := sc.lookup("dangerouslyAllowNameMatching")
+		if b, ok := v.AsBool(); !ok || !b {
+			return nil
+		}
+		return []finding.Finding{newFinding("CG-CH-005", finding.Warn, finding.Medium, "name_matching", kv("channel", sc.Name()), c.ev(path, v, "true"))}
+	})
+}
+
+// CG-CH-006: elevated exec (which escapes the sandbox onto the host) is
+// available to senders in tools.elevated.allowFrom.<channel>; "*" there
+// gives it to everyone, and long lists are hard to review.
+func checkElevatedAllowFrom(s *Snapshot) []finding.Finding {
+	c, errs, ok := confOf(s, "CG-CH-006")
+	if !ok {
+		return errs
+	}
+	if on, ok := c.get("tools.elevated.enabled").AsBool(); ok && !on {
+		return nil
+	}
+	var out []finding.Finding
+	providers := c.objectMembers("tools.elevated.allowFrom")
+	for _, m := range providers {
+		path := "tools.elevated.allowFrom." + m.Key
+		switch {
+		case hasWildcard(m.Value):
+			out = append(out, newFinding("CG-CH-006", finding.Fail, finding.Critical, "wildcard", kv("channel", m.Key), c.ev(path, m.Value, display(m.Value))))
+		case len(nonEmpty(m.Value.Strings())) > 25:
+			out = append(out, newFinding("CG-CH-006", finding.Warn, finding.Medium, "large", kv("channel", m.Key, "count", fmt.Sprint(len(nonEmpty(m.Value.Strings())))), c.ev(path, m.Value, "")))
+		}
+	}
+	return out
+}
+
+// CG-CH-007: per-channel break-glass switches that remove a protection:
+// private-network fetches from the channel, unsigned SMS webhooks, and a
+// webhook path inherited across Synology Chat accounts.
+func checkChannelDangerousFlags(s *Snapshot) []finding.Finding {
+	return withChannels(s, "CG-CH-007", func(c conf, sc chScope) []finding.Finding {
+		var out []finding.Finding
+		flags := []struct {
+			key     string
+			channel string
+			st      finding.Status
+			sev     finding.Severity
+		}{
+			{"network.dangerouslyAllowPrivateNetwork", "", finding.Warn, finding.Medium},
+			{"dangerouslyDisableSignatureValidation", "sms", finding.Fail, finding.High},
+			{"dangerouslyAllowInheritedWebhookPath", "synology-chat", finding.Warn, finding.Medium},
+		}
+		for _, fl := range flags {
+			if fl.channel != "" && fl.channel != sc.Channel {
+				continue
+			}
+			v, path := sc.lookup(fl.key)
+			if b, ok := v.AsBool(); ok && b {
+				out = append(out, newFinding("CG-CH-007", fl.st, fl.sev, "flag", kv("channel", sc.Name(), "flag", fl.key), c.ev(path, v, "true")))
+			}
+		}
+		return out
+	})
+}

@@ -1,0 +1,77 @@
+package posture
+
+import "testing"
+
+func TestCH001DMOpen(t *testing.T) {
+	runCases(t, "CG-CH-001", []checkCase{
+		{name: "no channels", cfg: ``, want: nil},
+		{name: "default pairing", cfg: `{channels: {telegram: {botToken: {source: "env", provider: "d", id: "TG"}}}}`, want: nil},
+		{name: "open", cfg: `{channels: {telegram: {dmPolicy: "open", allowFrom: ["*"]}}}`, want: []string{"fail/critical/dm_open"}},
+		{name: "legacy dm.policy open", cfg: `{channels: {discord: {dm: {policy: "open"}}}}`, want: []string{"fail/critical/dm_open"}},
+		{name: "open on one account", cfg: `{channels: {telegram: {accounts: {work: {dmPolicy: "allowlist"}, bot2: {dmPolicy: "open"}}}}}`, want: []string{"fail/critical/dm_open"}},
+		{name: "inherited by accounts reported once", cfg: `{channels: {telegram: {dmPolicy: "open", accounts: {a: {}, b: {}}}}}`, want: []string{"fail/critical/dm_open"}},
+		{name: "disabled channel", cfg: `{channels: {telegram: {enabled: false, dmPolicy: "open"}}}`, want: nil},
+		{name: "disabled account", cfg: `{channels: {slack: {accounts: {x: {enabled: false, dmPolicy: "open"}}}}}`, want: nil},
+	})
+}
+
+func TestCH002WildcardAllow(t *testing.T) {
+	runCases(t, "CG-CH-002", []checkCase{
+		{name: "explicit ids", cfg: `{channels: {telegram: {dmPolicy: "allowlist", allowFrom: ["12345"]}}}`, want: nil},
+		{name: "allowlist star", cfg: `{channels: {telegram: {dmPolicy: "allowlist", allowFrom: ["*"]}}}`, want: []string{"fail/critical/wildcard"}},
+		{name: "open star is CH-001", cfg: `{channels: {telegram: {dmPolicy: "open", allowFrom: ["*"]}}}`, want: nil},
+		{name: "group allow star", cfg: `{channels: {telegram: {groupAllowFrom: ["*"]}}}`, want: []string{"fail/critical/wildcard"}},
+		{name: "per group star", cfg: `{channels: {telegram: {groups: {"-100123": {allowFrom: ["1", "*"]}}}}}`, want: []string{"fail/critical/wildcard"}},
+		{name: "account star", cfg: `{channels: {whatsapp: {accounts: {main: {allowFrom: ["*"]}}}}}`, want: []string{"fail/critical/wildcard"}},
+	})
+}
+
+func TestCH003GroupOpen(t *testing.T) {
+	runCases(t, "CG-CH-003", []checkCase{
+		{name: "default allowlist", cfg: `{channels: {telegram: {}}}`, want: nil},
+		{name: "open", cfg: `{channels: {telegram: {groupPolicy: "open"}}}`, want: []string{"fail/high/group_open"}},
+		{name: "defaults open", cfg: `{channels: {defaults: {groupPolicy: "open"}, telegram: {}}}`, want: []string{"fail/high/group_open"}},
+		{name: "channel overrides defaults", cfg: `{channels: {defaults: {groupPolicy: "open"}, telegram: {groupPolicy: "allowlist"}}}`, want: nil},
+		{name: "defaults open but no channel", cfg: `{channels: {defaults: {groupPolicy: "open"}}}`, want: nil},
+	})
+}
+
+func TestCH004SessionScope(t *testing.T) {
+	runCases(t, "CG-CH-004", []checkCase{
+		{name: "no channels", cfg: ``, want: nil},
+		{name: "single owner", cfg: `{channels: {telegram: {dmPolicy: "allowlist", allowFrom: ["1"]}}}`, want: nil},
+		{name: "open DMs", cfg: `{channels: {telegram: {dmPolicy: "open", allowFrom: ["*"]}}}`, want: []string{"warn/medium/dm_scope_main"}},
+		{name: "two senders", cfg: `{channels: {telegram: {dmPolicy: "allowlist", allowFrom: ["1", "2"]}}}`, want: []string{"warn/medium/dm_scope_main"}},
+		{name: "two channels", cfg: `{channels: {telegram: {}, discord: {}}}`, want: []string{"warn/medium/dm_scope_main"}},
+		{name: "per peer", cfg: `{session: {dmScope: "per-channel-peer"}, channels: {telegram: {dmPolicy: "open"}}}`, want: nil},
+		{name: "group scope main", cfg: `{session: {dmScope: "per-channel-peer", groupScope: "main"}}`, want: []string{"warn/medium/group_scope_main"}},
+	})
+}
+
+func TestCH005NameMatching(t *testing.T) {
+	runCases(t, "CG-CH-005", []checkCase{
+		{name: "off", cfg: `{channels: {discord: {}}}`, want: nil},
+		{name: "on", cfg: `{channels: {discord: {dangerouslyAllowNameMatching: true}}}`, want: []string{"warn/medium/name_matching"}},
+		{name: "false", cfg: `{channels: {discord: {dangerouslyAllowNameMatching: false}}}`, want: nil},
+	})
+}
+
+func TestCH006Elevated(t *testing.T) {
+	many := `["1","2","3","4","5","6","7","8","9","10","11","12","13","14","15","16","17","18","19","20","21","22","23","24","25","26"]`
+	runCases(t, "CG-CH-006", []checkCase{
+		{name: "unset", cfg: ``, want: nil},
+		{name: "wildcard", cfg: `{tools: {elevated: {allowFrom: {telegram: ["*"]}}}}`, want: []string{"fail/critical/wildcard"}},
+		{name: "disabled", cfg: `{tools: {elevated: {enabled: false, allowFrom: {telegram: ["*"]}}}}`, want: nil},
+		{name: "small list", cfg: `{tools: {elevated: {allowFrom: {telegram: ["123"]}}}}`, want: nil},
+		{name: "large list", cfg: `{tools: {elevated: {allowFrom: {discord: ` + many + `}}}}`, want: []string{"warn/medium/large"}},
+	})
+}
+
+func TestCH007DangerousFlags(t *testing.T) {
+	runCases(t, "CG-CH-007", []checkCase{
+		{name: "none", cfg: `{channels: {sms: {}}}`, want: nil},
+		{name: "sms unsigned", cfg: `{channels: {sms: {dangerouslyDisableSignatureValidation: true}}}`, want: []string{"fail/high/flag"}},
+		{name: "private network", cfg: `{channels: {matrix: {network: {dangerouslyAllowPrivateNetwork: true}}}}`, want: []string{"warn/medium/flag"}},
+		{name: "flag on other channel ignored", cfg: `{channels: {telegram: {dangerouslyDisableSignatureValidation: true}}}`, want: nil},
+	})
+}
