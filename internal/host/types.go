@@ -32,6 +32,26 @@ type Facts struct {
 	// Coverage says which sources were actually read, so a consumer can
 	// tell "no sudo rule" from "sudoers unreadable".
 	Coverage Coverage
+	// Scheduled lists jobs the host runs on a schedule (crontab lines,
+	// /etc/cron.d, systemd timers with the ExecStart of the service they
+	// trigger), read under Rootfs. Used to tell whether a regular security
+	// audit is scheduled; Coverage.Scheduled says whether it was read.
+	Scheduled []ScheduledJob
+}
+
+// ScheduledJob is one scheduled command on the host.
+type ScheduledJob struct {
+	// Kind: crontab, cron.d, systemd-timer, launchd.
+	Kind string
+	// Source is the file it was read from; Line is 1-based where known.
+	Source string
+	Line   int
+	// Schedule is the cron expression or OnCalendar= value.
+	Schedule string
+	// Command is what runs.
+	Command string
+	// User the command runs as, where the source says.
+	User string
 }
 
 // Coverage records which fact sources were read completely. A false field
@@ -46,6 +66,8 @@ type Coverage struct {
 	// readable.
 	Processes bool
 	Sockets   bool
+	// Scheduled is true when crontabs and systemd timers were read.
+	Scheduled bool
 }
 
 // Problem is a read error that did not stop fact gathering.
