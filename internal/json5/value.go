@@ -46,6 +46,10 @@ type Value struct {
 	// Pos is where the value starts; End is the byte offset just after it.
 	Pos Pos
 	End int
+	// Template is the string as written when a loader substituted
+	// ${VAR} references into Str ("" when nothing was substituted). The
+	// span still covers the source text, i.e. the template.
+	Template string
 }
 
 // Get returns the member value for key, or nil.

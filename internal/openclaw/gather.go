@@ -3,6 +3,7 @@ package openclaw
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/clawgov/clawgov/internal/json5"
 )
@@ -48,7 +49,14 @@ type ConfigError struct {
 	Err  error
 }
 
-func (e *ConfigError) Error() string { return "config " + e.Path + ": " + e.Err.Error() }
+func (e *ConfigError) Error() string {
+	msg := e.Err.Error()
+	if strings.HasPrefix(msg, e.Path+":") {
+		// Syntax errors already start with "file:line:col".
+		return "config " + msg
+	}
+	return "config " + e.Path + ": " + msg
+}
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // KnownSecrets returns every secret value the inventory holds in memory

@@ -85,6 +85,8 @@ type Config struct {
 	Includes []string
 	// Unresolved lists ${VAR} references with no value (kept literally).
 	Unresolved []string
+	// UnresolvedRefs says where each unresolved reference is.
+	UnresolvedRefs []EnvRef
 }
 
 // State is what the SQLite state (or the older JSON files) says.
