@@ -91,9 +91,9 @@ func TestLoadConfigIncludes(t *testing.T) {
   agents: { $include: ["./parts/a.json5", "./parts/b.json5"] },
   list: [{ $include: "parts/item.json5" }],
 }`,
-		"parts/gateway.json5": `{ bind: "lan", port: 18789, auth: { mode: "token", token: "${T}" }, tags: ["x"] }`,
-		"parts/a.json5":       `{ defaults: { workspace: "/w/a", sandbox: { mode: "off" } }, names: ["a"] }`,
-		"parts/b.json5":       `{ $include: "./nested/c.json5", defaults: { sandbox: { mode: "all" } }, names: ["b"] }`,
+		"parts/gateway.json5":  `{ bind: "lan", port: 18789, auth: { mode: "token", token: "${T}" }, tags: ["x"] }`,
+		"parts/a.json5":        `{ defaults: { workspace: "/w/a", sandbox: { mode: "off" } }, names: ["a"] }`,
+		"parts/b.json5":        `{ $include: "./nested/c.json5", defaults: { sandbox: { mode: "all" } }, names: ["b"] }`,
 		"parts/nested/c.json5": `{ extra: true, names: ["c"] }`,
 		"parts/item.json5":     `{ id: "main" }`,
 	})
