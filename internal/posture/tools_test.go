@@ -347,3 +347,41 @@ func TestScopesBothShapes(t *testing.T) {
 		t.Fatalf("scopes %s, want %s", got, want)
 	}
 }
+
+// TestAreaTemplatesUsed: every message template of this area's checks is
+// named by the Go code (a dead template or a typo in a key shows up here;
+// lpValidate covers the other direction for every emitted finding).
+func TestAreaTemplatesUsed(t *testing.T) {
+	var src strings.Builder
+	for _, f := range []string{"privilege.go", "files.go", "tools.go", "sandbox.go", "browser.go", "logging.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Write(b)
+	}
+	code := src.String()
+	prefixes := []string{"CG-PRV-", "CG-FS-", "CG-TL-", "CG-SBX-", "CG-BRW-", "CG-LOG-"}
+	n := 0
+	for id, ch := range lpCatalog(t) {
+		mine := false
+		for _, p := range prefixes {
+			mine = mine || strings.HasPrefix(id, p)
+		}
+		if !mine {
+			continue
+		}
+		n++
+		if registry[id] == nil {
+			t.Errorf("%s has metadata but no implementation", id)
+		}
+		for key := range ch.Messages {
+			if !strings.Contains(code, `"`+key+`"`) {
+				t.Errorf("%s: template %q is never emitted", id, key)
+			}
+		}
+	}
+	if n < 50 {
+		t.Fatalf("only %d checks of this area in the catalog", n)
+	}
+}
