@@ -96,6 +96,11 @@ func ParsePlist(data []byte) (*LaunchdJob, error) {
 	return job, nil
 }
 
+// plistScalar is an <integer>, <real>, <date> or <data> value: kept apart
+// from strings because launchd only accepts strings in ProgramArguments
+// and EnvironmentVariables.
+type plistScalar string
+
 // plistValue decodes the element that se started.
 func plistValue(d *xml.Decoder, se xml.StartElement, depth int) (any, error) {
 	if depth > maxPlistDepth {
@@ -162,7 +167,7 @@ func plistValue(d *xml.Decoder, se xml.StartElement, depth int) (any, error) {
 			return nil, err
 		}
 		if se.Name.Local != "string" {
-			s = strings.TrimSpace(s)
+			return plistScalar(strings.TrimSpace(s)), nil
 		}
 		return s, nil
 	default:

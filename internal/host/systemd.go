@@ -41,17 +41,23 @@ func ParseUnitFile(data []byte) (*UnitFile, []LineError) {
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
-		for strings.HasSuffix(line, "\\") && i+1 < len(phys) {
-			i++
-			next := strings.TrimSpace(strings.TrimRight(phys[i], "\r"))
+		for strings.HasSuffix(line, "\\") {
 			line = line[:len(line)-1] + " "
-			if next != "" && (next[0] == '#' || next[0] == ';') {
-				line += "\\" // comment inside a continuation: keep continuing
-				continue
+			// Comment lines inside a continuation are dropped.
+			for i+1 < len(phys) {
+				next := strings.TrimSpace(strings.TrimRight(phys[i+1], "\r"))
+				if next == "" || (next[0] != '#' && next[0] != ';') {
+					break
+				}
+				i++
 			}
-			line += next
+			if i+1 >= len(phys) {
+				break
+			}
+			i++
+			line += strings.TrimSpace(strings.TrimRight(phys[i], "\r"))
 		}
-		line = strings.TrimSuffix(line, "\\")
+		line = strings.TrimSpace(line)
 		if strings.HasPrefix(line, "[") {
 			if !strings.HasSuffix(line, "]") || len(line) < 3 {
 				errs = append(errs, LineError{start, "malformed section header"})
