@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -399,7 +400,10 @@ func DefaultRegistry(ctx context.Context) (string, error) {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env, "NPM_CONFIG_USERCONFIG=/dev/null", "NPM_CONFIG_GLOBALCONFIG=/dev/null", "npm_config_update_notifier=false")
+	// npm refuses the same file for both; a path that does not exist
+	// reads as an empty global config.
+	noGlobal := filepath.Join(os.TempDir(), "clawgov-no-npm-globalconfig", "npmrc")
+	cmd.Env = append(env, "NPM_CONFIG_USERCONFIG=/dev/null", "NPM_CONFIG_GLOBALCONFIG="+noGlobal, "npm_config_update_notifier=false")
 	cmd.Dir = os.TempDir() // no project .npmrc
 	out, err := cmd.Output()
 	if err != nil {

@@ -1,0 +1,5 @@
+package provenance
+
+import "os/exec"
+
+var exec_LookPath = exec.LookPath
