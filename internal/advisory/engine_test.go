@@ -1,0 +1,169 @@
+package advisory
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/openclaw"
+	"github.com/clawgov/clawgov/internal/posture"
+)
+
+// embeddedEngine never reads the user's cache.
+var embeddedEngine = Engine{Load: Embedded}
+
+func runEngine(t *testing.T, inv *openclaw.Inventory, deep bool) []finding.Finding {
+	t.Helper()
+	ran, fs, errs := embeddedEngine.Run(context.Background(), &posture.Snapshot{OC: inv, Deep: deep})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if !slices.Equal(ran, []string{CheckVulnerable, CheckBrowserHijack, CheckUnknownRange}) {
+		t.Errorf("ran %v", ran)
+	}
+	return fs
+}
+
+func install(name, version string) openclaw.Install {
+	return openclaw.Install{Root: "/usr/local/lib/node_modules/" + name, Name: name, Version: version, Method: "npm-global"}
+}
+
+func byCheck(fs []finding.Finding, id string) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range fs {
+		if f.CheckID == id {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func hasAdvisory(fs []finding.Finding, id string) *finding.Finding {
+	for i := range fs {
+		if fs[i].Params["id"] == id {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+func TestEngineCurrentVersionIsClean(t *testing.T) {
+	rel, _ := EmbeddedReleases()
+	fs := runEngine(t, &openclaw.Inventory{Installs: []openclaw.Install{install("openclaw", rel.Latest().Version)}}, false)
+	if n := len(byCheck(fs, CheckVulnerable)) + len(byCheck(fs, CheckBrowserHijack)); n != 0 {
+		t.Fatalf("latest release reported vulnerable %d times", n)
+	}
+	// Unknown-range advisories published after the release: manual, never
+	// fail, never pass silently.
+	for _, f := range byCheck(fs, CheckUnknownRange) {
+		if f.Status != finding.Manual {
+			t.Errorf("unknown range reported as %s", f.Status)
+		}
+	}
+}
+
+func TestEngineOldVersion(t *testing.T) {
+	fs := runEngine(t, &openclaw.Inventory{Installs: []openclaw.Install{install("openclaw", "2026.1.28")}}, false)
+	f := hasAdvisory(byCheck(fs, CheckBrowserHijack), "GHSA-g8p2-7wf7-98mq")
+	if f == nil {
+		t.Fatal("CVE-2026-25253 not reported under the browser-hijack check")
+	}
+	if f.Status != finding.Fail || f.Severity != finding.High || f.Params["fixed"] != "2026.1.29" ||
+		f.Params["upgrade"] != "npm i -g openclaw@2026.1.29" || !strings.Contains(f.Params["aliases"], "CVE-2026-25253") {
+		t.Errorf("finding %+v", f)
+	}
+	if hasAdvisory(byCheck(fs, CheckVulnerable), "GHSA-g8p2-7wf7-98mq") != nil {
+		t.Error("browser-hijack advisory also reported under CG-ADV-001")
+	}
+	if len(byCheck(fs, CheckVulnerable)) < 50 {
+		t.Errorf("2026.1.28 matched only %d advisories", len(byCheck(fs, CheckVulnerable)))
+	}
+	// One finding per advisory.
+	seen := map[string]bool{}
+	for _, f := range fs {
+		if f.CheckID == CheckUnknownRange {
+			continue
+		}
+		if seen[f.Params["id"]] {
+			t.Errorf("advisory %s reported twice", f.Params["id"])
+		}
+		seen[f.Params["id"]] = true
+	}
+}
+
+func TestEngineIntroducedRange(t *testing.T) {
+	in := func(v string) bool {
+		fs := runEngine(t, &openclaw.Inventory{Installs: []openclaw.Install{install("openclaw", v)}}, false)
+		return hasAdvisory(fs, "CVE-2026-43575") != nil
+	}
+	if in("2026.2.20") || !in("2026.2.21") || !in("2026.4.9") || in("2026.4.10") {
+		t.Error("CVE-2026-43575 must affect exactly [2026.2.21, 2026.4.10)")
+	}
+}
+
+func TestEngineLegacyAndForks(t *testing.T) {
+	fs := runEngine(t, &openclaw.Inventory{Installs: []openclaw.Install{install("clawdbot", "2026.1.24-3")}}, false)
+	f := hasAdvisory(fs, "GHSA-g8p2-7wf7-98mq")
+	if f == nil {
+		t.Fatal("legacy clawdbot not matched against its advisories")
+	}
+	rel, _ := EmbeddedReleases()
+	if f.Params["upgrade"] != "npm i -g openclaw@"+rel.Latest().Version {
+		t.Errorf("legacy upgrade must move to openclaw latest: %q", f.Params["upgrade"])
+	}
+	// Forks are the install engine's business: their version numbers are
+	// not openclaw's.
+	fs = runEngine(t, &openclaw.Inventory{Installs: []openclaw.Install{install("openclaw-cn", "2026.1.5")}}, false)
+	if len(fs) != 1 || fs[0].MessageKey != "no_version" || fs[0].Status != finding.Manual {
+		t.Errorf("fork only: %+v", fs)
+	}
+}
+
+func TestEngineNoVersionIsManual(t *testing.T) {
+	fs := runEngine(t, &openclaw.Inventory{}, false)
+	if len(fs) != 1 || fs[0].Status != finding.Manual || fs[0].CheckID != CheckVulnerable {
+		t.Fatalf("%+v", fs)
+	}
+	// State only: the state's last writer is matched.
+	fs = runEngine(t, &openclaw.Inventory{State: &openclaw.State{AppVersion: "2026.1.28"}}, false)
+	if f := hasAdvisory(fs, "GHSA-g8p2-7wf7-98mq"); f == nil || f.Evidence[0].Kind != "state" {
+		t.Errorf("state version not matched: %v", f)
+	}
+}
+
+func TestEngineDeepMatchesRunningGateway(t *testing.T) {
+	rel, _ := EmbeddedReleases()
+	inv := &openclaw.Inventory{Installs: []openclaw.Install{install("openclaw", rel.Latest().Version)},
+		Live: &openclaw.LiveGateway{URL: "http://127.0.0.1:18789", Version: "2026.1.28"}}
+	fs := runEngine(t, inv, true)
+	f := hasAdvisory(fs, "GHSA-g8p2-7wf7-98mq")
+	if f == nil || !strings.HasPrefix(f.Target, "gateway ") {
+		t.Fatalf("running old gateway not matched: %+v", f)
+	}
+	// Without --deep the live version is not used.
+	if fs := runEngine(t, inv, false); hasAdvisory(fs, "GHSA-g8p2-7wf7-98mq") != nil {
+		t.Error("live version used without --deep")
+	}
+}
+
+func TestEngineUnparseableVersionIsError(t *testing.T) {
+	fs := runEngine(t, &openclaw.Inventory{Installs: []openclaw.Install{install("openclaw", "latest-and-greatest")}}, false)
+	if len(fs) != 1 || fs[0].Status != finding.Error {
+		t.Fatalf("%+v", fs)
+	}
+}
+
+func TestUpgradeCommand(t *testing.T) {
+	for _, c := range [][3]string{
+		{"npm-global", "2026.4.10", "npm i -g openclaw@2026.4.10"},
+		{"pnpm-global", "2026.4.10", "pnpm add -g openclaw@2026.4.10"},
+		{"bun-global", "", "bun add -g openclaw@latest"},
+		{"git", "2026.9.6", "openclaw update --tag v2026.9.6"},
+	} {
+		if got := UpgradeCommand(c[0], c[1]); got != c[2] {
+			t.Errorf("UpgradeCommand(%s,%s) = %q", c[0], c[1], got)
+		}
+	}
+}
