@@ -379,7 +379,13 @@ func checkPRV005(s *Snapshot) []finding.Finding {
 		out = append(out, newFinding(id, finding.Fail, finding.Critical, "docker_sock", kv("path", p), finding.Evidence{Kind: "file", File: p, Detail: "runtime socket inside the container"}))
 	}
 	if len(out) == 0 && ct.Privileged == nil {
-		out = append(out, newFinding(id, finding.Error, finding.Info, "host_unknown", kv("reason", "whether the container is privileged could not be told"), ev))
+		// Privileged mode is a property of the running container: an image
+		// or disk audited with --rootfs cannot show it.
+		st := finding.Error
+		if !s.Host.Live {
+			st = finding.Skip
+		}
+		out = append(out, newFinding(id, st, finding.Info, "host_unknown", kv("reason", "whether the container is privileged could not be told"), ev))
 	}
 	return out
 }

@@ -96,6 +96,7 @@ func TestPrivilegeChecks(t *testing.T) {
 		}, check: "CG-PRV-005", want: []string{"fail:docker_sock"}},
 		{name: "plain container", mut: func(s *Snapshot) { s.Host.Container = host.Container{InContainer: true, Privileged: &no} }, check: "CG-PRV-005"},
 		{name: "privilege unknown", mut: func(s *Snapshot) { s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"error:host_unknown"}},
+		{name: "privilege not visible in an image", mut: func(s *Snapshot) { s.Host.Live = false; s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"skip:host_unknown"}},
 
 		// CG-PRV-006
 		{name: "sandbox binds docker.sock", cfg: `{agents: {defaults: {sandbox: {mode: "all", docker: {binds: ["/var/run/docker.sock:/var/run/docker.sock"]}}}}}`, check: "CG-PRV-006", want: []string{"fail:sandbox_docker_sock"}},
