@@ -2,6 +2,7 @@ package posture
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/clawgov/clawgov/internal/finding"
@@ -23,6 +24,7 @@ func init() {
 	register("CG-CH-005", checkChannelNameMatching)
 	register("CG-CH-006", checkElevatedAllowFrom)
 	register("CG-CH-007", checkChannelDangerousFlags)
+	register("CG-CH-008", checkTelegramSenders)
 }
 
 // chScope is one channel or one account of a channel.
@@ -317,6 +319,92 @@ func checkChannelDangerousFlags(s *Snapshot) []finding.Finding {
 			if b, ok := v.AsBool(); ok && b {
 				out = append(out, newFinding("CG-CH-007", fl.st, fl.sev, "flag", kv("channel", sc.Name(), "flag", fl.key), c.ev(path, v, "true")))
 			}
+		}
+		return out
+	})
+}
+
+var (
+	telegramPrefixRe = regexp.MustCompile(`(?i)^(telegram|tg):`)
+	numericRe        = regexp.MustCompile(`^\d+$`)
+)
+
+// telegramEntry normalises an allowFrom entry as OpenClaw does.
+func telegramEntry(v *json5.Value) string {
+	var s string
+	switch {
+	case v == nil:
+	case v.Kind == json5.String:
+		s = v.Str
+	case v.Kind == json5.Number:
+		s = fmt.Sprint(int64(v.Num))
+	}
+	return strings.TrimSpace(telegramPrefixRe.ReplaceAllString(strings.TrimSpace(s), ""))
+}
+
+// CG-CH-008: Telegram authorises senders by numeric user ID only:
+// @usernames never match (and are mutable), and groups the bot serves
+// without any sender allowlist let every member run commands.
+func checkTelegramSenders(s *Snapshot) []finding.Finding {
+	return withChannels(s, "CG-CH-008", func(c conf, sc chScope) []finding.Finding {
+		if sc.Channel != "telegram" {
+			return nil
+		}
+		var out []finding.Finding
+		var lists []struct {
+			path string
+			v    *json5.Value
+		}
+		add := func(path string, v *json5.Value) {
+			if v != nil && v.Kind == json5.Array {
+				lists = append(lists, struct {
+					path string
+					v    *json5.Value
+				}{path, v})
+			}
+		}
+		if v, path := sc.lookup("allowFrom"); v != nil {
+			add(path, v)
+		}
+		gaf, gafPath := sc.lookup("groupAllowFrom")
+		add(gafPath, gaf)
+		groups := sc.V.Get("groups")
+		anyGroupOverride := false
+		for _, gid := range groups.Keys() {
+			g := groups.Get(gid)
+			if af := g.Get("allowFrom"); af != nil && len(af.Elems) > 0 {
+				anyGroupOverride = true
+				add(sc.Base+".groups."+gid+".allowFrom", af)
+			}
+			topics := g.Get("topics")
+			for _, tid := range topics.Keys() {
+				if af := topics.Get(tid).Get("allowFrom"); af != nil && len(af.Elems) > 0 {
+					anyGroupOverride = true
+					add(sc.Base+".groups."+gid+".topics."+tid+".allowFrom", af)
+				}
+			}
+		}
+		for _, l := range lists {
+			var bad []string
+			for _, e := range l.v.Elems {
+				n := telegramEntry(e)
+				if n == "" || n == "*" || numericRe.MatchString(n) {
+					continue
+				}
+				bad = append(bad, n)
+			}
+			if len(bad) > 0 {
+				out = append(out, newFinding("CG-CH-008", finding.Warn, finding.Medium, "non_numeric", kv("channel", sc.Name(), "entries", strings.Join(bad, ", ")), c.ev(l.path, l.v, "")))
+			}
+		}
+		pol, pv, ppath := groupPolicy(c, sc)
+		groupsConfigured := len(groups.Keys()) > 0
+		if (pol == "open" || (pol == "allowlist" && groupsConfigured)) && len(nonEmpty(gaf.Strings())) == 0 && !anyGroupOverride && !hasWildcard(gaf) {
+			ev := c.ev(sc.Base+".groupAllowFrom", gaf, "")
+			if ppath != "" {
+				ev = c.ev(ppath, pv, pol)
+			}
+			out = append(out, newFinding("CG-CH-008", finding.Warn, finding.Medium, "group_senders_missing", kv("channel", sc.Name()), ev))
 		}
 		return out
 	})

@@ -75,3 +75,16 @@ func TestCH007DangerousFlags(t *testing.T) {
 		{name: "flag on other channel ignored", cfg: `{channels: {telegram: {dangerouslyDisableSignatureValidation: true}}}`, want: nil},
 	})
 }
+
+func TestCH008TelegramSenders(t *testing.T) {
+	runCases(t, "CG-CH-008", []checkCase{
+		{name: "numeric ids", cfg: `{channels: {telegram: {allowFrom: ["12345", "tg:678", 999]}}}`, want: nil},
+		{name: "username", cfg: `{channels: {telegram: {allowFrom: ["@alice", "12345"]}}}`, want: []string{"warn/medium/non_numeric"}},
+		{name: "other channel ignored", cfg: `{channels: {discord: {allowFrom: ["@alice"]}}}`, want: nil},
+		{name: "open groups without senders", cfg: `{channels: {telegram: {groupPolicy: "open"}}}`, want: []string{"warn/medium/group_senders_missing"}},
+		{name: "allowlisted groups without senders", cfg: `{channels: {telegram: {groups: {"-1001": {requireMention: true}}}}}`, want: []string{"warn/medium/group_senders_missing"}},
+		{name: "allowlisted groups with senders", cfg: `{channels: {telegram: {groups: {"-1001": {}}, groupAllowFrom: ["12345"]}}}`, want: nil},
+		{name: "per-group senders", cfg: `{channels: {telegram: {groupPolicy: "open", groups: {"-1001": {allowFrom: ["@bob"]}}}}}`, want: []string{"warn/medium/non_numeric"}},
+		{name: "no groups, default policy", cfg: `{channels: {telegram: {}}}`, want: nil},
+	})
+}

@@ -34,6 +34,8 @@ func init() {
 	register("CG-GW-018", checkHTTPToolsAllow)
 	register("CG-GW-019", checkMDNSFull)
 	register("CG-GW-020", checkTrustedProxiesBehindProxy)
+	register("CG-GW-021", checkMCPApps)
+	register("CG-GW-022", checkNodeCommands)
 }
 
 // withGateway runs fn with the gateway model, or returns the error finding
@@ -218,7 +220,7 @@ func checkGatewayTrustedProxy(s *Snapshot) []finding.Finding {
 		add := func(st finding.Status, sev finding.Severity, key, path string, shown string) {
 			out = append(out, newFinding("CG-GW-007", st, sev, key, nil, c.ev(path, c.get(path), shown)))
 		}
-		out = append(out, newFinding("CG-GW-007", finding.Manual, finding.High, "verify_chain", nil, g.auth.ModeEv))
+		out = append(out, newFinding("CG-GW-007", finding.Warn, finding.High, "verify_chain", nil, g.auth.ModeEv))
 		if proxies, _ := c.strings("gateway.trustedProxies"); len(proxies) == 0 {
 			add(finding.Fail, finding.Critical, "no_proxies", "gateway.trustedProxies", "")
 		}
@@ -650,4 +652,75 @@ func isRemoteOrigin(o string) bool {
 		host = h
 	}
 	return !isLoopbackHost(strings.Trim(host, "[]"))
+}
+
+// CG-GW-021: MCP Apps lets configured MCP servers render interactive HTML
+// that can call their tools, served from a second listener on port+1.
+func checkMCPApps(s *Snapshot) []finding.Finding {
+	return withGateway(s, "CG-GW-021", func(g gatewayModel) []finding.Finding {
+		on, v := g.c.isTrue("mcp.apps.enabled")
+		if !on {
+			return nil
+		}
+		st, sev := exposedVerdict(g.bind.Exposed, finding.High, finding.Medium)
+		return []finding.Finding{newFinding("CG-GW-021", st, sev, "enabled", nil, g.c.ev("mcp.apps.enabled", v, "true"))}
+	})
+}
+
+// dangerousNodeCommands are OpenClaw's DEFAULT_DANGEROUS_NODE_COMMANDS
+// (dist/node-command-policy-*.mjs): device actions and sensitive reads
+// that stay off unless gateway.nodes.commands.allow names them.
+var dangerousNodeCommands = []string{"camera.snap", "camera.clip", "camera.ptz.control", "screen.record",
+	"contacts.add", "calendar.add", "reminders.add", "sms.send", "sms.search", "health.summary"}
+
+// looksLikeNodeCommandPattern mirrors the audit: deny entries match exact
+// command names only, so globs, regexes, groups and shell text do nothing.
+func looksLikeNodeCommandPattern(v string) bool {
+	if v == "" {
+		return false
+	}
+	if strings.ContainsAny(v, "?*[]{}(),|") || strings.HasPrefix(v, "/") || strings.HasSuffix(v, "/") ||
+		strings.HasPrefix(v, "^") || strings.HasSuffix(v, "$") {
+		return true
+	}
+	return strings.ContainsAny(v, " \t\n") || strings.Contains(v, "group:")
+}
+
+// CG-GW-022: paired nodes (phones, desktops) run commands the gateway
+// sends; the allow list can switch on camera, screen recording, SMS and
+// contact writes, and deny entries that are patterns block nothing.
+func checkNodeCommands(s *Snapshot) []finding.Finding {
+	return withGateway(s, "CG-GW-022", func(g gatewayModel) []finding.Finding {
+		c := g.c
+		var out []finding.Finding
+		deny, dv := c.strings("gateway.nodes.commands.deny")
+		denied := map[string]bool{}
+		var patterns []string
+		for _, d := range deny {
+			d = strings.TrimSpace(d)
+			denied[d] = true
+			if looksLikeNodeCommandPattern(d) {
+				patterns = append(patterns, d)
+			}
+		}
+		allow, av := c.strings("gateway.nodes.commands.allow")
+		allowed := map[string]bool{}
+		for _, a := range allow {
+			allowed[strings.TrimSpace(a)] = true
+		}
+		var hit []string
+		for _, cmd := range dangerousNodeCommands {
+			if allowed[cmd] && !denied[cmd] {
+				hit = append(hit, cmd)
+			}
+		}
+		if len(hit) > 0 {
+			st, sev := exposedVerdict(g.bind.Exposed, finding.Critical, finding.Medium)
+			out = append(out, newFinding("CG-GW-022", st, sev, "dangerous_allow", kv("commands", strings.Join(hit, ", ")), c.ev("gateway.nodes.commands.allow", av, display(av))))
+		}
+		if len(patterns) > 0 {
+			out = append(out, newFinding("CG-GW-022", finding.Warn, finding.Medium, "deny_ineffective", kv("entries", strings.Join(patterns, ", ")), c.ev("gateway.nodes.commands.deny", dv, display(dv))))
+		}
+		return out
+	})
 }

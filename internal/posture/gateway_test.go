@@ -124,11 +124,11 @@ func TestGW007TrustedProxy(t *testing.T) {
 	runCases(t, "CG-GW-007", []checkCase{
 		{name: "not trusted-proxy", cfg: `{gateway: {auth: {token: "` + strongToken + `"}}}`, want: nil},
 		{name: "bare trusted-proxy", cfg: `{gateway: {auth: {mode: "trusted-proxy"}}}`, want: []string{
-			"manual/high/verify_chain", "fail/critical/no_proxies", "fail/critical/no_user_header", "warn/medium/no_allow_users"}},
+			"warn/high/verify_chain", "fail/critical/no_proxies", "fail/critical/no_user_header", "warn/medium/no_allow_users"}},
 		{name: "well configured", cfg: `{gateway: {trustedProxies: ["10.0.0.2"], auth: {mode: "trusted-proxy", trustedProxy: {userHeader: "x-user", allowUsers: ["a@example.com"]}}}}`,
-			want: []string{"manual/high/verify_chain"}},
+			want: []string{"warn/high/verify_chain"}},
 		{name: "loopback and admin auto-approve", cfg: `{gateway: {trustedProxies: ["127.0.0.1"], auth: {mode: "trusted-proxy", trustedProxy: {userHeader: "x-user", allowUsers: ["a"], allowLoopback: true, deviceAutoApprove: {enabled: true, scopes: ["operator.read", "operator.admin"]}}}}}`,
-			want: []string{"manual/high/verify_chain", "warn/medium/allow_loopback", "warn/medium/device_auto_approve", "fail/critical/device_auto_approve_admin"}},
+			want: []string{"warn/high/verify_chain", "warn/medium/allow_loopback", "warn/medium/device_auto_approve", "fail/critical/device_auto_approve_admin"}},
 	})
 }
 
@@ -268,4 +268,23 @@ func TestGatewayFindingsUseDeclaredStatus(t *testing.T) {
 	if st, sev := exposedVerdict(false, finding.Critical, finding.Medium); st != finding.Warn || sev != finding.Medium {
 		t.Fatal("local verdict")
 	}
+}
+
+func TestGW021MCPApps(t *testing.T) {
+	runCases(t, "CG-GW-021", []checkCase{
+		{name: "off", cfg: ``, want: nil},
+		{name: "on", cfg: `{mcp: {apps: {enabled: true}}}`, want: []string{"warn/medium/enabled"}},
+		{name: "on exposed", cfg: `{gateway: {bind: "lan"}, mcp: {apps: {enabled: true}}}`, want: []string{"fail/high/enabled"}},
+	})
+}
+
+func TestGW022NodeCommands(t *testing.T) {
+	runCases(t, "CG-GW-022", []checkCase{
+		{name: "defaults", cfg: ``, want: nil},
+		{name: "harmless allow", cfg: `{gateway: {nodes: {commands: {allow: ["camera.list"], deny: ["system.run"]}}}}`, want: nil},
+		{name: "dangerous allow", cfg: `{gateway: {nodes: {commands: {allow: ["sms.send", "camera.list"]}}}}`, want: []string{"warn/medium/dangerous_allow"}},
+		{name: "dangerous allow but denied", cfg: `{gateway: {nodes: {commands: {allow: ["sms.send"], deny: ["sms.send"]}}}}`, want: nil},
+		{name: "dangerous allow exposed", cfg: `{gateway: {bind: "lan", nodes: {commands: {allow: ["screen.record"]}}}}`, want: []string{"fail/critical/dangerous_allow"}},
+		{name: "pattern deny", cfg: `{gateway: {nodes: {commands: {deny: ["system.*", "rm -rf", "group:runtime"]}}}}`, want: []string{"warn/medium/deny_ineffective"}},
+	})
 }
