@@ -368,3 +368,27 @@ func FuzzParseNpmrc(f *testing.F) {
 		pnpmTarballs(b, "openclaw")
 	})
 }
+
+// TestCommitMismatch uses a release table that records commits (the
+// registry's gitHead), which the embedded table lacks today.
+func TestCommitMismatch(t *testing.T) {
+	table := `{"package":"openclaw","source":"test","modified":"","dist_tags":{"latest":"2026.9.6"},
+	 "releases":[{"version":"2026.9.6","published":"2026-09-24T00:00:00Z","integrity":"sha512-x","shasum":"00","commit":"eb377ac59e6c1111111111111111111111111111"}]}`
+	rel, err := advisory.ParseReleases([]byte(table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		commit string
+		want   bool
+	}{{"eb377ac59e6c1111111111111111111111111111", false}, {"eb377ac", false}, {"deadbeef00000000000000000000000000000000", true}} {
+		tr := newTree(t)
+		tr.pkg(global, "openclaw", "2026.9.6", officialRepo, nil, "npm-global", false)
+		tr.write(global+"/dist/build-info.json", `{"version":"2026.9.6","commit":"`+c.commit+`"}`)
+		_, fs := tr.run(Engine{Releases: func() (*advisory.Releases, error) { return rel, nil }})
+		got := slices.Contains(keyed(fs), "CG-INS-005/commit_mismatch/fail")
+		if got != c.want {
+			t.Errorf("commit %s: mismatch=%v, want %v (%v)", c.commit, got, c.want, keyed(fs))
+		}
+	}
+}
