@@ -265,17 +265,17 @@ func (c *checker) registry(in openclaw.Install, facts Facts, t string, with func
 		b, ok := RegistryBase(r.URL, in.Name)
 		if !ok {
 			if strings.HasPrefix(strings.TrimSpace(r.URL), "file:") || strings.HasPrefix(strings.TrimSpace(r.URL), "git") {
-				c.add(CheckRegistry, finding.Fail, t, "non_registry", with("url", r.URL, "source", r.Source),
-					finding.Evidence{Kind: "file", File: r.Source, KeyPath: r.Key, Value: r.URL})
+				c.add(CheckRegistry, finding.Fail, t, "non_registry", with("url", RedactURL(r.URL), "source", r.Source),
+					finding.Evidence{Kind: "file", File: r.Source, KeyPath: r.Key, Value: RedactURL(r.URL)})
 			}
 			continue
 		}
 		if b == offBase || strings.HasPrefix(b, offBase+"/") {
 			continue
 		}
-		ev := finding.Evidence{Kind: "file", File: r.Source, KeyPath: r.Key, Value: r.URL}
+		ev := finding.Evidence{Kind: "file", File: r.Source, KeyPath: r.Key, Value: RedactURL(r.URL)}
 		if strings.HasPrefix(r.Source, "env:") {
-			ev = finding.Evidence{Kind: "env", KeyPath: strings.TrimPrefix(r.Source, "env:"), Value: r.URL}
+			ev = finding.Evidence{Kind: "env", KeyPath: strings.TrimPrefix(r.Source, "env:"), Value: RedactURL(r.URL)}
 		}
 		c.add(CheckRegistry, finding.Fail, t, "mirror", with("url", b, "source", r.Source), ev)
 	}

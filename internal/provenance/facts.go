@@ -370,3 +370,26 @@ func RegistryBase(raw, pkg string) (string, bool) {
 	p = strings.TrimRight(p, "/")
 	return strings.ToLower(u.Scheme + "://" + u.Host + p), true
 }
+
+// RedactURL removes credentials from a registry URL before it goes into
+// evidence: mirrors are often configured as https://user:token@host/ or
+// with a token in the query string.
+func RedactURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		// Not a URL we understand: keep only a prefix that cannot hold a
+		// credential-looking tail.
+		if i := strings.IndexAny(raw, "@?#"); i >= 0 {
+			return raw[:i] + "…"
+		}
+		return raw
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "REDACTED"
+	}
+	u.Fragment = ""
+	return u.String()
+}

@@ -392,3 +392,28 @@ func TestCommitMismatch(t *testing.T) {
 		}
 	}
 }
+
+// TestMirrorCredentialsNeverInOutput: a mirror configured with a token in
+// its URL is reported without the token.
+func TestMirrorCredentialsNeverInOutput(t *testing.T) {
+	const token = "npm_S3cr3tT0kenValue42"
+	tr := newTree(t)
+	v := latest(t)
+	tr.pkg(global, "openclaw", v, officialRepo, nil, "npm-global", true)
+	tr.write("/home/claw/.npmrc", "registry=https://deploy:"+token+"@mirror.example.cn/npm/\n//mirror.example.cn/npm/:_authToken="+token+"\n")
+	tr.inv.Env["npm_config_registry"] = "https://mirror.example.cn/?token=" + token
+	tr.cacheIndex(officialReg, "openclaw", v, integrityOf(t, v))
+	_, fs := tr.run(Engine{})
+	if len(fs) != 2 {
+		t.Fatalf("want two mirror findings, got %v", keyed(fs))
+	}
+	b, _ := json.Marshal(fs)
+	if strings.Contains(string(b), token) {
+		t.Fatalf("token leaked into findings: %s", b)
+	}
+	for _, in := range []string{"https://u:p@h.example/x", "https://h.example/?k=v", "garbage@token"} {
+		if got := RedactURL(in); strings.Contains(got, "p@") || strings.Contains(got, "k=v") || strings.Contains(got, "token") {
+			t.Errorf("RedactURL(%q) = %q", in, got)
+		}
+	}
+}
