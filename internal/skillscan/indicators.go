@@ -129,7 +129,7 @@ func (us *unitScan) indicators(rel string, text []byte, line0 int, via string) {
 	if ind.netM.find(text, seen) == 0 {
 		return
 	}
-	lower := bytes.ToLower(text)
+	lowered := bytes.ToLower(text)
 	for i, ok := range seen {
 		if !ok {
 			continue
@@ -137,16 +137,16 @@ func (us *unitScan) indicators(rel string, text []byte, line0 int, via string) {
 		it := ind.network[i]
 		v := []byte(it.Value)
 		for off := 0; ; {
-			j := bytes.Index(lower[off:], v)
+			j := bytes.Index(lowered[off:], v)
 			if j < 0 {
 				break
 			}
 			a, b := off+j, off+j+len(v)
 			off = b
-			if a > 0 && (isHostChar(lower[a-1]) || (lower[a-1] == '.' && it.Type == "ip")) {
+			if a > 0 && (isHostChar(lowered[a-1]) || (lowered[a-1] == '.' && it.Type == "ip")) {
 				continue
 			}
-			if b < len(lower) && (isHostChar(lower[b]) || (it.Type == "ip" && lower[b] == '.' && b+1 < len(lower) && lower[b+1] >= '0' && lower[b+1] <= '9')) {
+			if b < len(lowered) && (isHostChar(lowered[b]) || (it.Type == "ip" && lowered[b] == '.' && b+1 < len(lowered) && lowered[b+1] >= '0' && lowered[b+1] <= '9')) {
 				continue
 			}
 			ln := line0
@@ -158,11 +158,17 @@ func (us *unitScan) indicators(rel string, text []byte, line0 int, via string) {
 			if it.Confidence == "unverified" {
 				m.Severity--
 			}
+			pen, why := us.contextPenalty(indicatorRule, rel, lineOf(text, a, b), text[a:b])
+			m.Severity, m.Context = lower(m.Severity, pen), why
 			us.matches = append(us.matches, m)
 			break
 		}
 	}
 }
+
+// indicatorRule stands in for the network indicators when judging the
+// context of a hit.
+var indicatorRule = &Rule{ID: ruleIndicatorNetwork, Category: "indicator"}
 
 // CheckHandle reports whether a publisher handle is a known campaign
 // account.

@@ -89,7 +89,7 @@ type rawRule struct {
 	Prefilter string `yaml:"prefilter"`
 	// Raw rules run on the text before Unicode normalisation (hidden
 	// characters are only visible there).
-	Raw      bool     `yaml:"raw"`
+	Raw     bool   `yaml:"raw"`
 	Pattern string `yaml:"pattern"`
 	// Exclude drops a match whose matched text it matches (RE2 has no
 	// lookaround; this is how a rule says "but not 127.0.0.1").
@@ -148,8 +148,8 @@ type RuleSet struct {
 	byID  map[string]*Rule
 	// kw is one automaton over every rule's keywords; kwRules[i] lists the
 	// rules keyword i enables.
-	kw      *matcher
-	kwRules [][]int
+	kw       *matcher
+	kwRules  [][]int
 	nonASCII []int
 }
 

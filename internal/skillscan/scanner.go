@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"sort"
@@ -41,6 +43,9 @@ type Match struct {
 	// Via names the decoding that revealed the match (base64, hex, ...),
 	// empty for plain text.
 	Via string `json:"via,omitempty"`
+	// Context explains a severity lowered because the match is a quote
+	// (a regex, an indicator list, threat documentation, a test fixture).
+	Context string `json:"context,omitempty"`
 }
 
 // Result is the scan of one skill.
@@ -169,12 +174,23 @@ type unitScan struct {
 	seen    []bool // keyword scratch
 	files   int
 	bytes   int64
+	// skillMD is SKILL.md lowercased, to tell referenced files from
+	// unreferenced fixtures.
+	skillMD string
 }
 
 func (s *Scanner) scanUnit(ctx context.Context, u *unit) Result {
 	us := &unitScan{s: s, seen: make([]bool, len(s.rules.kwRules)), errs: append([]string{}, u.errs...)}
 	for _, p := range u.problems {
 		us.addBuiltin(p.rule, p.file, 0, p.detail, "")
+	}
+	us.skillMD = strings.ToLower(string(readSkillMD(u)))
+	if !s.opts.NoIndicators {
+		for _, o := range publishers(u) {
+			if it, ok := s.ind.CheckHandle(o.handle); ok {
+				us.addBuiltin(ruleIndicatorHandle, o.file, 0, "publisher @"+strings.ToLower(o.handle)+" is a known malicious publisher ("+it.Source+")", "")
+			}
+		}
 	}
 	for _, f := range u.files {
 		if s.opts.Skip != nil && s.opts.Skip(f.rel) {
@@ -411,9 +427,10 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 				// evidence of intent.
 				sev++
 			}
+			pen, why := us.contextPenalty(r, rel, lineOf(src, m[0], m[1]), src[a:b])
 			us.matches = append(us.matches, Match{
-				RuleID: r.ID, Title: r.Title, Severity: sev, Category: r.Category,
-				File: rel, Line: ln, Text: snippet(src[a:b]), Via: via,
+				RuleID: r.ID, Title: r.Title, Severity: lower(sev, pen), Category: r.Category,
+				File: rel, Line: ln, Text: snippet(src[a:b]), Via: via, Context: why,
 			})
 		}
 	}
@@ -448,6 +465,26 @@ func baseRel(rel string) string {
 		return rel[i+2:]
 	}
 	return rel
+}
+
+// readSkillMD returns the unit's SKILL.md (first 1 MiB), or nil.
+func readSkillMD(u *unit) []byte {
+	for _, f := range u.files {
+		if !isSkillFile(f.rel) {
+			continue
+		}
+		if f.inMem {
+			return f.data[:min(len(f.data), 1<<20)]
+		}
+		fh, err := os.Open(f.osPath)
+		if err != nil {
+			return nil
+		}
+		defer fh.Close()
+		b, _ := io.ReadAll(io.LimitReader(fh, 1<<20))
+		return b
+	}
+	return nil
 }
 
 func (us *unitScan) addBuiltin(id, file string, line int, detail, via string) {
@@ -538,4 +575,58 @@ func dedupeMatches(ms []Match) []Match {
 		out = append(out, m)
 	}
 	return out
+}
+
+type publisherRef struct{ handle, file string }
+
+// publishers reads the publisher handles a skill records about itself:
+// ClawHub's _meta.json (owner) and the install record .clawhub/origin.json
+// (ownerHandle).
+func publishers(u *unit) []publisherRef {
+	var out []publisherRef
+	parse := func(file string, b []byte) {
+		var m struct {
+			Owner       string `json:"owner"`
+			OwnerHandle string `json:"ownerHandle"`
+		}
+		if json.Unmarshal(b, &m) != nil {
+			return
+		}
+		for _, h := range []string{m.Owner, m.OwnerHandle} {
+			if h != "" {
+				out = append(out, publisherRef{h, file})
+			}
+		}
+	}
+	for _, f := range u.files {
+		if f.rel != "_meta.json" {
+			continue
+		}
+		if f.inMem {
+			parse(f.rel, f.data)
+		} else if b, err := readSmall(f.osPath); err == nil {
+			parse(f.rel, b)
+		}
+	}
+	if u.dir != "" {
+		for _, d := range []string{".clawhub", ".clawdhub"} {
+			if b, err := readSmall(filepath.Join(u.dir, d, "origin.json")); err == nil {
+				parse(d+"/origin.json", b)
+			}
+		}
+	}
+	return out
+}
+
+// readSmall reads a metadata file, refusing anything that is not a small
+// regular file (a FIFO planted as origin.json must not hang the scan).
+func readSmall(p string) ([]byte, error) {
+	st, err := os.Lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() > 1<<20 {
+		return nil, fmt.Errorf("%s: not a small regular file", p)
+	}
+	return os.ReadFile(p)
 }

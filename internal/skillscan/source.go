@@ -346,4 +346,3 @@ func archiveKindOfFile(p, rel string) string {
 	n, _ := io.ReadFull(f, hd)
 	return archiveKind(rel, hd[:n])
 }
-

@@ -91,7 +91,7 @@ var builtinRules = map[string]builtin{
 	ruleBadArchive:        {Text{ZH: "无法读取的压缩包", EN: "Unreadable archive"}, finding.Medium, "packaging"},
 	ruleSymlink:           {Text{ZH: "技能目录内的符号链接", EN: "Symbolic link in the skill folder"}, finding.Medium, "packaging"},
 	ruleInvalidUTF8:       {Text{ZH: "文本文件含无效UTF-8字节", EN: "Invalid UTF-8 in a text file"}, finding.Low, "packaging"},
-	ruleIndicatorNetwork:  {Text{ZH: "已知恶意活动的网络指标（IP/域名/URL）", EN: "Known malicious campaign address (IP/domain/URL)"}, finding.Critical, "indicator"},
+	ruleIndicatorNetwork:  {Text{ZH: "已知恶意活动的网络指标（IP/域名/URL）", EN: "Known malicious campaign address (IP/domain/URL)"}, finding.High, "indicator"},
 	ruleIndicatorHandle:   {Text{ZH: "已知恶意发布者账号", EN: "Known malicious publisher handle"}, finding.Critical, "indicator"},
 	ruleIndicatorHash:     {Text{ZH: "已知恶意文件哈希", EN: "Known malicious file hash"}, finding.Critical, "indicator"},
 }
