@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -232,8 +231,6 @@ func depthChain(n int) map[string]string {
 	}
 	return files
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestLoadConfigDepthLimitExact(t *testing.T) {
 	dir := writeTree(t, t.TempDir(), depthChain(10))

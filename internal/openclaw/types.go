@@ -72,6 +72,14 @@ type Paths struct {
 	// How records how each path was chosen ("OPENCLAW_STATE_DIR",
 	// "--state-dir", "default", "legacy ~/.clawdbot").
 	How map[string]string
+	// AgentWorkspaces maps every configured agent (and the default one)
+	// to its workspace; Workspace is the default agent's.
+	AgentWorkspaces map[string]string
+	// DotEnvFiles are the dotenv files OpenClaw would load that exist
+	// (<state>/.env, ~/.config/openclaw/gateway.env).
+	DotEnvFiles []string
+	// IncludeRoots are the extra $include roots (OPENCLAW_INCLUDE_ROOTS).
+	IncludeRoots []string
 }
 
 // Config is the loaded, merged configuration.
