@@ -197,6 +197,17 @@ func (p *Prober) send(ctx context.Context, ep *endpoint, req *Request, first boo
 		rctx, cancel := context.WithTimeout(ctx, p.Timeout)
 		resp, err := exchange(rctx, p.Dial, *ep, req, p.UserAgent)
 		cancel()
+		if err == nil && first && !ep.tls && httpsHint(resp) {
+			// A TLS listener that answers plain text with a hint: talk TLS.
+			tctx, cancel := context.WithTimeout(ctx, p.Timeout)
+			ep.tls = true
+			tresp, terr := exchange(tctx, p.Dial, *ep, req, p.UserAgent)
+			cancel()
+			if terr == nil {
+				return tresp, nil
+			}
+			ep.tls = false
+		}
 		if err == nil {
 			return resp, nil
 		}
@@ -216,6 +227,16 @@ func (p *Prober) send(ctx context.Context, ep *endpoint, req *Request, first boo
 		}
 	}
 	return nil, lastErr
+}
+
+// httpsHint recognises the 400 a TLS server (Go, nginx) sends when spoken
+// to in plain HTTP.
+func httpsHint(r *Response) bool {
+	if r.Status != 400 && r.Status != 497 {
+		return false
+	}
+	b := strings.ToLower(string(r.Body))
+	return strings.Contains(b, "https server") || strings.Contains(b, "https port") || strings.Contains(b, "to https")
 }
 
 // looksTLS recognises a TLS alert record sent in answer to plain text.
