@@ -3,6 +3,7 @@ package posture
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ func init() {
 	register("CG-TL-011", checkTL011)
 	register("CG-TL-012", checkTL012)
 	register("CG-TL-013", checkTL013)
+	register("CG-TL-014", checkTL014)
 }
 
 // agentScope is one place where tool and sandbox policy is decided: the
@@ -442,23 +444,87 @@ func lpSortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// Interpreters and broad tools as OpenClaw's audit classifies safeBins.
+// Interpreter-like and semantically broad safeBins, as OpenClaw 2026.9.6
+// classifies them (dist/exec-safe-bin-runtime-policy-*.mjs
+// INTERPRETER_LIKE_SAFE_BINS and dist/exec-safe-bin-trust-*.mjs
+// SAFE_BIN_SEMANTIC_RULES).
 var (
-	tlInterpreters = map[string]bool{"python": true, "python2": true, "python3": true, "node": true, "nodejs": true, "deno": true, "bun": true,
-		"ruby": true, "perl": true, "php": true, "lua": true, "bash": true, "sh": true, "zsh": true, "dash": true, "fish": true, "ksh": true,
-		"pwsh": true, "powershell": true, "osascript": true, "tclsh": true, "R": true, "Rscript": true, "npx": true, "uv": true, "uvx": true}
-	tlBroadBins = map[string]bool{"env": true, "xargs": true, "find": true, "awk": true, "gawk": true, "sed": true, "sudo": true, "su": true, "doas": true,
-		"docker": true, "podman": true, "kubectl": true, "ssh": true, "scp": true, "rsync": true, "curl": true, "wget": true, "git": true,
-		"make": true, "npm": true, "pnpm": true, "yarn": true, "pip": true, "pip3": true, "nohup": true, "timeout": true, "watch": true, "time": true, "nice": true, "chroot": true}
+	tlInterpreterSafeBins = lpSet("ash", "awk", "bash", "busybox", "bun", "cmd", "cscript", "dash", "deno", "fish", "gawk", "gsed",
+		"ksh", "lua", "mawk", "nawk", "node", "nodejs", "perl", "php", "powershell", "pypy", "pwsh", "python", "python2", "python3",
+		"ruby", "sed", "sh", "toybox", "wscript", "zsh")
+	tlInterpreterSafeBinRe = regexp.MustCompile(`^(?:python|ruby|perl|php|node)\d+(?:\.\d+)?$`)
+	tlBroadSafeBins        = lpSet("jq", "awk", "gawk", "mawk", "nawk", "sed", "gsed")
+	// Interpreters whose inline code strictInlineEval gates (dist/risks-*.mjs
+	// INTERPRETER_ALLOWLIST_NAMES).
+	tlInlineEvalNames = lpSet("python", "python2", "python3", "pypy", "pypy3", "node", "nodejs", "bun", "deno", "awk", "gawk", "mawk",
+		"nawk", "ruby", "perl", "php", "r", "rscript", "julia", "elixir", "iex", "guile", "groovy", "scala", "scala-cli", "clojure",
+		"clj", "raku", "perl6", "ghc", "ghci", "erl", "werl", "gdb", "expect", "lua", "osascript", "find", "make", "gmake", "sed",
+		"gsed", "xargs")
+	tlVersionSuffix = regexp.MustCompile(`-?\d+(?:\.\d+)*$`)
+	tlExeSuffix     = regexp.MustCompile(`(?i)\.(?:exe|cmd|bat|com)$`)
 )
 
-func tlBinBase(b string) string {
-	b = path.Base(strings.TrimSpace(b))
-	// python3.12 -> python3
-	if i := strings.IndexByte(b, '.'); i > 0 && strings.HasPrefix(b, "python") {
-		b = b[:i]
+func lpSet(xs ...string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
 	}
-	return b
+	return m
+}
+
+// tlSafeBinName normalises a safeBins entry like OpenClaw: lower case,
+// basename, no Windows executable suffix.
+func tlSafeBinName(b string) string {
+	b = strings.ToLower(strings.TrimSpace(b))
+	if i := strings.LastIndexAny(b, `/\`); i >= 0 {
+		b = b[i+1:]
+	}
+	return tlExeSuffix.ReplaceAllString(b, "")
+}
+
+func tlInterpreterSafeBin(b string) bool {
+	n := tlSafeBinName(b)
+	return n != "" && (tlInterpreterSafeBins[n] || tlInterpreterSafeBinRe.MatchString(n))
+}
+
+// tlInterpreterPattern mirrors isInterpreterLikeAllowlistPattern: the
+// pattern's executable (or its glob-stripped basename), with and without a
+// version suffix, names an interpreter.
+func tlInterpreterPattern(p string) bool {
+	p = strings.ToLower(strings.TrimSpace(p))
+	if p == "" {
+		return false
+	}
+	variants := func(v string) []string {
+		st := tlVersionSuffix.ReplaceAllString(v, "")
+		if st == v || len(st) < 2 {
+			return []string{v}
+		}
+		return []string{v, st}
+	}
+	for _, c := range variants(tlSafeBinName(strings.Fields(p)[0])) {
+		if tlInlineEvalNames[c] {
+			return true
+		}
+	}
+	base := strings.ReplaceAll(p, `\`, "/")
+	if i := strings.LastIndex(base, "/"); i >= 0 {
+		base = base[i+1:]
+	}
+	base = strings.TrimSuffix(base, ".exe")
+	base = strings.Map(func(r rune) rune {
+		if strings.ContainsRune("*?[]{}()", r) {
+			return -1
+		}
+		return r
+	}, base)
+	base = strings.TrimRight(base, ".-")
+	for _, c := range variants(base) {
+		if tlInlineEvalNames[c] {
+			return true
+		}
+	}
+	return false
 }
 
 func checkTL003(s *Snapshot) []finding.Finding {
@@ -488,35 +554,45 @@ func checkTL003(s *Snapshot) []finding.Finding {
 			if !ok {
 				continue
 			}
-			base := tlBinBase(bin)
+			name := tlSafeBinName(bin)
 			ev := c.ev(k+"."+strconv.Itoa(i), e, bin)
-			switch {
-			case tlInterpreters[base] && profiles.Get(bin) == nil && profiles.Get(base) == nil:
+			// OpenClaw reports both: an awk or sed entry is an unprofiled
+			// interpreter and has broad semantics.
+			if tlInterpreterSafeBin(bin) && profiles.Get(bin) == nil && profiles.Get(name) == nil {
 				out = append(out, newFinding(id, finding.Warn, finding.Medium, "interpreter", kv("bin", bin, "scope", scope), ev))
-			case tlBroadBins[base]:
-				out = append(out, newFinding(id, finding.Warn, finding.Medium, "broad", kv("bin", bin, "scope", scope), ev))
+			}
+			if tlBroadSafeBins[name] {
+				f := newFinding(id, finding.Warn, finding.Medium, "broad", kv("bin", bin, "scope", scope), ev)
+				f.MatchKey = "broad:" + ev.KeyPath
+				out = append(out, f)
 			}
 		}
 	}
 	return out
 }
 
-// tlRiskyDir mirrors the audit's safe_bin_trusted_dirs_risky rule.
+// tlRiskyDir mirrors the audit's safe_bin_trusted_dirs_risky rule
+// (relative, temporary, package-manager and home-scoped directories),
+// plus /dev/shm and /root.
 func tlRiskyDir(d string) bool {
 	d = strings.TrimSpace(d)
 	if d == "" {
 		return false
 	}
 	if !strings.HasPrefix(d, "/") {
-		return true // relative or ~ paths
+		return true // relative or ~ paths: trust depends on cwd or user
 	}
-	clean := path.Clean(d)
-	for _, p := range []string{"/tmp", "/var/tmp", "/dev/shm", "/usr/local/bin", "/usr/local/sbin", "/opt/homebrew", "/usr/local/Homebrew", "/home", "/Users", "/root", "/var/folders"} {
+	clean := strings.ToLower(path.Clean(strings.ReplaceAll(d, `\`, "/")))
+	for _, p := range []string{"/tmp", "/var/tmp", "/private/tmp", "/dev/shm", "/home", "/users", "/root"} {
 		if clean == p || strings.HasPrefix(clean, p+"/") {
 			return true
 		}
 	}
-	return strings.Contains(clean, "/.local/bin") || strings.Contains(clean, "/node_modules/") || strings.HasSuffix(clean, "/node_modules/.bin")
+	switch clean {
+	case "/usr/local/bin", "/opt/homebrew/bin", "/opt/local/bin", "/home/linuxbrew/.linuxbrew/bin":
+		return true
+	}
+	return strings.Contains(clean, "/.local/bin")
 }
 
 func checkTL004(s *Snapshot) []finding.Finding {
@@ -571,11 +647,7 @@ func checkTL005(s *Snapshot) []finding.Finding {
 			continue
 		}
 		for _, pat := range ag.Allowlist {
-			fields := strings.Fields(pat)
-			if len(fields) == 0 {
-				continue
-			}
-			if base := tlBinBase(fields[0]); tlInterpreters[base] {
+			if tlInterpreterPattern(pat) {
 				out = append(out, newFinding(id, finding.Warn, finding.Medium, "inline_eval",
 					kv("scope", "agents."+aid, "pattern", pat),
 					lpApprovalsEv(st, "agents."+aid+".allowlist", pat),
@@ -884,6 +956,45 @@ func checkTL013(s *Snapshot) []finding.Finding {
 			me.Detail = "unset: defaults to off"
 		}
 		out = append(out, newFinding(id, finding.Warn, finding.Low, "host_sandbox_off", kv("scope", a.label("tools.exec")), c.ev(hostK, hostV, "sandbox"), me))
+	}
+	return out
+}
+
+func checkTL014(s *Snapshot) []finding.Finding {
+	const id = "CG-TL-014"
+	c, errs, ok := confOf(s, id)
+	if !ok {
+		return errs
+	}
+	var out []finding.Finding
+	for _, a := range lpScopes(c) {
+		mode, _, _ := lpSandboxMode(c, a)
+		wsV, _ := a.lookup(c, "sandbox.workspaceAccess", "agents.defaults.sandbox.workspaceAccess")
+		ws, ok := wsV.AsString()
+		if !ok {
+			ws = "none"
+		}
+		hostV, hostK := a.lookup(c, "tools.exec.host", "tools.exec.host")
+		host, ok := hostV.AsString()
+		if !ok {
+			host = "auto"
+		}
+		// Exec confined to a sandbox that cannot write the workspace is
+		// what OpenClaw accepts as read-only (exec-filesystem-policy).
+		if mode == "all" && host != "gateway" && host != "node" && ws != "rw" {
+			continue
+		}
+		p := lpToolPolicy(c, a)
+		if !p.allows("exec") || p.allows("write") || p.allows("edit") || p.allows("apply_patch") {
+			continue
+		}
+		denyV, denyK := c.get("tools.deny"), "tools.deny"
+		if v, k := a.own("tools.deny"); v != nil {
+			denyV, denyK = v, k
+		}
+		out = append(out, newFinding(id, finding.Warn, finding.Medium, "fs_denied_exec_allowed",
+			kv("scope", a.label("tools"), "host", host, "mode", mode),
+			c.ev(denyK, denyV, display(denyV)), c.ev(hostK, hostV, host)))
 	}
 	return out
 }

@@ -248,10 +248,11 @@ func TestToolChecks(t *testing.T) {
 		{name: "no approvals doc", check: "CG-TL-002"},
 
 		// CG-TL-003
-		{name: "interpreter in safeBins", cfg: `{tools: {exec: {safeBins: ["jq", "python3"]}}}`, check: "CG-TL-003", want: []string{"warn:interpreter"}},
+		{name: "interpreter and jq in safeBins", cfg: `{tools: {exec: {safeBins: ["jq", "python3"]}}}`, check: "CG-TL-003", want: []string{"warn:interpreter", "warn:broad"}},
 		{name: "profiled interpreter ok", cfg: `{tools: {exec: {safeBins: ["python3"], safeBinProfiles: {python3: {}}}}}`, check: "CG-TL-003"},
-		{name: "broad tool", cfg: `{tools: {exec: {safeBins: ["/usr/bin/xargs"]}}}`, check: "CG-TL-003", want: []string{"warn:broad"}},
-		{name: "plain safe bins", cfg: `{tools: {exec: {safeBins: ["jq", "cut", "wc"]}}}`, check: "CG-TL-003"},
+		{name: "sed is both", cfg: `{tools: {exec: {safeBins: ["/usr/bin/sed"]}}}`, check: "CG-TL-003", want: []string{"warn:interpreter", "warn:broad"}},
+		{name: "versioned interpreter", cfg: `{tools: {exec: {safeBins: ["Python3.12.EXE"]}}}`, check: "CG-TL-003", want: []string{"warn:interpreter"}},
+		{name: "plain stream filters", cfg: `{tools: {exec: {safeBins: ["cut", "wc", "head", "xargs"]}}}`, check: "CG-TL-003"},
 		{name: "agent safeBins", cfg: `{agents: {entries: {a: {tools: {exec: {safeBins: ["node"]}}}}}}`, check: "CG-TL-003", want: []string{"warn:interpreter"}},
 
 		// CG-TL-004
@@ -269,8 +270,17 @@ func TestToolChecks(t *testing.T) {
 		}, check: "CG-TL-005"},
 		{name: "no interpreters", cfg: `{}`, mut: func(s *Snapshot) {
 			approvals("allowlist", "")(s)
-			s.OC.State.ExecApprovals.Agents = map[string]openclaw.AgentApprovals{"main": {Allowlist: []string{"git *"}}}
+			s.OC.State.ExecApprovals.Agents = map[string]openclaw.AgentApprovals{"main": {Allowlist: []string{"git *", "bash -lc *", "/usr/bin/ls"}}}
 		}, check: "CG-TL-005"},
+		{name: "versioned and globbed interpreters", cfg: `{}`, mut: func(s *Snapshot) {
+			approvals("allowlist", "")(s)
+			s.OC.State.ExecApprovals.Agents = map[string]openclaw.AgentApprovals{
+				"a": {Allowlist: []string{"/opt/py/bin/python3.11"}}, "b": {Allowlist: []string{"/usr/local/bin/node*"}}, "c": {Allowlist: []string{"xargs -n1"}}}
+		}, check: "CG-TL-005", want: []string{"warn:inline_eval", "warn:inline_eval", "warn:inline_eval"}},
+		{name: "agent strictInlineEval wins", cfg: `{agents: {entries: {a: {tools: {exec: {strictInlineEval: true}}}}}}`, mut: func(s *Snapshot) {
+			approvals("allowlist", "")(s)
+			s.OC.State.ExecApprovals.Agents = map[string]openclaw.AgentApprovals{"a": {Allowlist: []string{"ruby *"}}, "b": {Allowlist: []string{"perl5.36 *"}}}
+		}, check: "CG-TL-005", want: []string{"warn:inline_eval"}},
 
 		// CG-TL-006
 		{name: "open channel with full tools", cfg: `{` + openTelegram + `}`, check: "CG-TL-006", want: []string{"fail:broad_profile"}},
@@ -316,6 +326,13 @@ func TestToolChecks(t *testing.T) {
 		{name: "disabled job", mut: func(s *Snapshot) {
 			s.OC.State = &openclaw.State{CronJobs: []openclaw.CronJob{{ID: "d1", Enabled: false, ToolsAllow: []string{"*"}}}}
 		}, check: "CG-TL-012"},
+
+		// CG-TL-014
+		{name: "fs denied, exec on host", cfg: `{tools: {deny: ["group:fs"]}}`, check: "CG-TL-014", want: []string{"warn:fs_denied_exec_allowed"}},
+		{name: "fs and runtime denied", cfg: `{tools: {deny: ["group:fs", "group:runtime"]}}`, check: "CG-TL-014"},
+		{name: "fs denied, read-only sandbox", cfg: `{tools: {deny: ["write", "edit", "apply_patch"]}, agents: {defaults: {sandbox: {mode: "all", workspaceAccess: "ro"}}}}`, check: "CG-TL-014"},
+		{name: "fs denied, rw sandbox", cfg: `{tools: {deny: ["group:fs"]}, agents: {defaults: {sandbox: {mode: "all", workspaceAccess: "rw"}}}}`, check: "CG-TL-014", want: []string{"warn:fs_denied_exec_allowed"}},
+		{name: "only write denied", cfg: `{tools: {deny: ["write"]}}`, check: "CG-TL-014"},
 
 		// CG-TL-013
 		{name: "exec host sandbox without sandbox", cfg: `{tools: {exec: {host: "sandbox"}}}`, check: "CG-TL-013", want: []string{"warn:host_sandbox_off"}},
