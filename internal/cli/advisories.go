@@ -218,7 +218,17 @@ func runAdvShow(f *factory, o *advisoriesOptions, id string) error {
 	fmt.Fprintf(w, "  aliases:    %s\n", orDashCLI(strings.Join(a.Aliases, ", ")))
 	sev := sevText(a.Severity)
 	if a.CVSS != nil {
-		sev += fmt.Sprintf(" (CVSS %s %.1f %s)", a.CVSS.Version, a.CVSS.Score, a.CVSS.Vector)
+		parts := []string{"CVSS"}
+		if a.CVSS.Version != "" {
+			parts = append(parts, a.CVSS.Version)
+		}
+		if a.CVSS.Score > 0 {
+			parts = append(parts, fmt.Sprintf("%.1f", a.CVSS.Score))
+		}
+		if a.CVSS.Vector != "" {
+			parts = append(parts, a.CVSS.Vector)
+		}
+		sev += " (" + strings.Join(parts, " ") + ")"
 	}
 	fmt.Fprintf(w, "  severity:   %s\n", sev)
 	fmt.Fprintf(w, "  cwe:        %s\n", orDashCLI(strings.Join(a.CWE, ", ")))
