@@ -238,6 +238,10 @@ func multiSenderReasons(c conf) []string {
 		if pol == "disabled" {
 			continue
 		}
+		if sc.Account == "" && sc.V.Get("accounts") != nil && !hasCredentialKey(sc.V) {
+			// The channel level only carries defaults for its accounts.
+			continue
+		}
 		dmScopes++
 		allow, _ := sc.lookup("allowFrom")
 		if allow == nil {
@@ -408,4 +412,15 @@ func checkTelegramSenders(s *Snapshot) []finding.Finding {
 		}
 		return out
 	})
+}
+
+// hasCredentialKey reports whether a channel object holds its own
+// credential (botToken, token, appToken, ...), i.e. acts as an account.
+func hasCredentialKey(v *json5.Value) bool {
+	for _, k := range v.Keys() {
+		if isSecretKey(k) {
+			return true
+		}
+	}
+	return false
 }

@@ -88,3 +88,11 @@ func TestCH008TelegramSenders(t *testing.T) {
 		{name: "no groups, default policy", cfg: `{channels: {telegram: {}}}`, want: nil},
 	})
 }
+
+func TestCH004AccountsAreTheSenders(t *testing.T) {
+	runCases(t, "CG-CH-004", []checkCase{
+		{name: "one account under a channel", cfg: `{channels: {telegram: {dmPolicy: "allowlist", accounts: {main: {botToken: {source: "env", provider: "d", id: "T"}, allowFrom: ["1"]}}}}}`, want: nil},
+		{name: "two accounts", cfg: `{channels: {telegram: {accounts: {a: {allowFrom: ["1"]}, b: {allowFrom: ["2"]}}}}}`, want: []string{"warn/medium/dm_scope_main"}},
+		{name: "channel token plus account", cfg: `{channels: {telegram: {botToken: {source: "env", provider: "d", id: "T"}, accounts: {b: {allowFrom: ["2"]}}}}}`, want: []string{"warn/medium/dm_scope_main"}},
+	})
+}

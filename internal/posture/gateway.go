@@ -296,7 +296,7 @@ func checkGatewayRateLimit(s *Snapshot) []finding.Finding {
 		c := g.c
 		var out []finding.Finding
 		rl := c.get("gateway.auth.rateLimit")
-		if g.bind.Exposed && g.auth.Mode != "trusted-proxy" && rl == nil {
+		if g.bind.NonLoopback && g.auth.Mode != "trusted-proxy" && rl == nil {
 			out = append(out, newFinding("CG-GW-009", finding.Warn, finding.Low, "no_block", bindParams(g.bind), c.ev("gateway.auth.rateLimit", nil, "")))
 		}
 		exempt, ev := c.boolean("gateway.auth.rateLimit.exemptLoopback", true)

@@ -95,5 +95,5 @@ func checkScheduledAudit(s *Snapshot) []finding.Finding {
 	if !hostRead {
 		return []finding.Finding{newFinding("CG-UPD-003", finding.Manual, finding.Medium, "unknown", nil, ev)}
 	}
-	return []finding.Finding{newFinding("CG-UPD-003", finding.Warn, finding.Medium, "none", nil, ev, finding.Evidence{Kind: "host", KeyPath: "crontab, systemd timers"})}
+	return []finding.Finding{newFinding("CG-UPD-003", finding.Warn, finding.Medium, "none", nil, ev, finding.Evidence{Kind: "file", KeyPath: "crontab, cron.d, systemd timers", Detail: "no audit command scheduled"})}
 }
