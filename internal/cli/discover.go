@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/output"
@@ -43,6 +44,8 @@ type DiscoverOptions struct {
 	dial probe.DialFunc
 	// resolver replaces DNS (tests).
 	resolver probe.Resolver
+	// advisories replaces the advisory database (tests).
+	advisories func() (*advisory.DB, error)
 }
 
 const discoverLong = `Find OpenClaw gateways (also the older Clawdbot and Moltbot builds) on
@@ -214,10 +217,12 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 		bar.finish()
 	}
 	f.Logger.Debug("discover done", "endpoints", stats.Endpoints, "open", stats.Open, "gateways", stats.Gateways, "took", stats.Duration)
-	// TODO(advisory): fill Result.Advisories from internal/advisory once
-	// it offers a version -> advisory IDs lookup.
+	advErr := annotateAdvisories(results, o.advisories)
 
 	var runErrs []report.RunError
+	if advErr != nil {
+		runErrs = append(runErrs, report.RunError{Source: "advisory database", Message: advErr.Error(), Checks: []string{"CG-EXP-022"}})
+	}
 	if scanErr != nil {
 		runErrs = append(runErrs, report.RunError{Source: "discover", Message: "scan interrupted: " + scanErr.Error() + "; results are partial", Checks: probe.DiscoverChecks})
 	}
@@ -240,6 +245,49 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 	}
 	if !never && r.Failing(threshold) {
 		return ErrFindings
+	}
+	return nil
+}
+
+// annotateAdvisories fills Result.Advisories with the IDs of advisories
+// whose known affected range contains the gateway's version. Advisories
+// with an unknown range are left out: a discovery record states what is
+// known to apply.
+func annotateAdvisories(results []probe.Result, load func() (*advisory.DB, error)) error {
+	need := false
+	for i := range results {
+		if results[i].IsGateway() && results[i].Version != "" {
+			need = true
+		}
+	}
+	if !need {
+		return nil
+	}
+	if load == nil {
+		load = func() (*advisory.DB, error) {
+			dir, _ := advisory.DefaultCacheDir()
+			db, _, err := advisory.Current(dir)
+			return db, err
+		}
+	}
+	db, err := load()
+	if err != nil {
+		return err
+	}
+	for i := range results {
+		r := &results[i]
+		if !r.IsGateway() || r.Version == "" {
+			continue
+		}
+		v, err := advisory.ParseVersion(r.Version)
+		if err != nil {
+			continue
+		}
+		for _, m := range db.Match(strings.ToLower(r.Product), v) {
+			if m.Kind == advisory.MatchAffected {
+				r.Advisories = append(r.Advisories, m.Advisory.ID)
+			}
+		}
 	}
 	return nil
 }

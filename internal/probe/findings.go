@@ -1,7 +1,9 @@
 package probe
 
 import (
+	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/clawgov/clawgov/internal/finding"
@@ -9,7 +11,7 @@ import (
 
 // DiscoverChecks are the checks a discover run evaluates; with no gateway
 // found they pass.
-var DiscoverChecks = []string{"CG-EXP-010", "CG-EXP-011", "CG-EXP-012", "CG-EXP-020", "CG-EXP-021"}
+var DiscoverChecks = []string{"CG-EXP-010", "CG-EXP-011", "CG-EXP-012", "CG-EXP-020", "CG-EXP-021", "CG-EXP-022"}
 
 // Findings turns scan results into findings: one CG-EXP-020 per gateway
 // found, plus one per exposed extra. Endpoints that are not OpenClaw raise
@@ -59,6 +61,14 @@ func Findings(results []Result) []finding.Finding {
 				st = finding.Fail
 			}
 			out = append(out, finding.Finding{CheckID: "CG-EXP-012", Target: target, MessageKey: "enabled", Params: params, Status: st, Evidence: r.evidenceFor("GET / ")})
+		}
+		if len(r.Advisories) > 0 {
+			ids := r.Advisories
+			if len(ids) > 8 {
+				ids = append(append([]string(nil), ids[:8]...), fmt.Sprintf("+%d more", len(r.Advisories)-8))
+			}
+			p := map[string]string{"target": target, "product": r.Product, "version": orUnknown(r.Version), "count": strconv.Itoa(len(r.Advisories)), "ids": strings.Join(ids, ", ")}
+			out = append(out, finding.Finding{CheckID: "CG-EXP-022", Target: target, MessageKey: "affected", Params: p, Status: finding.Fail, Evidence: r.evidenceFor("/startupz"), MatchKey: r.Version})
 		}
 		if r.UIConfig == "open" && r.Auth != AuthOpen {
 			out = append(out, finding.Finding{CheckID: "CG-EXP-021", Target: target, MessageKey: "open", Params: params, Status: finding.Warn, Evidence: r.evidenceFor("control-ui-config")})
