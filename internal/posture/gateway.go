@@ -45,7 +45,18 @@ func withGateway(s *Snapshot, id string, fn func(g gatewayModel) []finding.Findi
 	if !ok {
 		return errs
 	}
+	if mode, v := c.str("gateway.mode", "local"); mode == "remote" && !gatewayServiceSeen(s) {
+		// This install is a client of another gateway: no local listener.
+		return []finding.Finding{newFinding(id, finding.Skip, finding.Info, "", nil, c.ev("gateway.mode", v, mode))}
+	}
 	return fn(readGateway(s, c))
+}
+
+// gatewayServiceSeen reports whether a gateway process or service unit was
+// found on the host (then a remote-mode config still runs a listener, e.g.
+// with --allow-unconfigured).
+func gatewayServiceSeen(s *Snapshot) bool {
+	return s != nil && s.Host != nil && (len(s.Host.Processes) > 0 || len(s.Host.Units) > 0)
 }
 
 func bindParams(b bindState) map[string]string {

@@ -288,3 +288,18 @@ func TestGW022NodeCommands(t *testing.T) {
 		{name: "pattern deny", cfg: `{gateway: {nodes: {commands: {deny: ["system.*", "rm -rf", "group:runtime"]}}}}`, want: []string{"warn/medium/deny_ineffective"}},
 	})
 }
+
+func TestRemoteModeSkipsListenerChecks(t *testing.T) {
+	cfg := `{gateway: {mode: "remote", bind: "lan", auth: {mode: "none"}, remote: {url: "wss://gw.example.com"}}}`
+	for _, id := range []string{"CG-GW-001", "CG-GW-002", "CG-GW-015", "CG-HK-001"} {
+		fs := runCheck(t, id, cfgSnap(t, cfg))
+		if len(fs) != 1 || fs[0].Status != finding.Skip {
+			t.Errorf("%s on a remote-mode client: %v, want one skip", id, summary(fs))
+		}
+	}
+	// A gateway service on the host still runs a listener.
+	s := cfgSnap(t, cfg, optUnit(host.Unit{Path: "/u", ExecStart: "openclaw gateway run --allow-unconfigured"}))
+	if got := summary(runCheck(t, "CG-GW-002", s)); len(got) != 1 || got[0] != "fail/critical/auth_none" {
+		t.Errorf("remote mode with a gateway unit: %v", got)
+	}
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
-	"github.com/clawgov/clawgov/internal/json5"
 	"github.com/clawgov/clawgov/internal/openclaw"
 )
 
@@ -20,24 +19,16 @@ import (
 
 const testConfigPath = "/home/oc/.openclaw/openclaw.json"
 
-// parseTestConfig parses JSON5 config text. It uses openclaw.ParseConfig
-// (with ${VAR} from env) and falls back to the bare JSON5 parser while
-// ParseConfig is not available.
+// parseTestConfig parses JSON5 config text with openclaw.ParseConfig,
+// substituting ${VAR} from env as the loader does.
 func parseTestConfig(t *testing.T, text string, env map[string]string) *openclaw.Config {
 	t.Helper()
 	getenv := func(k string) string { return env[k] }
 	c, err := openclaw.ParseConfig(testConfigPath, []byte(text), getenv)
-	if err == nil {
-		return c
-	}
-	if !strings.Contains(err.Error(), "not implemented") {
+	if err != nil {
 		t.Fatalf("parse test config: %v", err)
 	}
-	root, perr := json5.Parse(testConfigPath, []byte(text))
-	if perr != nil {
-		t.Fatalf("parse test config: %v", perr)
-	}
-	return &openclaw.Config{Path: testConfigPath, Root: root}
+	return c
 }
 
 // snapOpt adjusts a test snapshot.
