@@ -225,9 +225,13 @@ func checkBRW001(s *Snapshot) []finding.Finding {
 			weak = append(weak, newFinding(id, finding.Warn, finding.Medium, "proxy_webrtc_leak", kv("file", p.File), p.ev("WebRtcIPHandling "+p.WebRTC)))
 		case p.forcesProxy():
 			// Forced proxy with no bypass and WebRTC pinned: the evidence
-			// outside openclaw.json that DONT-5 asks for.
-			return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "proxy_enforced", kv("file", p.File, "proxy", p.ProxyServer),
-				p.ev("ProxyServer "+p.ProxyServer+", ProxyBypassList "+p.ProxyBypass+", WebRtcIPHandling "+p.WebRTC))}
+			// outside openclaw.json that DONT-5 asks for, unless some
+			// profile drives a browser this host's policy does not bind.
+			ev := p.ev("ProxyServer " + p.ProxyServer + ", ProxyBypassList " + p.ProxyBypass + ", WebRtcIPHandling " + p.WebRTC)
+			if names, evs := brwOutsidePolicy(c); len(names) > 0 {
+				return []finding.Finding{newFinding(id, finding.Warn, finding.High, "outside_policy", kv("file", p.File, "profiles", strings.Join(names, ", ")), append([]finding.Evidence{ev}, evs...)...)}
+			}
+			return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "proxy_enforced", kv("file", p.File, "proxy", p.ProxyServer), ev)}
 		default:
 			weak = append(weak, newFinding(id, finding.Warn, finding.Medium, "url_policy_only", kv("file", p.File), p.ev("URLBlocklist *, "+strconv.Itoa(len(p.URLAllowlist))+" allowed")))
 		}
@@ -255,6 +259,37 @@ func checkBRW001(s *Snapshot) []finding.Finding {
 	e := c.ev("browser.ssrfPolicy", c.get("browser.ssrfPolicy"), "")
 	e.Detail = "default SSRF policy allows every public site; no managed browser policy found under " + strings.Join(brwPolicyDirs, ", ")
 	return []finding.Finding{newFinding(id, finding.Fail, finding.High, "unconfined", kv("source", lpSource(onEv)), onEv, e)}
+}
+
+// brwOutsidePolicy lists browser settings that drive a browser a local
+// managed policy cannot bind: remote CDP, the user's own Chrome
+// (existing-session/extension drivers) and the Docker sandbox browser
+// (browser-egress.md §3 step 1).
+func brwOutsidePolicy(c conf) (names []string, evs []finding.Evidence) {
+	_, vals, keys := brwCDPURLs(c)
+	for i, v := range vals {
+		raw, _ := v.AsString()
+		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" && !lpLoopbackHost(u.Hostname()) {
+			names = append(names, keys[i])
+			evs = append(evs, c.ev(keys[i], v, lpRedactURL(u)))
+		}
+	}
+	for _, m := range c.objectMembers("browser.profiles") {
+		v := m.Value.Get("driver")
+		if d, _ := v.AsString(); d == "existing-session" || d == "extension" {
+			k := "browser.profiles." + m.Key + ".driver"
+			names = append(names, k)
+			evs = append(evs, c.ev(k, v, d))
+		}
+	}
+	for _, b := range lpSandboxBlocks(c) {
+		if t, v := c.isTrue(b.path + ".browser.enabled"); t {
+			k := b.path + ".browser.enabled"
+			names = append(names, k)
+			evs = append(evs, c.ev(k, v, "true"))
+		}
+	}
+	return names, evs
 }
 
 // brwPrivateNet returns the key that opts base into private networks

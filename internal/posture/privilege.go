@@ -399,7 +399,7 @@ func checkPRV006(s *Snapshot) []finding.Finding {
 	var out []finding.Finding
 	for _, b := range lpSandboxBlocks(c) {
 		for _, bd := range lpBinds(b) {
-			if lpIsDockerSocket(bd.src) || lpIsDockerSocket(bd.dst) {
+			if lpIsDockerSocket(bd.src) {
 				out = append(out, newFinding(id, finding.Fail, finding.Critical, "sandbox_docker_sock", kv("scope", b.scope, "bind", bd.raw), c.ev(bd.key, bd.v, bd.raw)))
 			}
 		}

@@ -102,6 +102,7 @@ func TestPrivilegeChecks(t *testing.T) {
 		{name: "sandbox binds docker.sock", cfg: `{agents: {defaults: {sandbox: {mode: "all", docker: {binds: ["/var/run/docker.sock:/var/run/docker.sock"]}}}}}`, check: "CG-PRV-006", want: []string{"fail:sandbox_docker_sock"}},
 		{name: "agent sandbox binds docker.sock", cfg: `{agents: {list: [{id: "ci", sandbox: {docker: {binds: ["/run/docker.sock:/x:ro"]}}}]}}`, check: "CG-PRV-006", want: []string{"fail:sandbox_docker_sock"}},
 		{name: "harmless bind", cfg: `{agents: {defaults: {sandbox: {docker: {binds: ["/srv/data:/data:ro"]}}}}}`, check: "CG-PRV-006"},
+		{name: "socket path only inside the container", cfg: `{agents: {defaults: {sandbox: {docker: {binds: ["/srv/sock:/var/run/docker.sock"]}}}}}`, check: "CG-PRV-006"},
 	})
 }
 

@@ -119,7 +119,7 @@ func lpBinds(b sbxBlock) []sbxBind {
 }
 
 var (
-	sbxBlockedPaths = []string{"/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/run", "/var/run"}
+	sbxBlockedPaths = []string{"/etc", "/private/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/run", "/var/run", "/private/var/run"}
 	sbxHomeSecrets  = []string{".aws", ".cargo", ".config", ".docker", ".gnupg", ".netrc", ".npm", ".ssh"}
 )
 
@@ -174,10 +174,9 @@ func checkSBX002(s *Snapshot) []finding.Finding {
 	var out []finding.Finding
 	for _, b := range lpSandboxBlocks(c) {
 		for _, bd := range lpBinds(b) {
+			// Like OpenClaw, judge the host side: the container path is
+			// inside the sandbox.
 			why := sbxDangerous(bd.src)
-			if why == "" {
-				why = sbxDangerous(bd.dst)
-			}
 			ev := c.ev(bd.key, bd.v, bd.raw)
 			switch {
 			case why != "":

@@ -28,6 +28,8 @@ func TestSandboxChecks(t *testing.T) {
 		{name: "parent of blocked", cfg: `{agents: {defaults: {sandbox: {docker: {binds: ["/var:/v"]}}}}}`, check: "CG-SBX-002", want: []string{"fail:blocked_bind"}},
 		{name: "docker socket", cfg: `{agents: {entries: {a: {sandbox: {docker: {binds: ["/var/run/docker.sock:/var/run/docker.sock"]}}}}}}`, check: "CG-SBX-002", want: []string{"fail:blocked_bind"}},
 		{name: "relative source", cfg: `{agents: {defaults: {sandbox: {docker: {binds: ["data:/data"]}}}}}`, check: "CG-SBX-002", want: []string{"warn:non_absolute"}},
+		{name: "blocked path only as container target", cfg: `{agents: {defaults: {sandbox: {docker: {binds: ["/srv/conf:/etc/app:ro"]}}}}}`, check: "CG-SBX-002"},
+		{name: "host root", cfg: `{agents: {defaults: {sandbox: {docker: {binds: ["/:/host:ro"]}}}}}`, check: "CG-SBX-002", want: []string{"fail:blocked_bind"}},
 		{name: "project dir ro", cfg: `{agents: {defaults: {sandbox: {docker: {binds: ["/srv/project:/project:ro"]}}}}}`, check: "CG-SBX-002"},
 
 		// CG-SBX-003
