@@ -98,18 +98,23 @@ func resolveBind(s *Snapshot, c conf) bindState {
 		mode = alias
 	}
 	inContainer := s != nil && s.Host != nil && s.Host.Container.InContainer
+	// OpenClaw also treats a Fly.io machine as a container (both variables
+	// set in the gateway's environment).
+	_, flyMachine := envValue(s, "FLY_MACHINE_ID")
+	_, flyApp := envValue(s, "FLY_APP_NAME")
+	inContainer = inContainer || (flyMachine && flyApp)
 	if mode == "" {
 		switch {
 		case b.Tailscale == "serve" || b.Tailscale == "funnel":
 			mode = "loopback"
 			b.Why = "default (Tailscale serve/funnel forces loopback)"
+		case inContainer:
+			mode = "auto"
+			b.Why = "default inside a container (auto resolves to 0.0.0.0)"
 		case s == nil || s.Host == nil:
 			mode = "loopback"
 			b.ContainerUnknown = true
 			b.Why = "default (container status unknown)"
-		case inContainer:
-			mode = "auto"
-			b.Why = "default inside a container (auto resolves to 0.0.0.0)"
 		default:
 			mode = "loopback"
 			b.Why = "default"

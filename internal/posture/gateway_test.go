@@ -303,3 +303,11 @@ func TestRemoteModeSkipsListenerChecks(t *testing.T) {
 		t.Errorf("remote mode with a gateway unit: %v", got)
 	}
 }
+
+func TestFlyMachineCountsAsContainer(t *testing.T) {
+	runCases(t, "CG-GW-001", []checkCase{
+		{name: "fly env", cfg: ``, opts: []snapOpt{optEnv("FLY_MACHINE_ID", "abc"), optEnv("FLY_APP_NAME", "claw")}, want: []string{"fail/high/container_default"}},
+		{name: "fly app only", cfg: ``, opts: []snapOpt{optEnv("FLY_APP_NAME", "claw")}, want: nil},
+		{name: "fly env without host facts", cfg: ``, opts: []snapOpt{optNoHost(), optEnv("FLY_MACHINE_ID", "abc"), optEnv("FLY_APP_NAME", "claw")}, want: []string{"fail/high/container_default"}},
+	})
+}
