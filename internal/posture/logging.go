@@ -25,6 +25,7 @@ func init() {
 	register("CG-LOG-006", checkLOG006)
 	register("CG-LOG-007", checkLOG007)
 	register("CG-LOG-008", checkLOG008)
+	register("CG-LOG-009", checkLOG009)
 }
 
 // logStaleAfter is how old the newest log may be while a gateway runs.
@@ -290,4 +291,27 @@ func lpHasFlag(cmd, flag string) bool {
 		}
 	}
 	return false
+}
+
+func checkLOG009(s *Snapshot) []finding.Finding {
+	const id = "CG-LOG-009"
+	c, errs, ok := confOf(s, id)
+	if !ok {
+		return errs
+	}
+	p, e, set := lpLogFile(s, c)
+	if set {
+		return nil // a fixed file rotates by size and is never pruned by date
+	}
+	if level, _, _ := lpLogLevel(s, c); level == "silent" || level == "off" {
+		return nil // CG-LOG-001 reports a disabled log
+	}
+	// Logs exported over OpenTelemetry outlive the local file.
+	if en, _ := c.isTrue("diagnostics.otel.enabled"); en {
+		if lg, _ := c.isTrue("diagnostics.otel.logs"); lg {
+			return nil
+		}
+	}
+	e.Detail += "; dated files are pruned after 24 hours; diagnostics.otel.logs not enabled"
+	return []finding.Finding{newFinding(id, finding.Warn, finding.Medium, "short_retention", kv("path", p), e)}
 }

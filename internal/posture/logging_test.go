@@ -81,6 +81,12 @@ func TestLoggingChecks(t *testing.T) {
 		{name: "capture content", cfg: `{diagnostics: {otel: {captureContent: true}}}`, check: "CG-LOG-007", want: []string{"warn:capture_content"}},
 		{name: "no capture", cfg: `{diagnostics: {otel: {enabled: true}}}`, check: "CG-LOG-007"},
 
+		// CG-LOG-009
+		{name: "default dated log", check: "CG-LOG-009", want: []string{"warn:short_retention"}},
+		{name: "fixed log file", cfg: `{logging: {file: "/var/log/openclaw/openclaw.log"}}`, check: "CG-LOG-009"},
+		{name: "otel log export", cfg: `{diagnostics: {otel: {enabled: true, logs: true, endpoint: "http://127.0.0.1:4318"}}}`, check: "CG-LOG-009"},
+		{name: "otel without logs", cfg: `{diagnostics: {otel: {enabled: true}}}`, check: "CG-LOG-009", want: []string{"warn:short_retention"}},
+
 		// CG-LOG-008
 		{name: "raw stream env", mut: env("OPENCLAW_RAW_STREAM", "1"), check: "CG-LOG-008", want: []string{"warn:raw_stream"}},
 		{name: "raw stream env 0", mut: env("OPENCLAW_RAW_STREAM", "0"), check: "CG-LOG-008"},
