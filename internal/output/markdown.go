@@ -101,6 +101,18 @@ func (m *MarkdownWriter) Write(w io.Writer, r *report.Report) error {
 		fmt.Fprintf(bw, "<details><summary>%s (%d)</summary>\n\n%s\n\n</details>\n\n", L.get("fix_title"), len(fixes), strings.Join(fixes, "\n"))
 	}
 
+	// What a person still has to confirm: controls in manual status with
+	// the framework's guidance.
+	var manual []string
+	for _, c := range r.Controls {
+		if c.Status == finding.Manual && c.Guidance != "" {
+			manual = append(manual, fmt.Sprintf("- 🔍 **%s** %s: %s", c.ID, mdEscape(c.Title.Get(r.Lang)), mdEscape(c.Guidance)))
+		}
+	}
+	if len(manual) > 0 {
+		fmt.Fprintf(bw, "### %s\n\n%s\n\n", L.get("guidance_t"), strings.Join(manual, "\n"))
+	}
+
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(bw, "### %s\n\n", L.get("errors_title"))
 		for _, e := range r.Errors {

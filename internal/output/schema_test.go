@@ -245,7 +245,7 @@ func TestJSONValidatesAgainstReportSchema(t *testing.T) {
 	s := reportSchema(t)
 	for _, lang := range []catalog.Lang{catalog.EN, catalog.ZH} {
 		if err := validateJSON(t, s, render(t, "json", lang)); err != nil {
-			t.Errorf("json (%s) does not validate against schema/report.schema.json:\n%v", lang, err)
+			t.Errorf("json (%s) does not validate against schema/report.schema.json (a field added to report.Report or finding.Finding must be added to the schema too):\n%v", lang, err)
 		}
 	}
 	var buf bytes.Buffer
