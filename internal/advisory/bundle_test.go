@@ -291,3 +291,35 @@ func TestKeyFiles(t *testing.T) {
 		t.Error("malformed trusted key accepted")
 	}
 }
+
+// FuzzReadBundle: arbitrary bytes as a bundle never panic and are never
+// accepted (no input without the private key can carry a valid signature).
+func FuzzReadBundle(f *testing.F) {
+	privB, pubB, _ := GenerateKey()
+	priv, _ := ParsePrivateKey(privB)
+	pub, _ := ParsePublicKey(pubB)
+	src := f.TempDir()
+	os.WriteFile(filepath.Join(src, "GHSA-zzzz-zzzz-zzzz.json"), newRecord("GHSA-zzzz-zzzz-zzzz"), 0o644)
+	var good bytes.Buffer
+	Sign(src, priv, bundleNow, &good)
+	other, _, _ := GenerateKey()
+	otherKey, _ := ParsePrivateKey(other)
+	var foreign bytes.Buffer
+	Sign(src, otherKey, bundleNow, &foreign)
+	f.Add(foreign.Bytes())
+	f.Add(good.Bytes()[:len(good.Bytes())/3])
+	f.Add([]byte("PK\x03\x04garbage"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if bytes.Equal(b, good.Bytes()) {
+			return
+		}
+		p := filepath.Join(t.TempDir(), "b.zip")
+		os.WriteFile(p, b, 0o644)
+		if _, err := ReadBundle(p, []ed25519.PublicKey{pub}); err == nil {
+			// Only a re-packing of the genuinely signed manifest can pass.
+			if !bytes.Contains(b, []byte(ManifestName)) {
+				t.Fatal("bundle without a manifest accepted")
+			}
+		}
+	})
+}
