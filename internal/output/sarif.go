@@ -362,9 +362,13 @@ func (SARIFWriter) Write(w io.Writer, r *report.Report) error {
 }
 
 // sarifLocations lists one location per distinct evidence file. GitHub
-// code scanning rejects results without a location, so a finding with no
-// file evidence points at the OpenClaw config (or state directory) the
-// audit examined.
+// code scanning does not show a result without a location URI (validator
+// rule GH1001), so a finding with no file evidence points at the OpenClaw
+// config (or state directory) the audit examined.
+// maxSARIFLocations is GitHub's display limit per result; further
+// evidence stays in properties.evidence.
+const maxSARIFLocations = 10
+
 func sarifLocations(r *report.Report, f finding.Finding) []sarifLocation {
 	var locs []sarifLocation
 	seen := map[string]bool{}
@@ -373,14 +377,11 @@ func sarifLocations(r *report.Report, f finding.Finding) []sarifLocation {
 			continue
 		}
 		k := fmt.Sprintf("%s:%d", e.File, e.Line)
-		if seen[k] {
+		if seen[k] || len(locs) == maxSARIFLocations {
 			continue
 		}
 		seen[k] = true
-		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(e.File)}}}
-		if e.Line > 0 {
-			loc.PhysicalLocation.Region = &sarifRegion{StartLine: e.Line}
-		}
+		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(e.File)}, Region: lineRegion(e.Line)}}
 		if d := evidenceNote(e); d != "" {
 			loc.Message = &sarifText{Text: d}
 		}
@@ -396,13 +397,23 @@ func sarifLocations(r *report.Report, f finding.Finding) []sarifLocation {
 	if fallback == "" {
 		fallback = "openclaw.json"
 	}
-	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(fallback)}}}
+	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(fallback)}, Region: lineRegion(0)}}
 	if len(f.Evidence) > 0 {
 		if d := evidenceNote(f.Evidence[0]); d != "" {
 			loc.Message = &sarifText{Text: d}
 		}
 	}
 	return []sarifLocation{loc}
+}
+
+// lineRegion always gives a region: GitHub code scanning only places a
+// result that has region.startLine (SARIF validator rule GH1003), so a
+// file-level finding (line unknown) points at line 1.
+func lineRegion(line int) *sarifRegion {
+	if line < 1 {
+		line = 1
+	}
+	return &sarifRegion{StartLine: line}
 }
 
 // evidenceNote is "key = value (detail)" on one line.

@@ -188,8 +188,13 @@ func TestSARIFGitHubRequirements(t *testing.T) {
 		if !ok || i != res.RuleIndex {
 			t.Errorf("result %s: ruleIndex %d, rule at %d (found %v)", res.RuleID, res.RuleIndex, i, ok)
 		}
-		if len(res.Locations) == 0 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI == "" {
-			t.Errorf("result %s has no location URI", res.RuleID)
+		if len(res.Locations) == 0 {
+			t.Errorf("result %s has no location", res.RuleID)
+		}
+		for _, l := range res.Locations {
+			if l.PhysicalLocation.ArtifactLocation.URI == "" || l.PhysicalLocation.Region == nil || l.PhysicalLocation.Region.StartLine < 1 {
+				t.Errorf("result %s: location %+v lacks a URI or region.startLine (GitHub rules GH1001, GH1003)", res.RuleID, l.PhysicalLocation)
+			}
 		}
 		if len(res.PartialFingerprints["primaryLocationLineHash"]) != 32 {
 			t.Errorf("result %s fingerprint %q", res.RuleID, res.PartialFingerprints)
