@@ -158,7 +158,7 @@ func (us *unitScan) indicators(rel string, text []byte, line0 int, via string) {
 			if it.Confidence == "unverified" {
 				m.Severity--
 			}
-			pen, why := us.contextPenalty(indicatorRule, rel, lineOf(text, a, b), text[a:b])
+			pen, why := us.contextPenalty(indicatorRule, rel, text, a, b)
 			m.Severity, m.Context = lower(m.Severity, pen), why
 			us.matches = append(us.matches, m)
 			break

@@ -427,7 +427,7 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 				// evidence of intent.
 				sev++
 			}
-			pen, why := us.contextPenalty(r, rel, lineOf(src, m[0], m[1]), src[a:b])
+			pen, why := us.contextPenalty(r, rel, src, a, b)
 			us.matches = append(us.matches, Match{
 				RuleID: r.ID, Title: r.Title, Severity: lower(sev, pen), Category: r.Category,
 				File: rel, Line: ln, Text: snippet(src[a:b]), Via: via, Context: why,

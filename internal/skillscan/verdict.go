@@ -28,10 +28,27 @@ const (
 	SuspiciousScore = 30
 )
 
+// quotedCap bounds what matches in a quoting context (see context.go) add
+// up to: quotes alone never make a skill suspicious, however many a
+// security tool carries, and they cannot tip one weak direct match over
+// the threshold either. A quote that keeps high severity after its
+// penalty (a critical technique quoted once) still counts in full.
+const quotedCap = 10
+
 func score(ms []Match) (int, Verdict, string) {
 	best := map[string]Match{}
 	for _, m := range ms {
-		if b, ok := best[m.RuleID]; !ok || m.Severity > b.Severity {
+		b, ok := best[m.RuleID]
+		// A direct (unquoted) match wins over a quoted one of the same
+		// rule; otherwise the higher severity.
+		switch {
+		case !ok:
+			best[m.RuleID] = m
+		case (b.Context != "") != (m.Context != ""):
+			if b.Context != "" && m.Severity+2 >= b.Severity {
+				best[m.RuleID] = m
+			}
+		case m.Severity > b.Severity:
 			best[m.RuleID] = m
 		}
 	}
@@ -46,15 +63,27 @@ func score(ms []Match) (int, Verdict, string) {
 		}
 		return ids[i] < ids[j]
 	})
-	total := 0
+	total, quoted := 0, 0
 	var parts []string
 	for _, id := range ids {
-		w := severityWeight[best[id].Severity]
+		m := best[id]
+		w := severityWeight[m.Severity]
 		if w == 0 {
 			continue
 		}
+		if m.Context != "" && m.Severity < finding.High {
+			if quoted+w > quotedCap {
+				w = max(0, quotedCap-quoted)
+			}
+			quoted += w
+			if w == 0 {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s %s +%d (quoted)", id, m.Severity, w))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %s +%d", id, m.Severity, w))
+		}
 		total += w
-		parts = append(parts, fmt.Sprintf("%s %s +%d", id, best[id].Severity, w))
 	}
 	v := Clean
 	switch {
