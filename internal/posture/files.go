@@ -75,6 +75,16 @@ func fsCategory(inv *openclaw.Inventory, f openclaw.FileInfo) string {
 	return ""
 }
 
+// lpFilesCollected reports whether the inventory stat-ed the deployment's
+// files at all: with a state dir on disk, its own entry must be there.
+// Without it, "no risky file found" would only mean "nothing looked".
+func lpFilesCollected(inv *openclaw.Inventory) bool {
+	if !inv.Paths.StateDirExists {
+		return true // nothing deployed, nothing to stat
+	}
+	return len(lpFilesOf(inv, fsCatState)) > 0
+}
+
 // lpFilesOf returns the existing stat results of one category, by path.
 func lpFilesOf(inv *openclaw.Inventory, cat string) []openclaw.FileInfo {
 	var all []openclaw.FileInfo
@@ -146,6 +156,9 @@ func fsPermFinding(id string, f openclaw.FileInfo, stateKeys, worldReadFail bool
 func fsCheckCategory(s *Snapshot, id, cat string, stateKeys, worldReadFail bool) []finding.Finding {
 	if s == nil || s.OC == nil {
 		return errorFinding(id, "no OpenClaw inventory was gathered")
+	}
+	if !lpFilesCollected(s.OC) {
+		return errorFinding(id, "file modes under "+s.OC.Paths.StateDir+" were not collected")
 	}
 	var out []finding.Finding
 	for _, f := range lpFilesOf(s.OC, cat) {
@@ -252,6 +265,9 @@ func checkFS010(s *Snapshot) []finding.Finding {
 	const id = "CG-FS-010"
 	if s == nil || s.OC == nil {
 		return errorFinding(id, "no OpenClaw inventory was gathered")
+	}
+	if !lpFilesCollected(s.OC) {
+		return errorFinding(id, "file modes under "+s.OC.Paths.StateDir+" were not collected")
 	}
 	var out []finding.Finding
 	for _, f := range lpFilesOf(s.OC, fsCatWorkspace) {

@@ -27,6 +27,10 @@ func TestFileChecks(t *testing.T) {
 		{name: "stat failed", mut: set(openclaw.FileInfo{Path: st, Role: "state-dir", Exists: true, Err: "permission denied"}), check: "CG-FS-001", want: []string{"error:unreadable"}},
 		{name: "not collected", mut: func(s *Snapshot) { delete(s.OC.Files, st) }, check: "CG-FS-001", want: []string{"error:not_collected"}},
 
+		{name: "files never stat-ed", mut: func(s *Snapshot) { s.OC.Files = nil }, check: "CG-FS-004", want: []string{"error:-"}},
+		{name: "workspace never stat-ed", mut: func(s *Snapshot) { s.OC.Files = nil }, check: "CG-FS-010", want: []string{"error:-"}},
+		{name: "nothing deployed", mut: func(s *Snapshot) { s.OC.Files = nil; s.OC.Paths.StateDirExists = false }, check: "CG-FS-005"},
+
 		// CG-FS-002 config
 		{name: "600", cfg: `{}`, check: "CG-FS-002"},
 		{name: "644 world readable", cfg: `{}`, mut: set(file(lpTestConfig, "config", 0o644)), check: "CG-FS-002", want: []string{"fail:world_readable"}},

@@ -200,6 +200,9 @@ func checkLOG006(s *Snapshot) []finding.Finding {
 	if level, _, _ := lpLogLevel(s, c); level == "silent" || level == "off" {
 		return nil // CG-LOG-001 reports a disabled log
 	}
+	if !lpFilesCollected(inv) {
+		return []finding.Finding{newFinding(id, finding.Error, finding.Info, "unknown", kv("reason", "the deployment's files were not collected"))}
+	}
 	p, _, _ := lpLogFile(s, c)
 	var newest *openclaw.FileInfo
 	for _, f := range lpLogFiles(inv) {
