@@ -120,7 +120,15 @@ func versionTargets(s *posture.Snapshot) []target {
 		add(target{pkg: in.Name, version: in.Version, where: in.Root, method: in.Method,
 			ev: finding.Evidence{Kind: "package", File: in.Root + "/package.json", KeyPath: "version", Value: in.Version}})
 	}
-	if len(ts) == 0 && inv.State != nil && inv.State.AppVersion != "" {
+	// Official plugins (@openclaw/*) have advisories of their own.
+	for _, pl := range inv.Plugins {
+		if strings.HasPrefix(pl.Name, "@openclaw/") && pl.Version != "" {
+			add(target{pkg: pl.Name, version: pl.Version, where: pl.Dir, method: "plugin",
+				ev: finding.Evidence{Kind: "package", File: pl.Dir + "/package.json", KeyPath: "version", Value: pl.Version}})
+		}
+	}
+	core := slices.ContainsFunc(ts, func(t target) bool { return slices.Contains(Packages, t.pkg) })
+	if !core && inv.State != nil && inv.State.AppVersion != "" {
 		add(target{pkg: "openclaw", version: inv.State.AppVersion, where: "state",
 			ev: finding.Evidence{Kind: "state", File: inv.State.Path, KeyPath: "schema_meta.app_version", Value: inv.State.AppVersion,
 				Detail: "no package found; the version that last wrote the state"}})
@@ -136,8 +144,15 @@ func versionTargets(s *posture.Snapshot) []target {
 // UpgradeCommand is the command that installs version for the package
 // manager that owns the install. Legacy packages migrate to openclaw.
 func UpgradeCommand(method, version string) string {
+	return upgradeCommand("openclaw", method, version)
+}
+
+func upgradeCommand(pkg, method, version string) string {
 	if version == "" {
 		version = "latest"
+	}
+	if method == "plugin" {
+		return "openclaw plugins install " + pkg + "@" + version
 	}
 	switch method {
 	case "pnpm-global":
@@ -158,10 +173,17 @@ func vulnFinding(t target, v Version, m Match, rel *Releases) finding.Finding {
 	}
 	fixed := m.Fixed
 	upTo := fixed
-	if t.pkg != "openclaw" || fixed == "" {
+	upgrade := ""
+	switch {
+	case t.method == "plugin":
+		upgrade = upgradeCommand(t.pkg, t.method, fixed) // "" -> latest
+	case t.pkg != "openclaw" || fixed == "":
 		// Legacy packages are superseded by openclaw, and an advisory with
 		// no fixed version means: take the latest stable.
 		upTo = rel.Latest().Version
+	}
+	if upgrade == "" {
+		upgrade = UpgradeCommand(t.method, upTo)
 	}
 	if fixed == "" {
 		fixed = "none known"
@@ -180,7 +202,7 @@ func vulnFinding(t target, v Version, m Match, rel *Releases) finding.Finding {
 		Params: map[string]string{
 			"id": a.ID, "aliases": orNone(strings.Join(a.Aliases, ", ")), "package": t.pkg, "version": v.String(),
 			"range": m.Range, "fixed": fixed, "severity": sev, "summary": orNone(a.Summary),
-			"upgrade": UpgradeCommand(t.method, upTo),
+			"upgrade": upgrade,
 		},
 		Evidence: []finding.Evidence{t.ev, {Kind: "advisory", KeyPath: a.ID, Value: m.Range,
 			Detail: fmt.Sprintf("affected range from %s", a.Provenance["affected:"+t.pkg])}},

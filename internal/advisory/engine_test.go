@@ -167,3 +167,45 @@ func TestUpgradeCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestEngineOfficialPlugin(t *testing.T) {
+	db := mustDB(t)
+	var pkg string
+	var fixed string
+	for _, a := range db.Advisories {
+		for _, af := range a.Affected {
+			if strings.HasPrefix(af.Package, "@openclaw/") && af.RangeKnown && len(af.Ranges) > 0 && af.Ranges[0].Fixed != "" {
+				pkg, fixed = af.Package, af.Ranges[0].Fixed
+			}
+		}
+	}
+	if pkg == "" {
+		t.Skip("no plugin advisory with a fixed version in the database")
+	}
+	v := MustParseVersion(fixed)
+	older := Version{Core: []int{v.Core[0], v.Core[1], 0}}
+	if older.Compare(v) >= 0 {
+		older = Version{Core: []int{v.Core[0] - 1, 1, 1}}
+	}
+	plug := func(ver string) *openclaw.Inventory {
+		return &openclaw.Inventory{Plugins: []openclaw.Plugin{{Name: pkg, Version: ver, Dir: "/home/claw/.openclaw/extensions/x"}}}
+	}
+	fs := runEngine(t, plug(older.String()), false)
+	found := false
+	for _, f := range fs {
+		if f.Params["package"] == pkg {
+			found = true
+			if f.Params["upgrade"] != "openclaw plugins install "+pkg+"@"+MustParseVersion(fixed).String() {
+				t.Errorf("plugin upgrade command %q", f.Params["upgrade"])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("%s %s not matched", pkg, older)
+	}
+	for _, f := range runEngine(t, plug(fixed), false) {
+		if f.Params["package"] == pkg {
+			t.Errorf("%s %s (fixed) matched", pkg, fixed)
+		}
+	}
+}
