@@ -66,8 +66,9 @@ func lpUnitEv(u host.Unit, runAs string) finding.Evidence {
 }
 
 // lpIdentities lists the accounts the gateway runs as, from units and
-// running processes, falling back to the owner of the state directory.
-func lpIdentities(s *Snapshot) []prvIdentity {
+// running processes, plus (withOwner, or when nothing else is known) the
+// owner of the state directory.
+func lpIdentities(s *Snapshot, withOwner bool) []prvIdentity {
 	h := s.Host
 	var out []prvIdentity
 	seen := map[string]bool{}
@@ -109,7 +110,9 @@ func lpIdentities(s *Snapshot) []prvIdentity {
 		}
 		add(prvIdentity{User: p.User, UID: uid, Ev: finding.Evidence{Kind: "process", KeyPath: "pid " + strconv.Itoa(p.PID), Value: p.Comm, Detail: fmt.Sprintf("uid %d euid %d", p.UID, p.EUID)}})
 	}
-	if len(out) == 0 && s.OC != nil {
+	// The state directory's owner is the account the deployment belongs
+	// to even when a unit starts the gateway as someone else.
+	if s.OC != nil && (withOwner || len(out) == 0) {
 		for _, f := range lpFilesByRole(s.OC, "state-dir") {
 			if f.Exists && f.Err == "" {
 				add(prvIdentity{UID: f.UID, Ev: lpFileEv(f, "owner of the state directory")})
@@ -233,7 +236,7 @@ func checkPRV003(s *Snapshot) []finding.Finding {
 		return e
 	}
 	h := s.Host
-	ids := lpIdentities(s)
+	ids := lpIdentities(s, true)
 	if len(ids) == 0 {
 		return []finding.Finding{newFinding(id, finding.Error, finding.Info, "no_identity", nil)}
 	}
@@ -320,7 +323,7 @@ func checkPRV004(s *Snapshot) []finding.Finding {
 	}
 	var ids []prvIdentity
 	if s.Host != nil {
-		ids = lpIdentities(s)
+		ids = lpIdentities(s, false)
 	}
 	svc, svcRoot := "", len(ids) > 0
 	for _, p := range ids {

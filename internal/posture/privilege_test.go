@@ -63,6 +63,11 @@ func TestPrivilegeChecks(t *testing.T) {
 			f.UID = 1000 // alice, a sudoer by group
 			s.OC.Files[lpTestState] = f
 		}, check: "CG-PRV-003", want: []string{"fail:admin_group"}},
+		{name: "state dir owner is an admin although the unit is not", mut: func(s *Snapshot) {
+			f := s.OC.Files[lpTestState]
+			f.UID = 1000
+			s.OC.Files[lpTestState] = f
+		}, check: "CG-PRV-003", want: []string{"fail:admin_group"}},
 		{name: "no identity at all", mut: func(s *Snapshot) {
 			s.Host.Units, s.Host.Processes = nil, nil
 			delete(s.OC.Files, lpTestState)
@@ -114,7 +119,7 @@ func TestIdentityFromHostFacts(t *testing.T) {
 		t.Fatalf("unprivileged service user judged from clawgov's own identity: %+v", fs)
 	}
 	s.OC.Files[lpTestState] = lpFile(lpTestState, "state-dir", fs.ModeDir|0o700, 999)
-	ids := lpIdentities(s)
+	ids := lpIdentities(s, true)
 	if len(ids) != 1 || ids[0].User != "openclaw" || ids[0].UID != 999 {
 		t.Fatalf("identities %+v", ids)
 	}
