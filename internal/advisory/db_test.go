@@ -267,8 +267,11 @@ func TestReleaseStanding(t *testing.T) {
 	if st := rel.Stand(MustParseVersion("2026.5.16-beta.3"), false); st.Channel != ChannelBeta || !st.Official {
 		t.Errorf("beta: %+v", st)
 	}
-	if st := rel.Stand(MustParseVersion("2026.7.35"), false); st.Channel != ChannelExtendedStable {
-		t.Errorf("extended-stable: %+v", st)
+	if st := rel.Stand(MustParseVersion("2026.7.35"), false); st.Channel != ChannelExtendedStable || st.ReleasesBehind != 0 || st.Latest.Version != "2026.7.35" {
+		t.Errorf("newest extended-stable: %+v", st)
+	}
+	if st := rel.Stand(MustParseVersion("2026.6.33"), false); st.Channel != ChannelExtendedStable || st.ReleasesBehind != 5 || st.Latest.Version != "2026.7.35" {
+		t.Errorf("older extended-stable is behind its own line: %+v", st)
 	}
 	if st := rel.Stand(MustParseVersion("2026.9.6"), true); st.Channel != ChannelDev {
 		t.Errorf("git: %+v", st)

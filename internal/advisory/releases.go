@@ -130,13 +130,20 @@ type Standing struct {
 func (r *Releases) Stand(v Version, git bool) Standing {
 	st := Standing{Version: v, Latest: r.Latest()}
 	st.Release, st.Official = r.Lookup(v)
+	st.Channel = channelOf(v, git, r.DistTags)
+	// The extended-stable line is measured against its own newest release:
+	// staying on it is a supported choice, not falling behind "latest".
+	track := func(x Version) bool { return !x.IsPrerelease() }
+	if st.Channel == ChannelExtendedStable {
+		if ext := r.latestExtended(); ext != nil {
+			st.Latest = ext
+			track = func(x Version) bool { return !x.IsPrerelease() && isExtended(x) }
+		}
+	}
 	lv := st.Latest.v
 	st.Newer = lv.Less(v)
 	for _, rel := range r.Releases {
-		if rel.v.IsPrerelease() {
-			continue
-		}
-		if v.Less(rel.v) && !lv.Less(rel.v) {
+		if track(rel.v) && v.Less(rel.v) && !lv.Less(rel.v) {
 			st.ReleasesBehind++
 		}
 	}
@@ -147,8 +154,27 @@ func (r *Releases) Stand(v Version, git bool) Standing {
 			st.DaysBehind = int(b.Sub(a).Hours() / 24)
 		}
 	}
-	st.Channel = channelOf(v, git, r.DistTags)
 	return st
+}
+
+func isExtended(v Version) bool { return len(v.Core) >= 3 && v.Core[2] >= 33 }
+
+// latestExtended is the extended-stable dist-tag's release, else the newest
+// release with PATCH >= 33.
+func (r *Releases) latestExtended() *Release {
+	if t, ok := r.DistTags[ChannelExtendedStable]; ok {
+		if v, err := ParseVersion(t); err == nil {
+			if rel, ok := r.Lookup(v); ok {
+				return rel
+			}
+		}
+	}
+	for i := len(r.Releases) - 1; i >= 0; i-- {
+		if v := r.Releases[i].v; !v.IsPrerelease() && isExtended(v) {
+			return &r.Releases[i]
+		}
+	}
+	return nil
 }
 
 // channelOf names the channel of a version: dev for a git checkout, beta for
@@ -168,7 +194,7 @@ func channelOf(v Version, git bool, tags map[string]string) string {
 	if v.IsPrerelease() {
 		return ChannelBeta
 	}
-	if len(v.Core) >= 3 && v.Core[2] >= 33 {
+	if isExtended(v) {
 		return ChannelExtendedStable
 	}
 	return ChannelStable
