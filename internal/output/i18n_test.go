@@ -1,10 +1,14 @@
 package output
 
 import (
+	"fmt"
+	"io/fs"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"unicode"
 
 	"github.com/clawgov/clawgov/internal/catalog"
@@ -75,7 +79,7 @@ func TestLabelerMissingKeyIsLoud(t *testing.T) {
 
 var (
 	placeholder  = regexp.MustCompile(`\{[a-z_][a-z0-9_]*\}`)
-	englishWords = regexp.MustCompile(`\b[A-Za-z]{3,}\b`)
+	englishProse = regexp.MustCompile(`(?i)\b(the|and|is|are|to|of|with|not|for|from|this|that|your|must|should)\b`)
 )
 
 func hasHan(s string) bool {
@@ -105,20 +109,29 @@ var officialHeadings = map[string]string{
 // catches "translated" text that is the English copied across.
 func checkCatalogTranslations(t *testing.T, cat *catalog.Catalog) {
 	t.Helper()
+	for _, p := range translationProblems(cat) {
+		t.Error(p)
+	}
+}
+
+func translationProblems(cat *catalog.Catalog) []string {
+	var problems []string
+	errorf := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
 	both := func(where string, tx catalog.Text) {
 		if strings.TrimSpace(tx.EN) == "" || strings.TrimSpace(tx.ZH) == "" {
-			t.Errorf("%s: missing a translation (en %q, zh %q)", where, tx.EN, tx.ZH)
+			errorf("%s: missing a translation (en %q, zh %q)", where, tx.EN, tx.ZH)
 			return
 		}
-		// Identical text is fine for codes and proper names ("{path}:
-		// {mode}", "OpenClaw {version}"), not for English prose.
-		if tx.ZH == tx.EN && len(englishWords.FindAllString(placeholder.ReplaceAllString(tx.EN, ""), -1)) >= 2 {
-			t.Errorf("%s: zh text is the en text (%q)", where, tx.EN)
+		// Identical text is fine for codes, commands and proper names
+		// ("{path}: {mode}", "openclaw config set x false"), not for
+		// English prose, which gives itself away by its function words.
+		if tx.ZH == tx.EN && englishProse.MatchString(placeholder.ReplaceAllString(tx.EN, "")) {
+			errorf("%s: zh text is the en text (%q)", where, tx.EN)
 		}
 	}
 	both("framework title", cat.Framework.Title)
 	if len(cat.Controls) != 12 {
-		t.Errorf("%d controls, want 12", len(cat.Controls))
+		errorf("%d controls, want 12", len(cat.Controls))
 	}
 	for _, c := range cat.Controls {
 		both(c.ID+" title", c.Title)
@@ -127,7 +140,7 @@ func checkCatalogTranslations(t *testing.T, cat *catalog.Catalog) {
 			both(c.ID+" manual_guidance", *c.ManualGuidance)
 		}
 		if want := officialHeadings[c.ID]; !strings.Contains(c.Title.ZH, want) {
-			t.Errorf("%s: zh title %q does not use the official wording %q", c.ID, c.Title.ZH, want)
+			errorf("%s: zh title %q does not use the official wording %q", c.ID, c.Title.ZH, want)
 		}
 	}
 	for _, id := range cat.CheckIDs() {
@@ -137,6 +150,45 @@ func checkCatalogTranslations(t *testing.T, cat *catalog.Catalog) {
 		both(id+" remediation", ch.Remediation)
 		for key, m := range ch.Messages {
 			both(id+" message "+key, m)
+		}
+	}
+	sort.Strings(problems)
+	return problems
+}
+
+// TestTranslationCheckCatches proves the translation test can fail: a
+// catalog the loader accepts (both languages present) but whose Chinese is
+// English prose, or whose control title drops the official wording.
+func TestTranslationCheckCatches(t *testing.T) {
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS("testdata/catalog"), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(os.DirFS("testdata/catalog"), p)
+		fsys[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := string(fsys["checks/test.yaml"].Data)
+	checks = strings.Replace(checks, "zh: 创建专用的非特权服务账号运行网关。", "zh: Run the gateway under a dedicated unprivileged service account.", 1)
+	fsys["checks/test.yaml"].Data = []byte(checks)
+	fw := string(fsys["framework.yaml"].Data)
+	fw = strings.Replace(fw, "title: {zh: 使用官方最新版本,", "title: {zh: 使用最新版,", 1)
+	fsys["framework.yaml"].Data = []byte(fw)
+	cat, err := catalog.Load(fsys)
+	if err != nil {
+		t.Fatalf("modified catalog should still load: %v", err)
+	}
+	got := strings.Join(translationProblems(cat), "\n")
+	for _, want := range []string{
+		`CG-PRIV-001 remediation: zh text is the en text ("Run the gateway under a dedicated unprivileged service account.")`,
+		`DO-1: zh title "使用最新版" does not use the official wording "使用官方最新版本"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("translation check missed:\n  %s\ngot:\n%s", want, got)
 		}
 	}
 }
