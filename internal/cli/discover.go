@@ -159,13 +159,6 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 	if err != nil {
 		return err
 	}
-	cat, err := catalog.Default()
-	if err != nil {
-		return fmt.Errorf("load catalog: %w", err)
-	}
-	if _, err := cat.Profile(o.Profile); err != nil {
-		return &UsageError{err}
-	}
 	specs := append([]string(nil), o.Targets...)
 	if o.TargetsFile != "" {
 		more, err := readTargetsFile(o.TargetsFile)
@@ -191,6 +184,13 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 	}
 	set, err := probe.ParseTargets(ctx, specs, probe.TargetOptions{Ports: ports, Exclude: o.Exclude, Confirmed: o.Yes, Resolver: o.resolver})
 	if err != nil {
+		return &UsageError{err}
+	}
+	cat, err := catalog.Default()
+	if err != nil {
+		return fmt.Errorf("load catalog: %w", err)
+	}
+	if _, err := cat.Profile(o.Profile); err != nil {
 		return &UsageError{err}
 	}
 	f.Logger.Debug("discover", "hosts", set.Hosts(), "endpoints", set.Size(), "concurrency", o.Concurrency, "rate", rate)

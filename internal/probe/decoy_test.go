@@ -3,8 +3,6 @@ package probe
 import (
 	"bufio"
 	"context"
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clawgov/clawgov/internal/probe/probetest"
 )
 
 // requestLog records what a test server received, so tests can prove the
@@ -35,77 +35,6 @@ func (l *requestLog) all() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.reqs...)
-}
-
-// fakeGateway imitates OpenClaw 2026.9.6 on the wire (openclaw-internals.md
-// §6.2-6.3) closely enough to exercise every signature.
-type fakeGateway struct {
-	authOpen bool
-	openAI   bool
-	terminal bool
-	log      requestLog
-}
-
-const fakePage = `<!doctype html><html data-openclaw-control-ui-base-path="" data-openclaw-terminal-enabled="%v" data-openclaw-control-ui-build-id="2026.9.6-release-eb377ac59e6c-2026-09-23T16-33-12.144Z-314f" lang="en"><head><title>OpenClaw Control</title></head><body><openclaw-app></openclaw-app></body></html>`
-
-func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	g.log.add(r.Method + " " + r.URL.Path + " " + string(body) + " auth=" + r.Header.Get("Authorization"))
-	unauthorized := func() {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(401)
-		io.WriteString(w, `{"error":{"message":"Unauthorized","type":"unauthorized"}}`)
-	}
-	switch {
-	case r.Header.Get("Upgrade") == "websocket":
-		serveChallenge(w, r)
-	case r.URL.Path == "/startupz":
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		io.WriteString(w, `{"ok":true,"status":"started","version":"2026.9.6","uptimeMs":1234}`)
-	case r.URL.Path == "/tools/invoke" && r.Method == http.MethodPost:
-		if !g.authOpen {
-			unauthorized()
-			return
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(400)
-		io.WriteString(w, `{"ok":false,"error":{"type":"invalid_request","message":"tools.invoke requires name"}}`)
-	case r.URL.Path == "/v1/models":
-		switch {
-		case !g.openAI:
-			http.Error(w, "Not Found", 404)
-		case !g.authOpen:
-			unauthorized()
-		default:
-			io.WriteString(w, `{"object":"list","data":[{"id":"openclaw","object":"model"},{"id":"openclaw/main","object":"model"}]}`)
-		}
-	case r.URL.Path == "/__openclaw/control-ui-config.json":
-		if !g.authOpen {
-			unauthorized()
-			return
-		}
-		io.WriteString(w, `{"basePath":"","serverVersion":"2026.9.6","serverBuildId":"2026.9.6-release-eb377ac59e6c","terminalEnabled":true}`)
-	default:
-		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprintf(w, fakePage, g.terminal)
-	}
-}
-
-// serveChallenge completes a WebSocket handshake and sends the
-// connect.challenge event, as the gateway does before any auth.
-func serveChallenge(w http.ResponseWriter, r *http.Request) {
-	h := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + wsGUID))
-	conn, rw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	fmt.Fprintf(rw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", base64.StdEncoding.EncodeToString(h[:]))
-	msg := `{"type":"event","event":"connect.challenge","payload":{"nonce":"0f0c7a52-8d8e-4a43-9a34-6f0f3c1f9e11","ts":1764061399000,"capabilities":["model-catalog-snapshot"]}}`
-	rw.Write([]byte{0x81, 126, byte(len(msg) >> 8), byte(len(msg))})
-	rw.WriteString(msg)
-	rw.Flush()
-	_, _ = io.Copy(io.Discard, io.LimitReader(rw, 64))
 }
 
 // rawServer accepts TCP connections and hands each to fn.
@@ -142,14 +71,14 @@ func fastProber() *Prober { return &Prober{Timeout: 700 * time.Millisecond} }
 func TestProbeFakeGateways(t *testing.T) {
 	cases := []struct {
 		name                   string
-		g                      *fakeGateway
+		g                      *probetest.FakeGateway
 		auth, openai, uiConfig string
 		terminal               bool
 	}{
-		{"auth none", &fakeGateway{authOpen: true, terminal: true}, AuthOpen, OpenAIOff, "open", true},
-		{"token", &fakeGateway{terminal: true}, AuthRequired, OpenAIOff, "protected", true},
-		{"openai open", &fakeGateway{authOpen: true, openAI: true}, AuthOpen, OpenAIOpen, "open", false},
-		{"openai behind auth", &fakeGateway{openAI: true}, AuthRequired, OpenAIOn, "protected", false},
+		{"auth none", &probetest.FakeGateway{AuthOpen: true, Terminal: true}, AuthOpen, OpenAIOff, "open", true},
+		{"token", &probetest.FakeGateway{Terminal: true}, AuthRequired, OpenAIOff, "protected", true},
+		{"openai open", &probetest.FakeGateway{AuthOpen: true, OpenAI: true}, AuthOpen, OpenAIOpen, "open", false},
+		{"openai behind auth", &probetest.FakeGateway{OpenAI: true}, AuthRequired, OpenAIOn, "protected", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -161,7 +90,7 @@ func TestProbeFakeGateways(t *testing.T) {
 			if r.Terminal == nil || *r.Terminal != c.terminal {
 				t.Fatalf("terminal %v", r.Terminal)
 			}
-			for _, req := range c.g.log.all() {
+			for _, req := range c.g.Requests() {
 				if strings.Contains(req, "auth=Bearer") || strings.Contains(req, `"name"`) {
 					t.Errorf("prober sent a credential or named a tool: %q", req)
 				}
@@ -174,7 +103,7 @@ func TestProbeFakeGateways(t *testing.T) {
 }
 
 func TestProbeTLSGateway(t *testing.T) {
-	g := &fakeGateway{authOpen: true}
+	g := &probetest.FakeGateway{AuthOpen: true}
 	srv := httptest.NewUnstartedServer(g)
 	// The plain-text attempt before TLS makes the server log; keep the
 	// test output clean.
@@ -296,7 +225,7 @@ func TestProbeHonoursCancellation(t *testing.T) {
 }
 
 func TestScannerFindsGatewaysAmongDecoys(t *testing.T) {
-	ga, gp := httpServer(t, &fakeGateway{authOpen: true})
+	ga, gp := httpServer(t, &probetest.FakeGateway{AuthOpen: true})
 	_, np := httpServer(t, http.NotFoundHandler())
 	_, sp := rawServer(t, func(c net.Conn) { time.Sleep(3 * time.Second); c.Close() })
 	// A port that is certainly closed: listen, note the port, close.
