@@ -187,6 +187,7 @@ func Gather(inv *openclaw.Inventory, inst openclaw.Install) Facts {
 		}
 	}
 	f.Integrity = dedupeIntegrity(f.Integrity)
+	f.Registries = dedupeRegistries(f.Registries)
 	return f
 }
 
@@ -338,6 +339,21 @@ func cacheEntries(rootfs, dir, pkg, version string) []cacheEntry {
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].file < out[j].file })
+	return out
+}
+
+// dedupeRegistries drops repeats of the same URL from the same source (the
+// inventory and this package may both read the same .npmrc).
+func dedupeRegistries(xs []RegistryFact) []RegistryFact {
+	seen := map[string]bool{}
+	var out []RegistryFact
+	for _, x := range xs {
+		k := strings.TrimRight(strings.TrimSpace(x.URL), "/") + "\x00" + x.Source
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, x)
+		}
+	}
 	return out
 }
 

@@ -417,3 +417,18 @@ func TestMirrorCredentialsNeverInOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestInventoryFactsNotDoubled: a registry and integrity the inventory
+// already read from the same file are not reported twice.
+func TestInventoryFactsNotDoubled(t *testing.T) {
+	tr := newTree(t)
+	v := latest(t)
+	in := tr.pkg(global, "openclaw", v, officialRepo, nil, "npm-global", true)
+	tr.write("/home/claw/.npmrc", "registry=https://mirror.example.cn/\n")
+	in.Registry, in.RegistrySource = "https://mirror.example.cn", "/home/claw/.npmrc"
+	in.Integrity, in.IntegritySource = "sha512-x", "/srv/lock"
+	_, fs := tr.run(Engine{})
+	if got := keyed(fs); !slices.Equal(got, []string{"CG-INS-006/mirror/fail", "CG-INS-007/mismatch/fail"}) {
+		t.Errorf("got %v", got)
+	}
+}
