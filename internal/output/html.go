@@ -129,6 +129,7 @@ type htmlRef struct {
 	Checks                                                             []string
 }
 
+// Write renders r as one self-contained HTML document.
 func (HTMLWriter) Write(w io.Writer, r *report.Report) error {
 	L := labelsFor(r.Lang)
 	v := &htmlView{

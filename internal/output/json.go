@@ -15,6 +15,7 @@ type JSONWriter struct{}
 
 var _ Writer = (*JSONWriter)(nil)
 
+// Write renders r as indented JSON.
 func (JSONWriter) Write(w io.Writer, r *report.Report) error {
 	out := *r
 	if out.Controls == nil {

@@ -100,6 +100,7 @@ func (s *junitSuite) add(tc junitCase, st finding.Status, message, body string) 
 	s.Cases = append(s.Cases, tc)
 }
 
+// Write renders r as a JUnit XML <testsuites> document.
 func (JUnitWriter) Write(w io.Writer, r *report.Report) error {
 	L := labelsFor(r.Lang)
 	ts := r.CreatedAt.UTC().Format("2006-01-02T15:04:05")

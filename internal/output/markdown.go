@@ -26,6 +26,7 @@ var statusIcon = map[finding.Status]string{
 	finding.Pass: "✅", finding.Warn: "⚠️", finding.Fail: "❌", finding.Manual: "🔍", finding.Error: "⛔", finding.Skip: "➖",
 }
 
+// Write renders r as a Markdown pull-request comment.
 func (m *MarkdownWriter) Write(w io.Writer, r *report.Report) error {
 	bw := bufio.NewWriter(w)
 	L := labelsFor(r.Lang)

@@ -195,6 +195,7 @@ func sarifURI(p string) string {
 	return (&url.URL{Path: p}).EscapedPath()
 }
 
+// Write renders r as one SARIF 2.1.0 log with a single run.
 func (SARIFWriter) Write(w io.Writer, r *report.Report) error {
 	L := labelsFor(r.Lang)
 	ctlTitle := map[string]string{}

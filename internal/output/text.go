@@ -30,6 +30,7 @@ func (t *TextWriter) paint(st finding.Status, s string) string {
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
+// Write renders r for a terminal, grouped by control.
 func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
 	bw := bufio.NewWriter(w)
 	L := labelsFor(r.Lang)
