@@ -8,12 +8,13 @@ import (
 	"github.com/clawgov/clawgov/internal/posture"
 	"github.com/clawgov/clawgov/internal/provenance"
 	"github.com/clawgov/clawgov/internal/report"
+	"github.com/clawgov/clawgov/internal/skillscan"
 )
 
 // Engines returns every engine an audit runs, in a fixed order. Add new
 // engines (advisory, install provenance, skills) here.
 func Engines() []Engine {
-	return []Engine{postureEngine{}, provenance.Engine{}, advisory.Engine{}}
+	return []Engine{postureEngine{}, provenance.Engine{}, advisory.Engine{}, skillscan.Engine{}}
 }
 
 type postureEngine struct{}
