@@ -112,6 +112,25 @@ type State struct {
 	Secrets        []SecretEntry
 	Audit          AuditStats
 	PluginInstalls []PluginInstallRecord
+	// PairingAllow are senders approved through DM pairing.
+	PairingAllow []PairingAllowEntry
+	// AuthProfileFiles are legacy auth-profiles.json files found
+	// (plaintext model credentials in older builds).
+	AuthProfileFiles []string
+	// LegacyFiles are pre-2026.9.6 JSON state files read or found
+	// (exec-approvals.json, cron/jobs.json).
+	LegacyFiles []string
+	// Snapshot says how the database was read: "copy" (copied with its
+	// WAL to a private directory), "immutable" (no WAL; opened in place
+	// read-only) or "" for JSON-only state.
+	Snapshot string
+}
+
+// PairingAllowEntry is one row of channel_pairing_allow_entries.
+type PairingAllowEntry struct {
+	Channel string
+	Account string
+	Entry   string
 }
 
 // ExecApprovals is the host exec approvals document.
@@ -124,18 +143,26 @@ type ExecApprovals struct {
 	AllowlistCount  int
 	// Agents maps agent ID to its overrides.
 	Agents map[string]AgentApprovals
+	// SocketPath and HasSocketToken describe the approvals socket.
+	SocketPath     string
+	HasSocketToken bool
+	// socketToken is kept only so KnownSecrets can scrub it.
+	socketToken string
 }
 
 // AgentApprovals is a per-agent part of the approvals document.
 type AgentApprovals struct {
 	Security        string
 	Ask             string
+	AskFallback     string
 	AutoAllowSkills *bool
 	Allowlist       []string
 }
 
 // CronJob is a scheduled job.
 type CronJob struct {
+	// Store is the cron store key (older: the jobs.json path).
+	Store       string
 	ID          string
 	Name        string
 	Enabled     bool
@@ -157,10 +184,19 @@ type PairedDevice struct {
 
 // SecretEntry is a secret store row without its value.
 type SecretEntry struct {
-	ID           string
+	// ID is the entry name (e.g. OPENAI_API_KEY).
+	ID string
+	// Provider is "store" for secret_store_entries.
 	Provider     string
 	AllowedHosts []string
 	HasValue     bool
+	// ScopeKind/ScopeID are the store scope ("team"/"" or
+	// "identity"/<id>); Kind is "secret" or "env".
+	ScopeKind string
+	ScopeID   string
+	Kind      string
+	// Deleted is true for soft-deleted rows (deleted_at_ms set).
+	Deleted bool
 }
 
 // AuditStats summarises the audit_events table.
@@ -173,6 +209,9 @@ type AuditStats struct {
 
 // PluginInstallRecord is an install record of a plugin or hook pack.
 type PluginInstallRecord struct {
+	// From is where the record was read: "sqlite" or "config"
+	// (plugins.installs in older configs).
+	From        string
 	ID          string
 	Source      string
 	Spec        string
