@@ -257,8 +257,8 @@ func TestReadStateOddSchemas(t *testing.T) {
 func TestReadLegacyState(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{
-		"h/.clawdbot/exec-approvals.json": `{"version":1,"socket":{"path":"/s","token":"legacy-sock-token"},"defaults":{"security":"full","ask":"off","autoAllowSkills":true},"agents":{"main":{"allowlist":[{"pattern":"/bin/ls"}]}}}`,
-		"h/.clawdbot/cron/jobs.json":      `{"version":1,"jobs":[{"id":"j1","name":"n","payload":{"kind":"command","command":"rm -rf /tmp/x"},"schedule":{"kind":"cron","expr":"* * * * *"}},{"id":"j2","enabled":false,"payload":{"kind":"agentTurn","toolsAllow":["exec"]}}]}`,
+		"h/.clawdbot/exec-approvals.json":                  `{"version":1,"socket":{"path":"/s","token":"legacy-sock-token"},"defaults":{"security":"full","ask":"off","autoAllowSkills":true},"agents":{"main":{"allowlist":[{"pattern":"/bin/ls"}]}}}`,
+		"h/.clawdbot/cron/jobs.json":                       `{"version":1,"jobs":[{"id":"j1","name":"n","payload":{"kind":"command","command":"rm -rf /tmp/x"},"schedule":{"kind":"cron","expr":"* * * * *"}},{"id":"j2","enabled":false,"payload":{"kind":"agentTurn","toolsAllow":["exec"]}}]}`,
 		"h/.clawdbot/agents/main/agent/auth-profiles.json": `{"profiles":{}}`,
 		"h/.clawdbot/agent/auth-profiles.json":             `{}`,
 	})
