@@ -24,17 +24,17 @@ import (
 // a proxy — or no browser at all.
 
 func init() {
-	register("CG-BRW-001", checkBRW001)
-	register("CG-BRW-002", checkBRW002)
-	register("CG-BRW-003", checkBRW003)
-	register("CG-BRW-004", checkBRW004)
-	register("CG-BRW-005", checkBRW005)
-	register("CG-BRW-006", checkBRW006)
-	register("CG-BRW-007", checkBRW007)
-	register("CG-BRW-008", checkBRW008)
-	register("CG-BRW-009", checkBRW009)
-	register("CG-BRW-010", checkBRW010)
-	register("CG-BRW-011", checkBRW011)
+	register("CG-BRW-001", lpWrap(checkBRW001))
+	register("CG-BRW-002", lpWrap(checkBRW002))
+	register("CG-BRW-003", lpWrap(checkBRW003))
+	register("CG-BRW-004", lpWrap(checkBRW004))
+	register("CG-BRW-005", lpWrap(checkBRW005))
+	register("CG-BRW-006", lpWrap(checkBRW006))
+	register("CG-BRW-007", lpWrap(checkBRW007))
+	register("CG-BRW-008", lpWrap(checkBRW008))
+	register("CG-BRW-009", lpWrap(checkBRW009))
+	register("CG-BRW-010", lpWrap(checkBRW010))
+	register("CG-BRW-011", lpWrap(checkBRW011))
 }
 
 // lpBrowserOn reports whether some agent can drive the browser: the
@@ -379,7 +379,7 @@ func lpLoopbackHost(h string) bool {
 // browser.profiles.<name> object.
 func brwCDPURLs(c conf) (names []string, vals []*json5.Value, keys []string) {
 	if v := c.get("browser.cdpUrl"); v != nil {
-		names, vals, keys = append(names, "default"), append(vals, v), append(keys, "browser.cdpUrl")
+		names, vals, keys = append(names, "browser.cdpUrl"), append(vals, v), append(keys, "browser.cdpUrl")
 	}
 	for _, m := range c.objectMembers("browser.profiles") {
 		if v := m.Value.Get("cdpUrl"); v != nil {

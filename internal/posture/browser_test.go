@@ -20,13 +20,13 @@ func TestBrowserChecks(t *testing.T) {
 	withPolicies(t) // no managed policy on the "host"
 	lpRun(t, []lpCase{
 		// CG-BRW-002 evaluate
-		{name: "evaluate default on", check: "CG-BRW-002", want: []string{"warn:evaluate"}},
+		{name: "evaluate default on", check: "CG-BRW-002", want: []string{"warn:evaluate_default"}},
 		{name: "evaluate off", cfg: `{browser: {evaluateEnabled: false}}`, check: "CG-BRW-002"},
 		{name: "browser disabled", cfg: `{browser: {enabled: false}}`, check: "CG-BRW-002"},
 		{name: "browser plugin disabled", cfg: `{plugins: {entries: {browser: {enabled: false}}}}`, check: "CG-BRW-002"},
 		{name: "browser tool denied", cfg: `{tools: {deny: ["group:ui"]}}`, check: "CG-BRW-002"},
 		{name: "coding profile has no browser", cfg: `{tools: {profile: "coding"}}`, check: "CG-BRW-002"},
-		{name: "coding profile plus browser", cfg: `{tools: {profile: "coding", alsoAllow: ["browser"]}}`, check: "CG-BRW-002", want: []string{"warn:evaluate"}},
+		{name: "coding profile plus browser", cfg: `{tools: {profile: "coding", alsoAllow: ["browser"]}}`, check: "CG-BRW-002", want: []string{"warn:evaluate_default"}},
 		{name: "config unreadable", mut: func(s *Snapshot) { s.OC.Paths.ConfigExists = true }, check: "CG-BRW-002", want: []string{"error:-"}},
 
 		// CG-BRW-003 private network
@@ -50,12 +50,12 @@ func TestBrowserChecks(t *testing.T) {
 		{name: "sandboxed", check: "CG-BRW-006"},
 
 		// CG-BRW-007
-		{name: "legacy relay auth default", check: "CG-BRW-007", want: []string{"warn:legacy_auth"}},
+		{name: "legacy relay auth default", check: "CG-BRW-007", want: []string{"warn:legacy_auth_default"}},
 		{name: "legacy relay auth off", cfg: `{browser: {extensionRelay: {allowLegacyAuth: false}}}`, check: "CG-BRW-007"},
 
 		// CG-BRW-008
 		{name: "profile import explicit", cfg: `{browser: {allowSystemProfileImport: true}}`, check: "CG-BRW-008", want: []string{"warn:profile_import"}},
-		{name: "profile import default on macOS", mut: func(s *Snapshot) { s.Host.OS = "darwin" }, check: "CG-BRW-008", want: []string{"warn:profile_import"}},
+		{name: "profile import default on macOS", mut: func(s *Snapshot) { s.Host.OS = "darwin" }, check: "CG-BRW-008", want: []string{"warn:profile_import_default"}},
 		{name: "profile import default on linux", check: "CG-BRW-008"},
 
 		// CG-BRW-009
@@ -67,12 +67,12 @@ func TestBrowserChecks(t *testing.T) {
 		{name: "manual", check: "CG-BRW-010", want: []string{"manual:manual"}},
 
 		// CG-BRW-011 web_fetch
-		{name: "fetch default direct", check: "CG-BRW-011", want: []string{"fail:fetch_direct"}},
+		{name: "fetch default direct", check: "CG-BRW-011", want: []string{"fail:fetch_direct_default"}},
 		{name: "fetch disabled", cfg: `{tools: {web: {fetch: {enabled: false}}}}`, check: "CG-BRW-011"},
 		{name: "fetch denied", cfg: `{tools: {deny: ["group:web"]}}`, check: "CG-BRW-011"},
 		{name: "fetch via proxy", cfg: `{proxy: {proxyUrl: "http://user:pw@127.0.0.1:3128"}}`, check: "CG-BRW-011", want: []string{"warn:fetch_proxy"}},
 		{name: "fetch via env proxy", mut: func(s *Snapshot) { s.OC.Env["OPENCLAW_PROXY_URL"] = "http://127.0.0.1:3128" }, check: "CG-BRW-011", want: []string{"warn:fetch_proxy"}},
-		{name: "proxy disabled", cfg: `{proxy: {enabled: false, proxyUrl: "http://127.0.0.1:3128"}}`, check: "CG-BRW-011", want: []string{"fail:fetch_direct"}},
+		{name: "proxy disabled", cfg: `{proxy: {enabled: false, proxyUrl: "http://127.0.0.1:3128"}}`, check: "CG-BRW-011", want: []string{"fail:fetch_direct_default"}},
 	})
 }
 
@@ -85,12 +85,12 @@ func TestBrowserEgressDONT5(t *testing.T) {
 		pols []brwPolicy
 		want []string
 	}{
-		{"stock install fails", "", nil, []string{"fail:unconfined"}},
-		{"empty config fails", `{}`, nil, []string{"fail:unconfined"}},
+		{"stock install fails", "", nil, []string{"fail:unconfined_default"}},
+		{"empty config fails", `{}`, nil, []string{"fail:unconfined_default"}},
 		{"browser disabled passes", `{browser: {enabled: false}}`, nil, nil},
 		{"browser denied everywhere passes", `{tools: {deny: ["browser"]}}`, nil, nil},
 		{"strict allowlist is at best warn", `{browser: {ssrfPolicy: {dangerouslyAllowPrivateNetwork: false, allowedHostnames: ["docs.example.com"]}}}`, nil, []string{"warn:allowlist_only"}},
-		{"allowlist without explicit false fails", `{browser: {ssrfPolicy: {allowedHostnames: ["docs.example.com"]}}}`, nil, []string{"fail:unconfined"}},
+		{"allowlist without explicit false fails", `{browser: {ssrfPolicy: {allowedHostnames: ["docs.example.com"]}}}`, nil, []string{"fail:unconfined_default"}},
 		{"denylist only fails", `{browser: {ssrfPolicy: {blockedHostnames: ["evil.example"]}}}`, nil, []string{"fail:denylist_only"}},
 		{"private network fails", `{browser: {ssrfPolicy: {dangerouslyAllowPrivateNetwork: true}}}`, nil, []string{"fail:private_network"}},
 		{"extraArgs proxy warns", `{browser: {extraArgs: ["--proxy-server=http://127.0.0.1:3128"], ssrfPolicy: {dangerouslyAllowPrivateNetwork: true}}}`, nil, []string{"warn:extraargs_proxy"}},
@@ -104,7 +104,7 @@ func TestBrowserEgressDONT5(t *testing.T) {
 		{"user-writable policy does not count", "", []brwPolicy{func() brwPolicy { p := good; p.UID = 999; return p }()}, []string{"warn:policy_tamperable"}},
 		{"group-writable policy does not count", "", []brwPolicy{func() brwPolicy { p := good; p.Mode = 0o664; return p }()}, []string{"warn:policy_tamperable"}},
 		{"URL filter only warns", "", []brwPolicy{{File: "/etc/opt/chrome/policies/managed/urls.json", UID: 0, Mode: 0o644, URLBlocklist: []string{"*"}, URLAllowlist: []string{"docs.example.com"}}}, []string{"warn:url_policy_only"}},
-		{"unrelated policy ignored", "", []brwPolicy{{File: "/etc/chromium/policies/managed/x.json", UID: 0, Mode: 0o644}}, []string{"fail:unconfined"}},
+		{"unrelated policy ignored", "", []brwPolicy{{File: "/etc/chromium/policies/managed/x.json", UID: 0, Mode: 0o644}}, []string{"fail:unconfined_default"}},
 		{"unreadable policy is an error", "", []brwPolicy{{File: "/etc/chromium/policies/managed", Err: "permission denied"}}, []string{"error:policy_unreadable"}},
 	}
 	var lc []lpCase

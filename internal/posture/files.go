@@ -17,16 +17,16 @@ import (
 // appendix. A path the inventory could not stat is an error, never a pass.
 
 func init() {
-	register("CG-FS-001", checkFS001)
-	register("CG-FS-002", checkFS002)
-	register("CG-FS-003", checkFS003)
-	register("CG-FS-004", checkFS004)
-	register("CG-FS-005", checkFS005)
-	register("CG-FS-006", checkFS006)
-	register("CG-FS-007", checkFS007)
-	register("CG-FS-008", checkFS008)
-	register("CG-FS-009", checkFS009)
-	register("CG-FS-010", checkFS010)
+	register("CG-FS-001", lpWrap(checkFS001))
+	register("CG-FS-002", lpWrap(checkFS002))
+	register("CG-FS-003", lpWrap(checkFS003))
+	register("CG-FS-004", lpWrap(checkFS004))
+	register("CG-FS-005", lpWrap(checkFS005))
+	register("CG-FS-006", lpWrap(checkFS006))
+	register("CG-FS-007", lpWrap(checkFS007))
+	register("CG-FS-008", lpWrap(checkFS008))
+	register("CG-FS-009", lpWrap(checkFS009))
+	register("CG-FS-010", lpWrap(checkFS010))
 }
 
 // File categories used to route stat results to checks.

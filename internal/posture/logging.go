@@ -17,15 +17,15 @@ import (
 // gateway's environment, then logging.level (default info).
 
 func init() {
-	register("CG-LOG-001", checkLOG001)
-	register("CG-LOG-002", checkLOG002)
-	register("CG-LOG-003", checkLOG003)
-	register("CG-LOG-004", checkLOG004)
-	register("CG-LOG-005", checkLOG005)
-	register("CG-LOG-006", checkLOG006)
-	register("CG-LOG-007", checkLOG007)
-	register("CG-LOG-008", checkLOG008)
-	register("CG-LOG-009", checkLOG009)
+	register("CG-LOG-001", lpWrap(checkLOG001))
+	register("CG-LOG-002", lpWrap(checkLOG002))
+	register("CG-LOG-003", lpWrap(checkLOG003))
+	register("CG-LOG-004", lpWrap(checkLOG004))
+	register("CG-LOG-005", lpWrap(checkLOG005))
+	register("CG-LOG-006", lpWrap(checkLOG006))
+	register("CG-LOG-007", lpWrap(checkLOG007))
+	register("CG-LOG-008", lpWrap(checkLOG008))
+	register("CG-LOG-009", lpWrap(checkLOG009))
 }
 
 // logStaleAfter is how old the newest log may be while a gateway runs.

@@ -39,7 +39,7 @@ func TestLoggingChecks(t *testing.T) {
 		}, check: "CG-LOG-001", want: []string{"fail:silent"}},
 
 		// CG-LOG-002
-		{name: "default /tmp log", check: "CG-LOG-002", want: []string{"warn:shared_tmp"}},
+		{name: "default /tmp log", check: "CG-LOG-002", want: []string{"warn:shared_tmp_default"}},
 		{name: "configured /tmp log", cfg: `{logging: {file: "/tmp/oc.log"}}`, check: "CG-LOG-002", want: []string{"warn:shared_tmp"}},
 		{name: "private log path", cfg: `{logging: {file: "/home/oc/.openclaw/logs/openclaw.log"}}`, check: "CG-LOG-002"},
 		{name: "var log", cfg: `{logging: {file: "/var/log/openclaw/openclaw.log"}}`, check: "CG-LOG-002"},

@@ -17,12 +17,12 @@ import (
 // an audit of a mounted disk judges the disk's service account.
 
 func init() {
-	register("CG-PRV-001", checkPRV001)
-	register("CG-PRV-002", checkPRV002)
-	register("CG-PRV-003", checkPRV003)
-	register("CG-PRV-004", checkPRV004)
-	register("CG-PRV-005", checkPRV005)
-	register("CG-PRV-006", checkPRV006)
+	register("CG-PRV-001", lpWrap(checkPRV001))
+	register("CG-PRV-002", lpWrap(checkPRV002))
+	register("CG-PRV-003", lpWrap(checkPRV003))
+	register("CG-PRV-004", lpWrap(checkPRV004))
+	register("CG-PRV-005", lpWrap(checkPRV005))
+	register("CG-PRV-006", lpWrap(checkPRV006))
 }
 
 // prvIdentity is one account the gateway runs (or would run) as.
@@ -160,7 +160,7 @@ func lpFileEv(f openclaw.FileInfo, note string) finding.Evidence {
 // lpHostErr returns an error finding when no host facts were gathered.
 func lpHostErr(s *Snapshot, id string) []finding.Finding {
 	if s == nil || s.Host == nil {
-		return []finding.Finding{newFinding(id, finding.Error, finding.Info, "host_unknown", kv("reason", "no host facts"))}
+		return []finding.Finding{newFinding(id, finding.Error, finding.Info, "no_host", nil)}
 	}
 	return nil
 }
@@ -249,7 +249,7 @@ func checkPRV003(s *Snapshot) []finding.Finding {
 		}
 		if _, ok := h.UserByName(p.User); !ok {
 			if !h.Coverage.Passwd {
-				unknown = append(unknown, "/etc/passwd unreadable")
+				unknown = append(unknown, "/etc/passwd")
 			}
 			out = append(out, newFinding(id, finding.Error, finding.Info, "user_unknown", kv("user", lpUserLabel(p)), p.Ev))
 			continue
@@ -276,10 +276,10 @@ func checkPRV003(s *Snapshot) []finding.Finding {
 			out = append(out, f)
 		}
 		if !h.Coverage.Group {
-			unknown = append(unknown, "/etc/group unreadable")
+			unknown = append(unknown, "/etc/group")
 		}
 		if !h.Coverage.Sudoers {
-			unknown = append(unknown, "sudoers unreadable")
+			unknown = append(unknown, "/etc/sudoers")
 		}
 	}
 	// Nothing proved admin rights, but part of the evidence was missing:
@@ -388,7 +388,7 @@ func checkPRV005(s *Snapshot) []finding.Finding {
 		if !s.Host.Live {
 			st = finding.Skip
 		}
-		out = append(out, newFinding(id, st, finding.Info, "host_unknown", kv("reason", "whether the container is privileged could not be told"), ev))
+		out = append(out, newFinding(id, st, finding.Info, "privilege_unknown", nil, ev))
 	}
 	return out
 }

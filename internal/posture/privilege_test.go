@@ -74,7 +74,7 @@ func TestPrivilegeChecks(t *testing.T) {
 		}, check: "CG-PRV-003", want: []string{"error:no_identity"}},
 		{name: "sudoers unreadable is unknown", mut: func(s *Snapshot) { s.Host.Coverage.Sudoers = false }, check: "CG-PRV-003", want: []string{"error:host_unknown"}},
 		{name: "user missing from passwd", mut: func(s *Snapshot) { s.Host.Units[0].RunAs = "ghost"; s.Host.Processes = nil }, check: "CG-PRV-003", want: []string{"error:user_unknown"}},
-		{name: "no host facts", mut: func(s *Snapshot) { s.Host = nil }, check: "CG-PRV-003", want: []string{"error:host_unknown"}},
+		{name: "no host facts", mut: func(s *Snapshot) { s.Host = nil }, check: "CG-PRV-003", want: []string{"error:no_host"}},
 
 		// CG-PRV-004
 		{name: "owned by service user", check: "CG-PRV-004"},
@@ -100,8 +100,8 @@ func TestPrivilegeChecks(t *testing.T) {
 			s.Host.Container = host.Container{InContainer: true, Privileged: &no, DockerSocket: true, DockerSocketPath: "/var/run/docker.sock"}
 		}, check: "CG-PRV-005", want: []string{"fail:docker_sock"}},
 		{name: "plain container", mut: func(s *Snapshot) { s.Host.Container = host.Container{InContainer: true, Privileged: &no} }, check: "CG-PRV-005"},
-		{name: "privilege unknown", mut: func(s *Snapshot) { s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"error:host_unknown"}},
-		{name: "privilege not visible in an image", mut: func(s *Snapshot) { s.Host.Live = false; s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"skip:host_unknown"}},
+		{name: "privilege unknown", mut: func(s *Snapshot) { s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"error:privilege_unknown"}},
+		{name: "privilege not visible in an image", mut: func(s *Snapshot) { s.Host.Live = false; s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"skip:privilege_unknown"}},
 
 		// CG-PRV-006
 		{name: "sandbox binds docker.sock", cfg: `{agents: {defaults: {sandbox: {mode: "all", docker: {binds: ["/var/run/docker.sock:/var/run/docker.sock"]}}}}}`, check: "CG-PRV-006", want: []string{"fail:sandbox_docker_sock"}},

@@ -15,12 +15,12 @@ import (
 // blocked bind list mirrors dist/validate-sandbox-security-*.mjs.
 
 func init() {
-	register("CG-SBX-001", checkSBX001)
-	register("CG-SBX-002", checkSBX002)
-	register("CG-SBX-003", checkSBX003)
-	register("CG-SBX-004", checkSBX004)
-	register("CG-SBX-005", checkSBX005)
-	register("CG-SBX-006", checkSBX006)
+	register("CG-SBX-001", lpWrap(checkSBX001))
+	register("CG-SBX-002", lpWrap(checkSBX002))
+	register("CG-SBX-003", lpWrap(checkSBX003))
+	register("CG-SBX-004", lpWrap(checkSBX004))
+	register("CG-SBX-005", lpWrap(checkSBX005))
+	register("CG-SBX-006", lpWrap(checkSBX006))
 }
 
 // sbxBlock is one sandbox config block: the global defaults or an agent's
@@ -79,11 +79,12 @@ func checkSBX001(s *Snapshot) []finding.Finding {
 			e.Detail += "; host facts unavailable, container isolation unknown"
 		}
 		docker, _ := a.lookup(c, "sandbox.docker", "agents.defaults.sandbox.docker")
+		params := kv("scope", scope, "source", src)
 		key := "mode_off"
 		if docker != nil && docker.Kind == json5.Object && len(docker.Members) > 0 {
-			key = "mode_off_docker_config"
+			key, params = "mode_off_docker_config", kv("scope", scope)
 		}
-		out = append(out, newFinding(id, finding.Warn, finding.Medium, key, kv("scope", scope, "source", src), e))
+		out = append(out, newFinding(id, finding.Warn, finding.Medium, key, params, e))
 	}
 	return out
 }

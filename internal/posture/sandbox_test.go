@@ -12,7 +12,7 @@ func TestSandboxChecks(t *testing.T) {
 	}
 	lpRun(t, []lpCase{
 		// CG-SBX-001
-		{name: "default off", check: "CG-SBX-001", want: []string{"warn:mode_off"}},
+		{name: "default off", check: "CG-SBX-001", want: []string{"warn:mode_off_default"}},
 		{name: "explicit off", cfg: `{agents: {defaults: {sandbox: {mode: "off"}}}}`, check: "CG-SBX-001", want: []string{"warn:mode_off"}},
 		{name: "all", cfg: `{agents: {defaults: {sandbox: {mode: "all"}}}}`, check: "CG-SBX-001"},
 		{name: "non-main", cfg: `{agents: {defaults: {sandbox: {mode: "non-main"}}}}`, check: "CG-SBX-001"},

@@ -20,20 +20,37 @@ import (
 // exec also the host approvals document (the stricter of the two wins).
 
 func init() {
-	register("CG-TL-001", checkTL001)
-	register("CG-TL-002", checkTL002)
-	register("CG-TL-003", checkTL003)
-	register("CG-TL-004", checkTL004)
-	register("CG-TL-005", checkTL005)
-	register("CG-TL-006", checkTL006)
-	register("CG-TL-007", checkTL007)
-	register("CG-TL-008", checkTL008)
-	register("CG-TL-009", checkTL009)
-	register("CG-TL-010", checkTL010)
-	register("CG-TL-011", checkTL011)
-	register("CG-TL-012", checkTL012)
-	register("CG-TL-013", checkTL013)
-	register("CG-TL-014", checkTL014)
+	register("CG-TL-001", lpWrap(checkTL001))
+	register("CG-TL-002", lpWrap(checkTL002))
+	register("CG-TL-003", lpWrap(checkTL003))
+	register("CG-TL-004", lpWrap(checkTL004))
+	register("CG-TL-005", lpWrap(checkTL005))
+	register("CG-TL-006", lpWrap(checkTL006))
+	register("CG-TL-007", lpWrap(checkTL007))
+	register("CG-TL-008", lpWrap(checkTL008))
+	register("CG-TL-009", lpWrap(checkTL009))
+	register("CG-TL-010", lpWrap(checkTL010))
+	register("CG-TL-011", lpWrap(checkTL011))
+	register("CG-TL-012", lpWrap(checkTL012))
+	register("CG-TL-013", lpWrap(checkTL013))
+	register("CG-TL-014", lpWrap(checkTL014))
+}
+
+// lpWrap post-processes this area's findings: a {source} param that is
+// "default" selects the message's <key>_default template (the catalog
+// generates one for every template with {source}), so a Chinese report
+// says 默认值 rather than an English word.
+func lpWrap(fn CheckFunc) CheckFunc {
+	return func(s *Snapshot) []finding.Finding {
+		fs := fn(s)
+		for i := range fs {
+			if fs[i].MessageKey != "" && fs[i].Params["source"] == "default" {
+				fs[i].MessageKey += "_default"
+				delete(fs[i].Params, "source")
+			}
+		}
+		return fs
+	}
 }
 
 // agentScope is one place where tool and sandbox policy is decided: the
@@ -292,7 +309,7 @@ func lpExecPolicy(c conf, a agentScope, st *openclaw.State) tlExecPolicy {
 		out.Evidence = append(out.Evidence, c.ev(cfgKey, cfgV, display(cfgV)))
 	default:
 		out.Mode = apMode
-		out.Source = "exec approvals " + apKey
+		out.Source = "exec_approvals." + apKey
 		out.Evidence = append(out.Evidence, lpApprovalsEv(st, apKey, apMode))
 	}
 	return out
@@ -423,13 +440,13 @@ func checkTL002(s *Snapshot) []finding.Finding {
 	var out []finding.Finding
 	if ap.AutoAllowSkills {
 		out = append(out, newFinding(id, finding.Warn, finding.Medium, "auto_allow",
-			kv("scope", "defaults", "source", "exec approvals"), lpApprovalsEv(st, "defaults.autoAllowSkills", "true")))
+			kv("scope", "defaults", "source", "exec_approvals.defaults.autoAllowSkills"), lpApprovalsEv(st, "defaults.autoAllowSkills", "true")))
 	}
 	for _, aid := range lpSortedKeys(ap.Agents) {
 		ag := ap.Agents[aid]
 		if ag.AutoAllowSkills != nil && *ag.AutoAllowSkills {
 			out = append(out, newFinding(id, finding.Warn, finding.Medium, "auto_allow",
-				kv("scope", "agents."+aid, "source", "exec approvals"), lpApprovalsEv(st, "agents."+aid+".autoAllowSkills", "true")))
+				kv("scope", "agents."+aid, "source", "exec_approvals.agents."+aid+".autoAllowSkills"), lpApprovalsEv(st, "agents."+aid+".autoAllowSkills", "true")))
 		}
 	}
 	return out
@@ -725,9 +742,9 @@ func checkTL006(s *Snapshot) []finding.Finding {
 		if !runtime && !fsTools {
 			continue
 		}
-		profile := p.Profile
-		if profile == "" {
-			profile = "unset"
+		key := "broad_profile"
+		if p.Profile == "" {
+			key = "broad_profile_unset"
 		}
 		mode, _, _ := lpSandboxMode(c, a)
 		st, sev := finding.Warn, finding.Medium
@@ -739,8 +756,8 @@ func checkTL006(s *Snapshot) []finding.Finding {
 			ev[0].Detail = "unset: no core tool filtering"
 		}
 		ev = append(ev, chEv...)
-		out = append(out, newFinding(id, st, sev, "broad_profile",
-			kv("scope", a.label("tools"), "profile", profile, "channels", strings.Join(chans, ", ")), ev...))
+		out = append(out, newFinding(id, st, sev, key,
+			kv("scope", a.label("tools"), "profile", p.Profile, "channels", strings.Join(chans, ", ")), ev...))
 	}
 	return out
 }
