@@ -37,8 +37,18 @@ var (
 // read, whatever the image contains. The resolved path is then opened
 // through os.Root, which refuses to escape even if the tree changes
 // between resolution and open.
+//
+// A Root caches the resolution of directories it has walked and keeps
+// the os.Root open; it is not safe for concurrent use. Close releases it.
 type Root struct {
-	dir string
+	dir  string
+	or   *os.Root
+	dirs map[string]resolvedDir // in-root directory path -> resolution
+}
+
+type resolvedDir struct {
+	res string
+	err error
 }
 
 // NewRoot returns a Root for rootfs ("" = live "/").
@@ -57,7 +67,17 @@ func NewRoot(rootfs string) (*Root, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("rootfs %s: not a directory", rootfs)
 	}
-	return &Root{dir: abs}, nil
+	return &Root{dir: abs, dirs: map[string]resolvedDir{}}, nil
+}
+
+// Close releases the directory handle a Root keeps open.
+func (r *Root) Close() error {
+	if r.or == nil {
+		return nil
+	}
+	err := r.or.Close()
+	r.or = nil
+	return err
 }
 
 // Dir is the host directory the root maps to.
@@ -79,6 +99,20 @@ func (r *Root) Resolve(p string) (string, error) {
 func (r *Root) resolve(p string, followLast bool) (string, error) {
 	todo := splitPath(p)
 	resolved := "/"
+	// Start from the cached resolution of the parent directory when the
+	// path has no ".." (which must be applied after symlinks, not
+	// lexically).
+	if parent := path.Dir(path.Clean("/" + p)); parent != "/" && !strings.Contains(p, "..") {
+		d, ok := r.dirs[parent]
+		if !ok {
+			d.res, d.err = r.resolve(parent, true)
+			r.dirs[parent] = d
+		}
+		if d.err != nil {
+			return parent, d.err
+		}
+		resolved, todo = d.res, []string{path.Base(path.Clean("/" + p))}
+	}
 	links := 0
 	for len(todo) > 0 {
 		c := todo[0]
@@ -144,12 +178,14 @@ func rel(p string) string {
 // openResolved opens an already resolved path through os.Root without
 // blocking on FIFOs.
 func (r *Root) openResolved(resolved string) (*os.File, error) {
-	or, err := os.OpenRoot(r.dir)
-	if err != nil {
-		return nil, fmt.Errorf("open root %s: %w", r.dir, err)
+	if r.or == nil {
+		or, err := os.OpenRoot(r.dir)
+		if err != nil {
+			return nil, fmt.Errorf("open root %s: %w", r.dir, err)
+		}
+		r.or = or
 	}
-	defer or.Close()
-	f, err := or.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := r.or.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: resolved, Err: unwrapPathErr(err)}
 	}
@@ -267,6 +303,7 @@ func ReadFile(rootfs, p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	return r.ReadFile(p)
 }
 
@@ -276,6 +313,7 @@ func Open(rootfs, p string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	return r.Open(p)
 }
 
@@ -285,6 +323,7 @@ func Lstat(rootfs, p string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	return r.Lstat(p)
 }
 
@@ -294,6 +333,7 @@ func Stat(rootfs, p string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	return r.Stat(p)
 }
 
@@ -303,5 +343,6 @@ func Resolve(rootfs, p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	defer r.Close()
 	return r.Resolve(p)
 }

@@ -1,9 +1,11 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -38,10 +40,12 @@ func Gather(ctx context.Context, opts Options) (*Facts, error) {
 	}
 	g := &gatherer{
 		ctx: ctx, r: r, opts: opts,
-		f:    &Facts{Rootfs: opts.Rootfs, Live: opts.Rootfs == ""},
-		proc: opts.Proc,
-		log:  opts.Logger,
+		f:        &Facts{Rootfs: opts.Rootfs, Live: opts.Rootfs == ""},
+		proc:     opts.Proc,
+		log:      opts.Logger,
+		dirCache: map[string][]fs.DirEntry{},
 	}
+	defer r.Close()
 	if g.proc == "" {
 		g.proc = "/proc"
 	}
@@ -78,13 +82,14 @@ func Gather(ctx context.Context, opts Options) (*Facts, error) {
 }
 
 type gatherer struct {
-	ctx    context.Context
-	r      *Root
-	opts   Options
-	f      *Facts
-	proc   string
-	log    *slog.Logger
-	getenv func(string) string
+	dirCache map[string][]fs.DirEntry
+	ctx      context.Context
+	r        *Root
+	opts     Options
+	f        *Facts
+	proc     string
+	log      *slog.Logger
+	getenv   func(string) string
 }
 
 func (g *gatherer) problem(p string, err error) {
@@ -258,6 +263,12 @@ func (g *gatherer) processes() {
 	}
 	g.f.Processes = procs
 	g.f.Coverage.Processes = true
+	if opt := hidepid(g.proc); opt != "" && os.Geteuid() != 0 {
+		// Other users' processes are hidden or unreadable: a gateway run by
+		// another account would be missed, so "no gateway" is unknown.
+		g.f.Coverage.Processes = false
+		g.problem(g.proc, fmt.Errorf("procfs mounted with %s: other users' processes are not visible", opt))
+	}
 	socks, sprobs, ok := scanSockets(g.ctx, g.proc, procs)
 	g.f.Sockets = socks
 	g.f.Problems = append(g.f.Problems, sprobs...)
@@ -337,6 +348,32 @@ func (g *gatherer) units() {
 	})
 }
 
+// listDir lists an in-root directory once per Gather; a missing
+// directory lists as empty, other errors are reported once.
+func (g *gatherer) listDir(d string) []fs.DirEntry {
+	if ents, ok := g.dirCache[d]; ok {
+		return ents
+	}
+	ents, err := g.r.ReadDir(d)
+	if err != nil && !isNotExist(err) {
+		g.problem(d, err)
+	}
+	g.dirCache[d] = ents
+	return ents
+}
+
+// mentionsProduct reports whether unit text names an OpenClaw-family
+// program; units that do not are skipped without further parsing.
+func mentionsProduct(b []byte) bool {
+	lb := bytes.ToLower(b)
+	for _, w := range productWords {
+		if bytes.Contains(lb, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
 // systemdUnits finds *.service files in the first mainDirs of dirs (in
 // precedence order), applies drop-ins from all dirs and keeps the units
 // that start a gateway.
@@ -344,17 +381,17 @@ func (g *gatherer) systemdUnits(kind, owner string, dirs []string, mainDirs int)
 	// Resolve the directories once; /lib is often a link to /usr/lib.
 	var rdirs []string
 	seen := map[string]bool{}
-	for _, d := range dirs {
+	mainSet := map[string]bool{}
+	for i, d := range dirs {
 		res, err := g.r.Resolve(d)
 		if err != nil || seen[res] {
 			continue
 		}
 		seen[res] = true
 		rdirs = append(rdirs, d)
-	}
-	mainSet := map[string]bool{}
-	for _, d := range dirs[:mainDirs] {
-		mainSet[d] = true
+		if i < mainDirs {
+			mainSet[d] = true
+		}
 	}
 	found := map[string]string{}
 	var names []string
@@ -362,14 +399,7 @@ func (g *gatherer) systemdUnits(kind, owner string, dirs []string, mainDirs int)
 		if !mainSet[d] {
 			continue
 		}
-		ents, err := g.r.ReadDir(d)
-		if err != nil {
-			if !isNotExist(err) {
-				g.problem(d, err)
-			}
-			continue
-		}
-		for _, e := range ents {
+		for _, e := range g.listDir(d) {
 			n := e.Name()
 			if !strings.HasSuffix(n, ".service") || e.IsDir() {
 				continue
@@ -405,23 +435,31 @@ func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, dirs []string
 		}
 		return
 	}
+	// Drop-in directories are known from the listings already made.
+	var dropDirs []string
+	for _, d := range dirs {
+		for _, e := range g.listDir(d) {
+			if e.Name() == name+".d" {
+				dropDirs = append(dropDirs, path.Join(d, e.Name()))
+			}
+		}
+	}
+	nameHit := startsGateway(name, nil)
 	data, err := g.r.ReadFile(mainPath)
 	if err != nil {
-		if strings.Contains(strings.ToLower(name), "claw") || strings.Contains(strings.ToLower(name), "molt") {
+		if nameHit || mentionsProduct([]byte(name)) {
 			g.problem(mainPath, err)
 		}
+		return
+	}
+	if !nameHit && !mentionsProduct(data) && len(dropDirs) == 0 {
 		return
 	}
 	parts := []unitFilePart{{Path: mainPath, Data: data}}
 	dropNames := map[string]string{}
 	var dropOrder []string
-	for _, d := range dirs {
-		dd := path.Join(d, name+".d")
-		ents, err := g.r.ReadDir(dd)
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
+	for _, dd := range dropDirs {
+		for _, e := range g.listDir(dd) {
 			if !strings.HasSuffix(e.Name(), ".conf") {
 				continue
 			}
@@ -432,10 +470,15 @@ func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, dirs []string
 		}
 	}
 	sort.Strings(dropOrder)
+	hit := nameHit || mentionsProduct(data)
 	for _, dn := range dropOrder {
 		if b, ok := g.read(dropNames[dn], true); ok {
 			parts = append(parts, unitFilePart{Path: dropNames[dn], Data: b})
+			hit = hit || mentionsProduct(b)
 		}
+	}
+	if !hit {
+		return
 	}
 	manager := ""
 	if kind == "systemd-user" {
@@ -505,11 +548,7 @@ func (g *gatherer) envFiles(u *Unit) {
 func (g *gatherer) unitEnabled(name string, dirs []string) *bool {
 	t, f := true, false
 	for _, d := range dirs {
-		ents, err := g.r.ReadDir(d)
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
+		for _, e := range g.listDir(d) {
 			if !strings.HasSuffix(e.Name(), ".wants") && !strings.HasSuffix(e.Name(), ".requires") {
 				continue
 			}
@@ -693,4 +732,25 @@ func (g *gatherer) firewalld(add func(string, string, *bool, *FirewallConfig)) {
 	if confRead {
 		g.problem("/etc/firewalld/zones/"+zone+".xml", fmt.Errorf("default zone %q not found", zone))
 	}
+}
+
+// hidepid returns the hidepid= option of the procfs mounted at procDir
+// when it hides other users' processes, or "".
+func hidepid(procDir string) string {
+	b, err := readProc(filepath.Join(procDir, "mounts"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[2] != "proc" || f[1] != procDir {
+			continue
+		}
+		for _, o := range strings.Split(f[3], ",") {
+			if v, ok := strings.CutPrefix(o, "hidepid="); ok && v != "0" && v != "off" {
+				return o
+			}
+		}
+	}
+	return ""
 }

@@ -300,7 +300,7 @@ func scanSockets(ctx context.Context, procDir string, procs []Process) ([]Socket
 	if len(owner) < len(want) {
 		pids, _ := procPIDs(procDir)
 		for _, pid := range pids {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || len(owner) == len(want) {
 				break
 			}
 			ins, err := socketInodes(procDir, pid)

@@ -193,3 +193,24 @@ func TestRedactArgs(t *testing.T) {
 		t.Error("RedactArgs modified its input")
 	}
 }
+
+func TestHidepid(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mounts := "sysfs /sys sysfs rw 0 0\nproc " + dir + " proc rw,nosuid,hidepid=invisible 0 0\n"
+	if err := os.WriteFile(filepath.Join(dir, "mounts"), []byte(mounts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := hidepid(dir); got != "hidepid=invisible" {
+		t.Errorf("hidepid = %q", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mounts"), []byte("proc "+dir+" proc rw,hidepid=0 0 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := hidepid(dir); got != "" {
+		t.Errorf("hidepid=0 reported as %q", got)
+	}
+	if got := hidepid("/nonexistent"); got != "" {
+		t.Errorf("missing mounts: %q", got)
+	}
+}

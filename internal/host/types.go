@@ -3,7 +3,9 @@
 // sockets, the service units that start the gateway, container markers and
 // the host firewall. Under --rootfs every fact that is a file is read from
 // that root, and identity never comes from clawgov's own process. It is a
-// pure reader.
+// pure reader: Root (and ReadFile, Open, Lstat, Stat, Resolve) confine
+// every read to the root, resolving symlinks inside it, and are meant to
+// be reused by other packages that read files under --rootfs.
 package host
 
 // Facts is the host snapshot.
@@ -163,7 +165,7 @@ type Socket struct {
 // Unit is a service definition that starts the gateway.
 type Unit struct {
 	Path string
-	// Kind: systemd-system, systemd-user, launchd, openrc, sysv.
+	// Kind: systemd-system, systemd-user or launchd.
 	Kind      string
 	Name      string
 	User      string
@@ -173,7 +175,10 @@ type Unit struct {
 	// systemd's order (later wins).
 	Environment      map[string]string
 	EnvironmentFiles []string
-	// Owner is the account a user unit belongs to (from its home dir).
+	// Owner is the account a user unit or launch agent belongs to (from
+	// its home dir); "" for system units, launch daemons and global user
+	// units (/etc/systemd/user, /Library/LaunchAgents), which run for
+	// every user who starts a session.
 	Owner string
 	// Hardening lists notable directives (NoNewPrivileges, ProtectSystem, ...).
 	Hardening map[string]string
@@ -207,7 +212,9 @@ type Firewall struct {
 	Active bool
 	// DefaultDrop is true when incoming traffic is dropped by default.
 	DefaultDrop bool
-	// Ports maps a TCP port to "allow" or "deny" where a rule names it.
+	// Ports maps a TCP port to "allow" or "deny" where an active
+	// firewall's rule names it (single ports and ranges of at most 256
+	// ports; PortVerdict also answers for wider ranges).
 	Ports map[int]string
 	// Rules are all TCP port rules read, in file order per backend;
 	// PortVerdict consults them for ports inside ranges.
