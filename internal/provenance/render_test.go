@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"slices"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -129,4 +130,26 @@ func TestEveryMessageRenders(t *testing.T) {
 		}
 	}
 	checkRendered(t, all)
+}
+
+// TestCatalogMatchesEngines: the catalog's install/advisory checks are
+// exactly the ones the engines evaluate.
+func TestCatalogMatchesEngines(t *testing.T) {
+	want := map[string][]string{
+		"install":  AllChecks,
+		"advisory": {advisory.CheckVulnerable, advisory.CheckBrowserHijack, advisory.CheckUnknownRange},
+	}
+	got := map[string][]string{}
+	for id, c := range ownChecks(t) {
+		got[c.Engine] = append(got[c.Engine], id)
+	}
+	for eng, ids := range want {
+		g := got[eng]
+		slices.Sort(g)
+		w := slices.Clone(ids)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			t.Errorf("engine %s: catalog %v, engine %v", eng, g, w)
+		}
+	}
 }
