@@ -8,5 +8,6 @@ func extraCommands(f *factory) []*cobra.Command {
 	return []*cobra.Command{
 		newDiscoverCmd(f, nil),
 		newAdvisoriesCmd(f),
+		newSkillsCmd(f),
 	}
 }

@@ -64,22 +64,50 @@ func (e Engine) Run(ctx context.Context, s *posture.Snapshot) ([]string, []findi
 	var errs []report.RunError
 	fs = append(fs, settingsFindings(inv)...)
 
-	targets := installedTargets(inv)
-	for _, t := range targets {
-		if t.hostDir == "" {
-			fs = append(fs, finding.Finding{CheckID: CheckVerdict, Status: finding.Error, Target: t.name,
-				MessageKey: "incomplete", Params: map[string]string{"skill": t.name, "dir": t.dir, "errors": "folder is outside the audited root"},
-				Evidence: []finding.Evidence{{Kind: "skill", File: t.dir}}})
-			continue
-		}
-		res := sc.ScanDir(ctx, t.hostDir, t.name)
-		res.Source = t.dir
-		fs = append(fs, ResultFindings(res, t.dir)...)
-		if !t.plugin && t.root != "bundled" {
+	for _, ir := range sc.scanTargets(ctx, installedTargets(inv)) {
+		fs = append(fs, ResultFindings(ir.Result, ir.Shown, "en")...)
+		t := ir.t
+		if t.hostDir != "" && !t.plugin && t.root != "bundled" {
 			fs = append(fs, provenanceFindings(t, ReadProvenance(t.hostDir))...)
 		}
 	}
 	return ran, fs, errs
+}
+
+// InstalledResult is the scan of one installed skill or plugin folder.
+type InstalledResult struct {
+	Result
+	// Shown is the folder as the deployment sees it.
+	Shown string
+	t     target
+}
+
+// ScanInstalled scans every skill and plugin folder of the inventory.
+func (s *Scanner) ScanInstalled(ctx context.Context, inv *openclaw.Inventory) []InstalledResult {
+	return s.scanTargets(ctx, installedTargets(inv))
+}
+
+func (s *Scanner) scanTargets(ctx context.Context, ts []target) []InstalledResult {
+	var units []*unit
+	var idx []int
+	out := make([]InstalledResult, len(ts))
+	for i, t := range ts {
+		out[i] = InstalledResult{Shown: t.dir, t: t}
+		if t.hostDir == "" {
+			out[i].Result = Result{Name: t.name, Source: t.dir, Verdict: Clean, Errors: []string{"folder resolves outside the audited root"}}
+			continue
+		}
+		u := readDirUnit(t.hostDir, s.opts.Limits)
+		u.name, u.source = t.name, t.hostDir
+		units = append(units, u)
+		idx = append(idx, i)
+	}
+	res := s.scanUnitsOrdered(ctx, units)
+	for k, i := range idx {
+		out[i].Result = res[k]
+		out[i].Result.Source = ts[i].dir
+	}
+	return out
 }
 
 // installedTargets lists skill and plugin folders from the inventory,
@@ -139,8 +167,8 @@ func hostDir(rootfs, dir string) string {
 
 // ResultFindings turns one scan result into findings: CG-SKL-001 with the
 // verdict and CG-SKL-002 per match. shown is the path reported for the
-// skill.
-func ResultFindings(res Result, shown string) []finding.Finding {
+// skill; lang ("zh" or "en") picks the rule titles.
+func ResultFindings(res Result, shown, lang string) []finding.Finding {
 	var out []finding.Finding
 	params := map[string]string{"skill": res.Name, "dir": shown, "explanation": res.Explanation}
 	v := finding.Finding{CheckID: CheckVerdict, Target: res.Name, Params: params, MatchKey: "verdict",
@@ -184,7 +212,7 @@ func ResultFindings(res Result, shown string) []finding.Finding {
 		out = append(out, finding.Finding{
 			CheckID: CheckMatch, Status: st, Severity: max(m.Severity, finding.Low), Target: res.Name,
 			MessageKey: "match", MatchKey: m.RuleID + "\x00" + m.Text,
-			Params: map[string]string{"rule": m.RuleID, "rule_title": m.Title.EN, "file": m.File, "line": strconv.Itoa(m.Line), "text": m.Text, "note": note},
+			Params:   map[string]string{"rule": m.RuleID, "rule_title": m.Title.Get(lang), "file": m.File, "line": strconv.Itoa(m.Line), "text": m.Text, "note": note},
 			Evidence: []finding.Evidence{{Kind: "file", File: joinShown(shown, m.File), Line: m.Line, Value: m.Text, Detail: m.RuleID + " " + m.Category}},
 		})
 	}
@@ -247,7 +275,7 @@ func provenanceFindings(t target, p *Provenance) []finding.Finding {
 					Params: map[string]string{"skill": t.name, "error": p.TreeErr.Error()}, Evidence: ev(t.dir)})
 			case p.TreeSHA256 != o.FileTreeSHA256:
 				out = append(out, finding.Finding{CheckID: CheckTreeHash, Status: finding.Fail, Target: t.name, MessageKey: "mismatch",
-					Params: map[string]string{"skill": t.name, "recorded": o.FileTreeSHA256, "actual": p.TreeSHA256},
+					Params:   map[string]string{"skill": t.name, "recorded": o.FileTreeSHA256, "actual": p.TreeSHA256},
 					Evidence: []finding.Evidence{{Kind: "file", File: o.File, KeyPath: "fileTreeSha256", Value: o.FileTreeSHA256, Detail: "on disk " + p.TreeSHA256}}})
 			}
 		}

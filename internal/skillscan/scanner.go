@@ -145,6 +145,14 @@ func (s *Scanner) ScanArchive(ctx context.Context, name string, data []byte) []R
 }
 
 func (s *Scanner) scanUnits(ctx context.Context, units []*unit) []Result {
+	out := s.scanUnitsOrdered(ctx, units)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Source < out[j].Source })
+	return out
+}
+
+// scanUnitsOrdered scans with a bounded worker pool and returns results in
+// the order of units.
+func (s *Scanner) scanUnitsOrdered(ctx context.Context, units []*unit) []Result {
 	out := make([]Result, len(units))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -162,7 +170,6 @@ func (s *Scanner) scanUnits(ctx context.Context, units []*unit) []Result {
 	}
 	close(jobs)
 	wg.Wait()
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Source < out[j].Source })
 	return out
 }
 

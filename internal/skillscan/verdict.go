@@ -134,3 +134,20 @@ func BuiltinRuleIDs() []string {
 	sort.Strings(ids)
 	return ids
 }
+
+// sortMatches orders matches strongest first, then by file and line.
+func sortMatches(ms []Match) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := ms[i], ms[j]
+		if (a.Context == "") != (b.Context == "") {
+			return a.Context == ""
+		}
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+}

@@ -1,0 +1,248 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/host"
+	"github.com/clawgov/clawgov/internal/openclaw"
+	"github.com/clawgov/clawgov/internal/report"
+	"github.com/clawgov/clawgov/internal/skillscan"
+	"github.com/clawgov/clawgov/internal/version"
+)
+
+// SkillsScanOptions are the flags of `clawgov skills scan`.
+type SkillsScanOptions struct {
+	reportFlags
+	Paths           []string
+	Installed       bool
+	StateDir        string
+	Config          string
+	Rootfs          string
+	OpenClawProfile string
+	Workers         int
+}
+
+func newSkillsCmd(f *factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "skills",
+		Short: "Vet OpenClaw skills: scan folders and archives, or act as the install-policy hook",
+	}
+	cmd.AddCommand(newSkillsScanCmd(f, nil), newSkillsHookCmd(f))
+	return cmd
+}
+
+func newSkillsScanCmd(f *factory, runF func(context.Context, *SkillsScanOptions) error) *cobra.Command {
+	o := &SkillsScanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan [PATH...]",
+		Short: "Scan skill folders, SKILL.md files and .zip/.tgz archives for malicious techniques",
+		Long: `Scan skills without running anything from them. PATH may be a skill folder,
+a folder of many skills (every folder with a SKILL.md, up to 8 levels down),
+a single SKILL.md or other file, or a .zip/.tgz/.tar.gz/.tar archive (read in
+memory; nested archives are followed within limits). --installed scans every
+skill and plugin folder OpenClaw would load, resolved exactly as
+` + "`clawgov audit`" + ` resolves them (--state-dir, --config, --rootfs).
+
+Each skill gets a verdict (malicious, suspicious, clean) with the score
+explained, and every match names the rule, file, line and matched text
+(secrets redacted). A skill that could not be fully read is reported as an
+error, never as clean.
+
+` + exitCodeHelp,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = args
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runSkillsScan(cmd.Context(), f, o)
+		},
+	}
+	o.register(cmd)
+	fl := cmd.Flags()
+	fl.BoolVar(&o.Installed, "installed", false, "scan every installed skill and plugin folder")
+	fl.StringVar(&o.StateDir, "state-dir", "", "OpenClaw state directory for --installed (default: as OpenClaw resolves it)")
+	fl.StringVar(&o.Config, "config", "", "OpenClaw config file for --installed (default: as OpenClaw resolves it)")
+	fl.StringVar(&o.Rootfs, "rootfs", "", "treat this directory as / for --installed")
+	fl.StringVar(&o.OpenClawProfile, "openclaw-profile", "", "OpenClaw named profile for --installed (like OPENCLAW_PROFILE)")
+	fl.IntVar(&o.Workers, "workers", 0, "parallel scan workers (default: number of CPUs)")
+	return cmd
+}
+
+func runSkillsScan(ctx context.Context, f *factory, o *SkillsScanOptions) error {
+	if _, _, err := o.validate(); err != nil {
+		return err
+	}
+	if len(o.Paths) == 0 && !o.Installed {
+		return usageErrorf("skills scan: give at least one PATH or --installed")
+	}
+	lang, err := resolveLang(f, o.Lang)
+	if err != nil {
+		return err
+	}
+	cat, err := catalog.Default()
+	if err != nil {
+		return fmt.Errorf("load catalog: %w", err)
+	}
+	sc, err := skillscan.New(skillscan.Options{Workers: o.Workers})
+	if err != nil {
+		return fmt.Errorf("load skill rules: %w", err)
+	}
+	var (
+		fs      []finding.Finding
+		runErrs []report.RunError
+		inputOK bool
+		target  = report.Target{}
+	)
+	if len(o.Paths) > 0 {
+		results, errs := sc.ScanPaths(ctx, o.Paths)
+		for _, e := range errs {
+			runErrs = append(runErrs, report.RunError{Source: "skills scan", Message: e.Error(), Checks: []string{skillscan.CheckVerdict}})
+		}
+		if len(results) > 0 {
+			inputOK = true
+		}
+		for _, r := range results {
+			fs = append(fs, skillscan.ResultFindings(r, r.Source, string(lang))...)
+		}
+	}
+	if o.Installed {
+		inv, err := gatherInventory(ctx, f, o)
+		if err != nil {
+			return err
+		}
+		target.StateDir, target.ConfigPath, target.Rootfs = inv.Paths.StateDir, inv.Paths.ConfigPath, inv.Rootfs
+		res := sc.ScanInstalled(ctx, inv)
+		inputOK = true
+		for _, r := range res {
+			fs = append(fs, skillscan.ResultFindings(r.Result, r.Shown, string(lang))...)
+		}
+		for _, p := range inv.Problems {
+			if p.Area == "skills" || p.Area == "plugins" {
+				runErrs = append(runErrs, report.RunError{Source: p.Path, Message: p.Err.Error(), Checks: []string{skillscan.CheckVerdict}})
+			}
+		}
+	}
+	if !inputOK && len(runErrs) > 0 {
+		return &UsageError{errors.New(runErrs[0].Message)}
+	}
+	hostname, _ := os.Hostname()
+	target.Host = hostname
+	r, err := report.Build(cat, report.Input{
+		Kind: "skills-scan", Tool: report.Tool{Name: "clawgov", Version: version.Version},
+		Now: f.Now(), Lang: lang, ProfileID: "miit-2026", Target: target,
+		Ran: []string{skillscan.CheckVerdict, skillscan.CheckMatch}, Findings: fs, Errors: runErrs,
+	})
+	if err != nil {
+		return fmt.Errorf("build report: %w", err)
+	}
+	if err := o.emit(f, r); err != nil {
+		return err
+	}
+	if len(runErrs) > 0 {
+		// The report was written; some input could not be read.
+		return &UsageError{fmt.Errorf("%d input path(s) could not be scanned (see the report's errors)", len(runErrs))}
+	}
+	return nil
+}
+
+// gatherInventory resolves the deployment exactly as the audit does: the
+// gateway service's environment first, then OpenClaw's own rules.
+func gatherInventory(ctx context.Context, f *factory, o *SkillsScanOptions) (*openclaw.Inventory, error) {
+	rootfs := o.Rootfs
+	if rootfs != "" {
+		a, err := filepath.Abs(rootfs)
+		if err == nil {
+			rootfs = a
+		}
+		st, err := os.Stat(rootfs)
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("rootfs: %w", err)}
+		}
+		if !st.IsDir() {
+			return nil, &UsageError{fmt.Errorf("rootfs %s: not a directory", rootfs)}
+		}
+	}
+	hf, err := host.Gather(ctx, host.Options{Rootfs: rootfs, Logger: f.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("gather host facts: %w", err)
+	}
+	env, src := map[string]string{}, map[string]string{}
+	for _, u := range hf.Units {
+		for k, v := range u.Environment {
+			env[k], src[k] = v, "unit:"+u.Path
+		}
+	}
+	for _, p := range hf.Processes {
+		for k, v := range p.Env {
+			env[k], src[k] = v, fmt.Sprintf("process:%d", p.PID)
+		}
+	}
+	inv, err := openclaw.Gather(ctx, openclaw.Options{
+		Rootfs: rootfs, Getenv: f.Getenv, ServiceEnv: env, ServiceEnvSources: src,
+		StateDir: o.StateDir, ConfigPath: o.Config, Profile: o.OpenClawProfile,
+		PathDirs: strings.Split(f.Getenv("PATH"), ":"), Logger: f.Logger,
+	})
+	if err != nil {
+		var ce *openclaw.ConfigError
+		if errors.As(err, &ce) {
+			return nil, &UsageError{err}
+		}
+		return nil, fmt.Errorf("gather openclaw inventory: %w", err)
+	}
+	return inv, nil
+}
+
+func newSkillsHookCmd(f *factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "hook",
+		Short: "OpenClaw security.installPolicy.exec hook: scan the staged skill or plugin and answer allow/warn/block",
+		Long: `Implements OpenClaw's install-policy protocol (version 1): reads one JSON
+request on stdin, scans the staged source at sourcePath without running
+anything from it, and writes one JSON decision on stdout: block for a
+malicious skill or one that could not be fully scanned, warn for a
+suspicious one (OpenClaw then asks the operator), allow otherwise.
+
+Configure it with an absolute path:
+
+  openclaw config set security.installPolicy.enabled true
+  openclaw config set security.installPolicy.exec.command /usr/local/bin/clawgov
+  openclaw config set security.installPolicy.exec.args '["skills","hook"]' --strict-json
+
+Any other argument OpenClaw passes is ignored. The exit code is 0 whenever a
+decision was written; every failure is written as a block.`,
+		Args:               cobra.ArbitraryArgs,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			resp := skillscan.HookResponse{}
+			sc, err := skillscan.New(skillscan.Options{})
+			if err != nil {
+				resp = skillscan.HookResponse{ProtocolVersion: 1, Decision: "block", Reason: "clawgov: cannot load skill rules: " + err.Error()}
+			} else {
+				resp = sc.Decide(cmd.Context(), f.IO.In)
+			}
+			return writeJSONLine(f.IO.Out, resp)
+		},
+	}
+}
+
+// writeJSONLine writes v as one line of JSON: the install-policy protocol
+// reads exactly one object from stdout.
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode decision: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
