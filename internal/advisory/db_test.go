@@ -2,6 +2,7 @@ package advisory
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -350,4 +351,101 @@ func FuzzParseOSV(f *testing.F) {
 		}
 		db.Match("openclaw", MustParseVersion("2026.1.1"))
 	})
+}
+
+// TestMatchAgreesWithRanges checks Match against a direct evaluation of
+// every stored interval, for every release in the table and the versions
+// around each range bound.
+func TestMatchAgreesWithRanges(t *testing.T) {
+	db := mustDB(t)
+	rel, _ := EmbeddedReleases()
+	versions := rel.Versions()
+	for _, a := range db.Advisories {
+		for _, af := range a.Affected {
+			for _, r := range af.Ranges {
+				for _, b := range []string{r.Introduced, r.Fixed, r.LastAffected} {
+					if b != "" && b != "0" {
+						v := MustParseVersion(b)
+						versions = append(versions, v, Version{Core: v.Core, Correction: v.Correction + 1}, Version{Core: v.Core, Pre: []string{"beta", "1"}})
+					}
+				}
+			}
+		}
+	}
+	for _, pkg := range []string{"openclaw", "clawdbot", "moltbot"} {
+		for _, v := range versions {
+			got := map[string]bool{}
+			for _, m := range db.Match(pkg, v) {
+				if m.Kind == MatchAffected {
+					got[m.Advisory.ID] = true
+				}
+			}
+			for _, a := range db.Advisories {
+				want := false
+				for _, af := range a.Affected {
+					if af.Package != pkg || !af.RangeKnown || a.Withdrawn != "" {
+						continue
+					}
+					for _, r := range af.Ranges {
+						in := r.Introduced == "" || r.Introduced == "0" || MustParseVersion(r.Introduced).Compare(v) <= 0
+						switch {
+						case r.Fixed != "":
+							in = in && v.Less(MustParseVersion(r.Fixed))
+						case r.LastAffected != "":
+							in = in && v.Compare(MustParseVersion(r.LastAffected)) <= 0
+						}
+						want = want || in
+					}
+					for _, x := range af.Versions {
+						want = want || MustParseVersion(x).Compare(v) == 0
+					}
+				}
+				if got[a.ID] != want {
+					t.Fatalf("%s@%s %s: Match=%v, ranges say %v", pkg, v, a.ID, got[a.ID], want)
+				}
+			}
+		}
+	}
+}
+
+// TestEverySourceRecordIsInTheDB: every OSV file and every seed record is
+// findable by its own ID after the merge.
+func TestEverySourceRecordIsInTheDB(t *testing.T) {
+	dir := sharedData(t)
+	db := mustDB(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "osv", "*.json"))
+	for _, f := range files {
+		id := strings.TrimSuffix(filepath.Base(f), ".json")
+		a, ok := db.Get(id)
+		if !ok {
+			t.Errorf("OSV %s missing", id)
+			continue
+		}
+		if a.Detail != "osv" {
+			t.Errorf("%s: detail %q, want osv", id, a.Detail)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "openclaw-advisories-seed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed []SeedRecord
+	if err := json.Unmarshal(b, &seed); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range seed {
+		a, ok := db.Get(r.ID)
+		if !ok {
+			t.Errorf("seed %s missing", r.ID)
+			continue
+		}
+		for _, al := range r.Aliases {
+			if !slices.Contains(a.AllIDs(), canonID(al)) {
+				t.Errorf("seed %s: alias %s lost", r.ID, al)
+			}
+		}
+	}
+	if len(files) == 0 || len(seed) == 0 {
+		t.Fatal("no source records read")
+	}
 }
