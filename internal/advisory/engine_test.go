@@ -209,3 +209,50 @@ func TestEngineOfficialPlugin(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineUnknownRange: an advisory naming openclaw without a range is
+// manual when published after the installed release, absent when
+// published before it, and never a failure.
+func TestEngineUnknownRange(t *testing.T) {
+	s := func(x string) *string { return &x }
+	mk := func(published string) func() (*DB, error) {
+		return func() (*DB, error) {
+			b := NewBuilder()
+			r := SeedRecord{ID: "CVE-2026-77777", Summary: s("range never captured"), Published: published, DetailsLevel: "id-only"}
+			r.Affected = make([]struct {
+				Package struct {
+					Name string `json:"name"`
+				} `json:"package"`
+				Ranges []struct {
+					Events []map[string]string `json:"events"`
+				} `json:"ranges"`
+			}, 1)
+			r.Affected[0].Package.Name = "openclaw"
+			r.Affected[0].Ranges = append(r.Affected[0].Ranges, struct {
+				Events []map[string]string `json:"events"`
+			}{Events: []map[string]string{{"introduced": "0"}}})
+			if err := b.AddSeed(r); err != nil {
+				return nil, err
+			}
+			return b.Build(nil, nil)
+		}
+	}
+	inv := &openclaw.Inventory{Installs: []openclaw.Install{install("openclaw", "2026.5.26")}}
+	run := func(published string) []finding.Finding {
+		_, fs, errs := Engine{Load: mk(published)}.Run(context.Background(), &posture.Snapshot{OC: inv})
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		return fs
+	}
+	fs := run("2026-07-01")
+	if len(fs) != 1 || fs[0].CheckID != CheckUnknownRange || fs[0].Status != finding.Manual || fs[0].Params["ids"] != "CVE-2026-77777" {
+		t.Fatalf("published after the release: %+v", fs)
+	}
+	if fs := run("2026-03-01"); len(fs) != 0 {
+		t.Errorf("published before the release: %+v", fs)
+	}
+	if fs := run(""); len(fs) != 1 || fs[0].CheckID != CheckUnknownRange {
+		t.Errorf("unknown publication date must stay manual: %+v", fs)
+	}
+}
