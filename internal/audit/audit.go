@@ -38,6 +38,9 @@ type Options struct {
 	Logger  *slog.Logger
 	// Prober probes the local gateway for --deep; nil disables probing.
 	Prober func(ctx context.Context, inv *openclaw.Inventory) *openclaw.LiveGateway
+	// Inspect, when set, is called once with the snapshot the engines ran
+	// on (`clawgov fix` plans from the same inventory the audit judged).
+	Inspect func(s *posture.Snapshot)
 }
 
 // Engine is one source of findings over the snapshot.
@@ -109,6 +112,9 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		inv.Live = opts.Prober(ctx, inv)
 	}
 	snap := &posture.Snapshot{OC: inv, Host: hf, Now: opts.Now(), Deep: opts.Deep && inv.Live != nil}
+	if opts.Inspect != nil {
+		defer opts.Inspect(snap)
+	}
 
 	var (
 		ran      []string
