@@ -281,6 +281,10 @@ type Plugin struct {
 	Dir     string
 	Name    string
 	Version string
+	// ManifestID is the id in openclaw.plugin.json ("" when absent).
+	ManifestID string
+	// SkillDirs are the skill directories the manifest declares.
+	SkillDirs []string
 }
 
 // FileInfo is a stat result. Exists is false when the path is absent.
