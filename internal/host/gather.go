@@ -144,8 +144,13 @@ func (g *gatherer) system() {
 		}
 		break
 	}
-	if g.f.OS == "" && g.f.Live {
-		g.f.OS = runtime.GOOS
+	if g.f.OS == "" {
+		// macOS has no os-release; its version file marks a macOS root.
+		if _, err := g.r.Lstat("/System/Library/CoreServices/SystemVersion.plist"); err == nil {
+			g.f.OS, g.f.OSID = "darwin", "macos"
+		} else if g.f.Live {
+			g.f.OS = runtime.GOOS
+		}
 	}
 }
 

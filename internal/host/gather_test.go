@@ -31,6 +31,23 @@ func TestGatherFixtureSystemAndContainer(t *testing.T) {
 	if len(f.Processes) != 0 || len(f.Sockets) != 0 || f.Coverage.Processes || f.Coverage.Sockets {
 		t.Errorf("processes/sockets read under rootfs: %v %v %+v", f.Processes, f.Sockets, f.Coverage)
 	}
+	fw := f.Firewall
+	if !fw.Known || !fw.Active || !fw.DefaultDrop || !reflect.DeepEqual(fw.Sources, []string{"/etc/nftables.conf", "/etc/ufw/ufw.conf"}) {
+		t.Errorf("firewall = %+v", fw)
+	}
+	// nftables is enabled (sysinit.target.wants), ufw is not (ENABLED=no):
+	// ufw's allow for 18789 must not count.
+	for _, r := range fw.Rules {
+		if r.Backend != "nftables" {
+			t.Errorf("rule from inactive backend: %+v", r)
+		}
+	}
+	if fw.Ports[18789] != "allow" || fw.Ports[443] != "allow" || fw.Ports[8080] != "allow" || fw.PortVerdict(18850) != "deny" || fw.PortVerdict(3306) != "" {
+		t.Errorf("ports = %v", fw.Ports)
+	}
+	if len(fw.Backends) != 2 || fw.Backends[1].Name != "ufw" || fw.Backends[1].Active || *fw.Backends[1].Enabled {
+		t.Errorf("backends = %+v", fw.Backends)
+	}
 	var probs []string
 	for _, p := range f.Problems {
 		probs = append(probs, p.Path+": "+p.Err.Error())
@@ -194,5 +211,17 @@ func TestGatherContainerFromEnv(t *testing.T) {
 	f, _ = Gather(context.Background(), Options{Rootfs: writeTree(t, map[string]string{"etc/hostname": "x\n"})})
 	if f.Container.InContainer || f.Container.DockerSocket {
 		t.Errorf("empty root: %+v", f.Container)
+	}
+}
+
+func TestGatherMacOSRoot(t *testing.T) {
+	t.Parallel()
+	dir := writeTree(t, map[string]string{"System/Library/CoreServices/SystemVersion.plist": "<plist/>"})
+	f, err := Gather(context.Background(), Options{Rootfs: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.OS != "darwin" || f.OSID != "macos" {
+		t.Errorf("OS = %q/%q", f.OS, f.OSID)
 	}
 }
