@@ -348,7 +348,12 @@ func dedupeRegistries(xs []RegistryFact) []RegistryFact {
 	seen := map[string]bool{}
 	var out []RegistryFact
 	for _, x := range xs {
-		k := strings.TrimRight(strings.TrimSpace(x.URL), "/") + "\x00" + x.Source
+		u := strings.TrimRight(strings.TrimSpace(x.URL), "/")
+		if b, ok := RegistryBase(x.URL, "openclaw"); ok {
+			u = b
+		}
+		// The inventory writes "env NAME", this package "env:NAME".
+		k := u + "\x00" + strings.Replace(x.Source, "env ", "env:", 1)
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, x)

@@ -431,4 +431,13 @@ func TestInventoryFactsNotDoubled(t *testing.T) {
 	if got := keyed(fs); !slices.Equal(got, []string{"CG-INS-006/mirror/fail", "CG-INS-007/mismatch/fail"}) {
 		t.Errorf("got %v", got)
 	}
+	// The same for the environment, which the inventory labels "env NAME".
+	tr = newTree(t)
+	in = tr.pkg(global, "openclaw", v, officialRepo, nil, "npm-global", true)
+	tr.inv.Env["npm_config_registry"] = "https://mirror.example.cn/"
+	in.Registry, in.RegistrySource = "https://mirror.example.cn/", "env npm_config_registry"
+	tr.cacheIndex(officialReg, "openclaw", v, integrityOf(t, v))
+	if _, fs := tr.run(Engine{}); len(fs) != 1 {
+		t.Errorf("env registry doubled: %v", keyed(fs))
+	}
 }
