@@ -219,8 +219,10 @@ func checkSessionScopeShared(s *Snapshot) []finding.Finding {
 	var out []finding.Finding
 	scope, sv := c.str("session.dmScope", "main")
 	if scope == "main" {
-		if why := multiSenderReasons(c); len(why) > 0 {
-			out = append(out, newFinding("CG-CH-004", finding.Warn, finding.Medium, "dm_scope_main", kv("reasons", strings.Join(why, "; ")), c.ev("session.dmScope", sv, scope)))
+		if why, scopes := multiSenderReasons(c); len(why) > 0 {
+			out = append(out, newFinding("CG-CH-004", finding.Warn, finding.Medium, "dm_scope_main", kv("senders", strings.Join(why, "; ")), c.ev("session.dmScope", sv, scope)))
+		} else if len(scopes) > 1 {
+			out = append(out, newFinding("CG-CH-004", finding.Warn, finding.Medium, "dm_scope_main_channels", kv("channels", strings.Join(scopes, ", ")), c.ev("session.dmScope", sv, scope)))
 		}
 	}
 	if gs, gv := c.str("session.groupScope", "per-group"); gs == "main" {
@@ -229,10 +231,11 @@ func checkSessionScopeShared(s *Snapshot) []finding.Finding {
 	return out
 }
 
-// multiSenderReasons says why more than one person can DM the agent.
-func multiSenderReasons(c conf) []string {
-	var why []string
-	dmScopes := 0
+// multiSenderReasons says why more than one person can DM the agent, in
+// language-neutral config notation ("telegram: dmPolicy=open",
+// "discord: allowFrom=*", "slack/work: allowFrom[3]"), and lists the
+// channels and accounts that accept DMs.
+func multiSenderReasons(c conf) (why, scopes []string) {
 	for _, sc := range channelScopes(c) {
 		pol, _, _ := sc.dmPolicy()
 		if pol == "disabled" {
@@ -242,7 +245,7 @@ func multiSenderReasons(c conf) []string {
 			// The channel level only carries defaults for its accounts.
 			continue
 		}
-		dmScopes++
+		scopes = append(scopes, sc.Name())
 		allow, _ := sc.lookup("allowFrom")
 		if allow == nil {
 			allow, _ = sc.lookup("dm.allowFrom")
@@ -250,17 +253,14 @@ func multiSenderReasons(c conf) []string {
 		n := len(nonEmpty(allow.Strings()))
 		switch {
 		case pol == "open":
-			why = append(why, sc.Name()+": dmPolicy open")
+			why = append(why, sc.Name()+": dmPolicy=open")
 		case hasWildcard(allow):
-			why = append(why, sc.Name()+`: allowFrom "*"`)
+			why = append(why, sc.Name()+": allowFrom=*")
 		case n > 1:
-			why = append(why, fmt.Sprintf("%s: %d allowed senders", sc.Name(), n))
+			why = append(why, fmt.Sprintf("%s: allowFrom[%d]", sc.Name(), n))
 		}
 	}
-	if dmScopes > 1 && len(why) == 0 {
-		why = append(why, fmt.Sprintf("%d channels/accounts accept DMs", dmScopes))
-	}
-	return why
+	return why, scopes
 }
 
 // CG-CH-005: name matching makes mutable display names identities.

@@ -42,7 +42,7 @@ func TestCH004SessionScope(t *testing.T) {
 		{name: "single owner", cfg: `{channels: {telegram: {dmPolicy: "allowlist", allowFrom: ["1"]}}}`, want: nil},
 		{name: "open DMs", cfg: `{channels: {telegram: {dmPolicy: "open", allowFrom: ["*"]}}}`, want: []string{"warn/medium/dm_scope_main"}},
 		{name: "two senders", cfg: `{channels: {telegram: {dmPolicy: "allowlist", allowFrom: ["1", "2"]}}}`, want: []string{"warn/medium/dm_scope_main"}},
-		{name: "two channels", cfg: `{channels: {telegram: {}, discord: {}}}`, want: []string{"warn/medium/dm_scope_main"}},
+		{name: "two channels", cfg: `{channels: {telegram: {}, discord: {}}}`, want: []string{"warn/medium/dm_scope_main_channels"}},
 		{name: "per peer", cfg: `{session: {dmScope: "per-channel-peer"}, channels: {telegram: {dmPolicy: "open"}}}`, want: nil},
 		{name: "group scope main", cfg: `{session: {dmScope: "per-channel-peer", groupScope: "main"}}`, want: []string{"warn/medium/group_scope_main"}},
 	})
@@ -92,7 +92,7 @@ func TestCH008TelegramSenders(t *testing.T) {
 func TestCH004AccountsAreTheSenders(t *testing.T) {
 	runCases(t, "CG-CH-004", []checkCase{
 		{name: "one account under a channel", cfg: `{channels: {telegram: {dmPolicy: "allowlist", accounts: {main: {botToken: {source: "env", provider: "d", id: "T"}, allowFrom: ["1"]}}}}}`, want: nil},
-		{name: "two accounts", cfg: `{channels: {telegram: {accounts: {a: {allowFrom: ["1"]}, b: {allowFrom: ["2"]}}}}}`, want: []string{"warn/medium/dm_scope_main"}},
-		{name: "channel token plus account", cfg: `{channels: {telegram: {botToken: {source: "env", provider: "d", id: "T"}, accounts: {b: {allowFrom: ["2"]}}}}}`, want: []string{"warn/medium/dm_scope_main"}},
+		{name: "two accounts", cfg: `{channels: {telegram: {accounts: {a: {allowFrom: ["1"]}, b: {allowFrom: ["2"]}}}}}`, want: []string{"warn/medium/dm_scope_main_channels"}},
+		{name: "channel token plus account", cfg: `{channels: {telegram: {botToken: {source: "env", provider: "d", id: "T"}, accounts: {b: {allowFrom: ["2"]}}}}}`, want: []string{"warn/medium/dm_scope_main_channels"}},
 	})
 }

@@ -3,6 +3,7 @@ package posture
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -129,6 +130,10 @@ var riskyConfigs = []struct {
 	}},
 }
 
+// englishProse is two English words in a row ("dmPolicy open"), which a
+// language-neutral parameter never needs.
+var englishProse = regexp.MustCompile(`[A-Za-z]{2,} [A-Za-z]{2,}`)
+
 // TestMessageKeysExist: every MessageKey a check emits has a template in
 // its catalog entry, and every template key is emitted by some scenario
 // (so dead templates and typos both show up).
@@ -155,6 +160,13 @@ func TestMessageKeysExist(t *testing.T) {
 				}
 				if _, ok := m.Messages[f.MessageKey]; !ok {
 					t.Errorf("%s emits message key %q with no template", id, f.MessageKey)
+				}
+				// Params are rendered into the Chinese report too: they must
+				// be values, key paths or names, never English prose.
+				for k, v := range f.Params {
+					if englishProse.MatchString(v) {
+						t.Errorf("%s/%s: param %s=%q reads as English prose", id, f.MessageKey, k, v)
+					}
 				}
 			}
 		}
