@@ -376,26 +376,85 @@ func ParseIptablesSave(source, backend string, data []byte) *FirewallConfig {
 	return cfg
 }
 
-// ParseFirewalldZone parses a firewalld zone XML file: its target and
-// its tcp <port> entries. A zone's default target rejects what it does
-// not allow; only target="ACCEPT" lets everything in.
+// ParseFirewalldZone parses a firewalld zone XML file: its target, its
+// tcp <port> entries and rich rules with a port and a verdict. A zone's
+// default target rejects what it does not allow; only target="ACCEPT"
+// lets everything in. Services the zone allows are listed by
+// parseFirewalldZone for the caller to resolve.
 func ParseFirewalldZone(source string, data []byte) (*FirewallConfig, error) {
+	z, err := parseFirewalldZone(source, data)
+	if err != nil {
+		return nil, err
+	}
+	return z.cfg, nil
+}
+
+type fwdPort struct {
+	Port     string `xml:"port,attr"`
+	Protocol string `xml:"protocol,attr"`
+}
+
+type firewalldZone struct {
+	cfg      *FirewallConfig
+	services []string
+	// bound describes the interfaces and sources bound to the zone.
+	bound string
+}
+
+func parseFirewalldZone(source string, data []byte) (*firewalldZone, error) {
 	var z struct {
-		Target string `xml:"target,attr"`
-		Ports  []struct {
-			Port     string `xml:"port,attr"`
-			Protocol string `xml:"protocol,attr"`
-		} `xml:"port"`
+		Target   string    `xml:"target,attr"`
+		Ports    []fwdPort `xml:"port"`
 		Services []struct {
 			Name string `xml:"name,attr"`
 		} `xml:"service"`
+		Interfaces []struct {
+			Name string `xml:"name,attr"`
+		} `xml:"interface"`
+		Sources []struct {
+			Address string `xml:"address,attr"`
+		} `xml:"source"`
+		Rules []struct {
+			Source *struct {
+				Address string `xml:"address,attr"`
+				Invert  string `xml:"invert,attr"`
+			} `xml:"source"`
+			Port   *fwdPort  `xml:"port"`
+			Accept *struct{} `xml:"accept"`
+			Drop   *struct{} `xml:"drop"`
+			Reject *struct{} `xml:"reject"`
+		} `xml:"rule"`
 	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
 	if err := d.Decode(&z); err != nil {
 		return nil, fmt.Errorf("firewalld zone: %w", err)
 	}
-	cfg := &FirewallConfig{Chains: 1, DefaultDrop: !strings.EqualFold(z.Target, "ACCEPT")}
+	out := &firewalldZone{cfg: &FirewallConfig{Chains: 1, DefaultDrop: !strings.EqualFold(z.Target, "ACCEPT")}}
+	cfg := out.cfg
+	// Rich rules are evaluated before plain ports.
+	for _, r := range z.Rules {
+		cfg.Rules++
+		if r.Port == nil || r.Port.Protocol != "tcp" || (r.Source != nil && r.Source.Invert != "") {
+			continue
+		}
+		action := ""
+		switch {
+		case r.Accept != nil:
+			action = "allow"
+		case r.Drop != nil, r.Reject != nil:
+			action = "deny"
+		default:
+			continue
+		}
+		addr := ""
+		if r.Source != nil {
+			addr = r.Source.Address
+		}
+		for _, pr := range parsePortList(r.Port.Port) {
+			cfg.PortRules = append(cfg.PortRules, PortRule{Backend: "firewalld", Source: source, From: pr[0], To: pr[1], Action: action, Addr: addr})
+		}
+	}
 	for _, p := range z.Ports {
 		cfg.Rules++
 		if p.Protocol != "tcp" {
@@ -405,8 +464,39 @@ func ParseFirewalldZone(source string, data []byte) (*FirewallConfig, error) {
 			cfg.PortRules = append(cfg.PortRules, PortRule{Backend: "firewalld", Source: source, From: pr[0], To: pr[1], Action: "allow"})
 		}
 	}
-	cfg.Rules += len(z.Services)
-	return cfg, nil
+	for _, sv := range z.Services {
+		cfg.Rules++
+		out.services = append(out.services, sv.Name)
+	}
+	var bound []string
+	for _, i := range z.Interfaces {
+		bound = append(bound, "iif "+i.Name)
+	}
+	for _, s := range z.Sources {
+		bound = append(bound, s.Address)
+	}
+	out.bound = strings.Join(bound, " ")
+	return out, nil
+}
+
+// parseFirewalldService returns the tcp ports of a firewalld service
+// definition.
+func parseFirewalldService(data []byte) ([][2]int, error) {
+	var s struct {
+		Ports []fwdPort `xml:"port"`
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = true
+	if err := d.Decode(&s); err != nil {
+		return nil, fmt.Errorf("firewalld service: %w", err)
+	}
+	var out [][2]int
+	for _, p := range s.Ports {
+		if p.Protocol == "tcp" {
+			out = append(out, parsePortList(p.Port)...)
+		}
+	}
+	return out, nil
 }
 
 // parseKeyValueFile reads shell-style KEY=value lines (ufw.conf,

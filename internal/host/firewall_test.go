@@ -167,3 +167,43 @@ func TestGatherFirewallBackends(t *testing.T) {
 		})
 	}
 }
+
+func TestGatherFirewalldZonesServicesRichRules(t *testing.T) {
+	t.Parallel()
+	dir := writeTree(t, map[string]string{
+		"etc/firewalld/firewalld.conf": "DefaultZone=work\n",
+		"etc/firewalld/zones/work.xml": `<zone><service name="openclaw"/><service name="ssh"/>
+<rule family="ipv4"><source address="10.0.0.0/8"/><port protocol="tcp" port="18791"/><accept/></rule>
+<rule><port protocol="tcp" port="18792"/><reject/></rule>
+<rule><source address="1.2.3.4" invert="true"/><port protocol="tcp" port="18793"/><accept/></rule></zone>`,
+		"etc/firewalld/zones/internal.xml":                             `<zone><interface name="eth1"/><source address="192.168.0.0/16"/><port protocol="tcp" port="18800"/></zone>`,
+		"etc/firewalld/zones/unbound.xml":                              `<zone><port protocol="tcp" port="18801"/></zone>`,
+		"etc/firewalld/zones/broken.xml":                               `<zone>`,
+		"etc/firewalld/services/openclaw.xml":                          `<service><short>OpenClaw</short><port protocol="tcp" port="18789"/><port protocol="udp" port="5353"/></service>`,
+		"usr/lib/firewalld/services/ssh.xml":                           `<service><port protocol="tcp" port="22"/></service>`,
+		"etc/systemd/system/multi-user.target.wants/firewalld.service": "",
+	})
+	f, err := Gather(context.Background(), Options{Rootfs: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw := f.Firewall
+	want := [][4]any{
+		{18791, 18791, "allow", "10.0.0.0/8"}, {18792, 18792, "deny", ""},
+		{18789, 18789, "allow", ""}, {22, 22, "allow", ""},
+		{18800, 18800, "allow", "iif eth1 192.168.0.0/16"},
+	}
+	if got := portRules(fw.Rules); !reflect.DeepEqual(got, want) {
+		t.Errorf("rules = %v\nwant  %v", got, want)
+	}
+	if !fw.Active || !fw.DefaultDrop || fw.PortVerdict(18801) != "" || fw.PortVerdict(18793) != "" {
+		t.Errorf("firewall = %+v", fw)
+	}
+	found := false
+	for _, p := range f.Problems {
+		found = found || p.Path == "/etc/firewalld/zones/broken.xml"
+	}
+	if !found {
+		t.Errorf("broken zone not reported: %v", f.Problems)
+	}
+}

@@ -711,6 +711,10 @@ func (g *gatherer) nftFile(p string, depth int) (*FirewallConfig, bool) {
 	return cfg, true
 }
 
+// firewalld reads the default zone (applies to every interface not bound
+// elsewhere) and the other zones under /etc/firewalld/zones that bind
+// interfaces or sources (their allows are restricted to those). Allowed
+// services are resolved to ports through their definitions.
 func (g *gatherer) firewalld(add func(string, string, *bool, *FirewallConfig)) {
 	zone := "public"
 	confRead := false
@@ -720,22 +724,76 @@ func (g *gatherer) firewalld(add func(string, string, *bool, *FirewallConfig)) {
 			zone = z
 		}
 	}
+	var def *firewalldZone
+	defPath := ""
 	for _, d := range []string{"/etc/firewalld/zones", "/usr/lib/firewalld/zones"} {
 		p := path.Join(d, zone+".xml")
 		b, ok := g.read(p, false)
 		if !ok {
 			continue
 		}
-		cfg, err := ParseFirewalldZone(p, b)
+		z, err := parseFirewalldZone(p, b)
 		if err != nil {
 			g.problem(p, err)
 			return
 		}
-		add("firewalld", p, serviceEnabled(g.r, "firewalld.service"), cfg)
+		def, defPath = z, p
+		break
+	}
+	if def == nil {
+		if confRead {
+			g.problem("/etc/firewalld/zones/"+zone+".xml", fmt.Errorf("default zone %q not found", zone))
+		}
 		return
 	}
-	if confRead {
-		g.problem("/etc/firewalld/zones/"+zone+".xml", fmt.Errorf("default zone %q not found", zone))
+	cfg := def.cfg
+	g.firewalldServices(cfg, def, defPath, "")
+	for _, e := range g.listDir("/etc/firewalld/zones") {
+		p := path.Join("/etc/firewalld/zones", e.Name())
+		if !strings.HasSuffix(e.Name(), ".xml") || p == defPath {
+			continue
+		}
+		b, ok := g.read(p, false)
+		if !ok {
+			continue
+		}
+		z, err := parseFirewalldZone(p, b)
+		if err != nil {
+			g.problem(p, err)
+			continue
+		}
+		if z.bound == "" {
+			continue // a zone nothing is bound to filters nothing
+		}
+		for _, r := range z.cfg.PortRules {
+			if r.Action == "allow" && r.Addr == "" {
+				r.Addr = z.bound
+			}
+			cfg.PortRules = append(cfg.PortRules, r)
+		}
+		g.firewalldServices(cfg, z, p, z.bound)
+		cfg.Rules += z.cfg.Rules
+	}
+	add("firewalld", defPath, serviceEnabled(g.r, "firewalld.service"), cfg)
+}
+
+func (g *gatherer) firewalldServices(cfg *FirewallConfig, z *firewalldZone, zonePath, addr string) {
+	for _, name := range z.services {
+		for _, d := range []string{"/etc/firewalld/services", "/usr/lib/firewalld/services"} {
+			b, ok := g.read(path.Join(d, name+".xml"), false)
+			if !ok {
+				continue
+			}
+			ports, err := parseFirewalldService(b)
+			if err != nil {
+				g.problem(path.Join(d, name+".xml"), err)
+				break
+			}
+			for _, pr := range ports {
+				cfg.PortRules = append(cfg.PortRules, PortRule{Backend: "firewalld", Source: zonePath, From: pr[0], To: pr[1], Action: "allow", Addr: addr})
+			}
+			break
+		}
 	}
 }
 

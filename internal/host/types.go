@@ -133,7 +133,7 @@ type SudoRule struct {
 type Process struct {
 	PID int
 	// UID is the real and EUID the effective user ID from
-	// /proc/<pid>/status.
+	// /proc/<pid>/status; -1 when it was unreadable.
 	UID  int
 	EUID int
 	User string
