@@ -412,8 +412,21 @@ func checkTL001(s *Snapshot) []finding.Finding {
 		case p.Mode == "auto":
 			out = append(out, newFinding(id, finding.Warn, finding.Medium, "auto", kv("scope", scope), p.Evidence...))
 		}
+		// A prompt nobody can answer resolves through askFallback; "full"
+		// turns every unanswered confirmation into an approval.
+		if ap := lpApprovals(s); (p.Mode == "ask" || p.Mode == "auto") && ap != nil && strings.EqualFold(ap.AskFallback, "full") {
+			out = append(out, newFinding(id, finding.Warn, finding.Medium, "ask_fallback_full", kv("scope", scope),
+				append(append([]finding.Evidence{}, p.Evidence...), lpApprovalsEv(s.OC.State, "defaults.askFallback", ap.AskFallback))...))
+		}
 	}
 	return out
+}
+
+func lpApprovals(s *Snapshot) *openclaw.ExecApprovals {
+	if s == nil || s.OC == nil || s.OC.State == nil {
+		return nil
+	}
+	return s.OC.State.ExecApprovals
 }
 
 func lpScopeSetsExec(a agentScope, st *openclaw.State) bool {

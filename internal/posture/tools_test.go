@@ -229,6 +229,14 @@ func TestToolChecks(t *testing.T) {
 		{name: "approvals stricter than explicit full", cfg: `{tools: {exec: {mode: "full"}}}`, mut: approvals("deny", ""), check: "CG-TL-001"},
 		{name: "approvals full does not loosen ask", cfg: `{tools: {exec: {mode: "ask"}}}`, mut: approvals("full", "off"), check: "CG-TL-001"},
 		{name: "approvals full with config unset", cfg: `{}`, mut: approvals("full", "off"), check: "CG-TL-001", want: []string{"fail:explicit_full"}},
+		{name: "ask with askFallback full", cfg: `{tools: {exec: {mode: "ask"}}}`, mut: func(s *Snapshot) {
+			approvals("", "")(s)
+			s.OC.State.ExecApprovals.AskFallback = "full"
+		}, check: "CG-TL-001", want: []string{"warn:ask_fallback_full"}},
+		{name: "ask with askFallback deny", cfg: `{tools: {exec: {mode: "ask"}}}`, mut: func(s *Snapshot) {
+			approvals("", "")(s)
+			s.OC.State.ExecApprovals.AskFallback = "deny"
+		}, check: "CG-TL-001"},
 		{name: "exec denied", cfg: `{tools: {deny: ["group:runtime"]}}`, check: "CG-TL-001"},
 		{name: "messaging profile has no exec", cfg: `{tools: {profile: "messaging"}}`, check: "CG-TL-001"},
 		{name: "sandbox all keeps exec off host", cfg: `{agents: {defaults: {sandbox: {mode: "all"}}}}`, check: "CG-TL-001"},
