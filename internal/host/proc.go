@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path"
@@ -10,9 +11,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-// maxProcRead bounds reads of /proc/<pid>/{cmdline,environ,status}.
-const maxProcRead = 1 << 20
 
 // gatewayTitles are process titles the gateway sets for itself (comm is
 // cut to 15 bytes by the kernel: "openclaw-gatewa").
@@ -254,7 +252,7 @@ func scanSockets(ctx context.Context, procDir string, procs []Process) ([]Socket
 	add := func(dir string) {
 		for _, proto := range []string{"tcp", "tcp6"} {
 			p := filepath.Join(dir, "net", proto)
-			data, err := readProc(p)
+			fh, err := os.Open(p)
 			if err != nil {
 				if !(proto == "tcp6" && isNotExist(err)) { // IPv6 may be disabled
 					probs = append(probs, Problem{Path: p, Err: err})
@@ -262,7 +260,9 @@ func scanSockets(ctx context.Context, procDir string, procs []Process) ([]Socket
 				}
 				continue
 			}
-			ss, err := ParseProcNetTCP(data, proto)
+			// Streamed: a busy server's table can be tens of megabytes.
+			ss, err := parseProcNetTCP(fh, proto, binary.NativeEndian)
+			fh.Close()
 			if err != nil {
 				probs = append(probs, Problem{Path: p, Err: err})
 			}

@@ -1,8 +1,11 @@
 package host
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -58,14 +61,16 @@ const tcpListen = "0A"
 // Addresses are decoded in this machine's byte order, as the kernel
 // writes them. Malformed lines are skipped and counted in the error.
 func ParseProcNetTCP(data []byte, proto string) ([]Socket, error) {
-	return parseProcNetTCP(data, proto, binary.NativeEndian)
+	return parseProcNetTCP(bytes.NewReader(data), proto, binary.NativeEndian)
 }
 
-func parseProcNetTCP(data []byte, proto string, order binary.ByteOrder) ([]Socket, error) {
+func parseProcNetTCP(rd io.Reader, proto string, order binary.ByteOrder) ([]Socket, error) {
 	var out []Socket
 	bad, firstBad := 0, 0
-	for i, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	for i := 0; sc.Scan(); i++ {
+		f := strings.Fields(sc.Text())
 		if len(f) == 0 || f[0] == "sl" {
 			continue
 		}
@@ -90,6 +95,9 @@ func parseProcNetTCP(data []byte, proto string, order binary.ByteOrder) ([]Socke
 			continue
 		}
 		out = append(out, Socket{Proto: proto, IP: ip.String(), Port: port, UID: uid, Inode: inode, Scope: addrScope(ip)})
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("read %s table: %w", proto, err)
 	}
 	if bad > 0 {
 		return out, fmt.Errorf("%d malformed %s line(s), first at line %d", bad, proto, firstBad)

@@ -27,7 +27,7 @@ const procTCP6 = `  sl  local_address                         remote_address    
 
 func TestParseProcNetTCP(t *testing.T) {
 	t.Parallel()
-	got, err := parseProcNetTCP([]byte(procTCP), "tcp", binary.LittleEndian)
+	got, err := parseProcNetTCP(strings.NewReader(procTCP), "tcp", binary.LittleEndian)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestParseProcNetTCP(t *testing.T) {
 	}
 	assertSockets(t, got, want)
 
-	got, err = parseProcNetTCP([]byte(procTCP6), "tcp6", binary.LittleEndian)
+	got, err = parseProcNetTCP(strings.NewReader(procTCP6), "tcp6", binary.LittleEndian)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestParseProcNetTCPBigEndian(t *testing.T) {
 	// On a big-endian kernel the words are printed most significant byte
 	// first: 127.0.0.1 is 7F000001.
 	line := "   0: 7F000001:4965 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5 1 0 100 0 0 10 0\n"
-	got, err := parseProcNetTCP([]byte(line), "tcp", binary.BigEndian)
+	got, err := parseProcNetTCP(strings.NewReader(line), "tcp", binary.BigEndian)
 	if err != nil || len(got) != 1 || got[0].IP != "127.0.0.1" || got[0].Port != 18789 {
 		t.Fatalf("got %+v, %v", got, err)
 	}
@@ -80,7 +80,7 @@ func TestParseProcNetTCPBigEndian(t *testing.T) {
 func TestParseProcNetTCPMalformed(t *testing.T) {
 	t.Parallel()
 	in := procTCP + "   9: zz:zz 00000000:0000 0A 0 0 0 0 0 x\ngarbage\n   7: 0100007F:GGGG 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1 1 0 100 0 0 10 0\n"
-	got, err := parseProcNetTCP([]byte(in), "tcp", binary.LittleEndian)
+	got, err := parseProcNetTCP(strings.NewReader(in), "tcp", binary.LittleEndian)
 	if err == nil || !strings.Contains(err.Error(), "3 malformed tcp line(s), first at line 7") {
 		t.Fatalf("err = %v", err)
 	}
