@@ -55,6 +55,13 @@ func (tr *tree) pkg(root, name, version, repo string, bins []string, method stri
 	if repo != "" {
 		pj["repository"] = map[string]string{"type": "git", "url": repo}
 	}
+	if len(bins) > 0 {
+		bm := map[string]string{}
+		for _, b := range bins {
+			bm[b] = "bin/" + b + ".mjs"
+		}
+		pj["bin"] = bm
+	}
 	b, _ := json.Marshal(pj)
 	tr.write(path.Join(root, "package.json"), string(b))
 	if buildInfo {
