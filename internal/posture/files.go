@@ -48,7 +48,7 @@ func fsCategory(inv *openclaw.Inventory, f openclaw.FileInfo) string {
 	switch f.Role {
 	case "state-dir":
 		return fsCatState
-	case "config":
+	case "config", "config-backup": // the .bak ring holds the same secrets
 		return fsCatConfig
 	case "include":
 		return fsCatInclude
@@ -56,6 +56,16 @@ func fsCategory(inv *openclaw.Inventory, f openclaw.FileInfo) string {
 		return fsCatWorkspace
 	case "log", "log-dir":
 		return fsCatLog
+	case "socket":
+		return "" // access to a socket is its own protocol's business
+	case "sessions", "sessions-dir":
+		return fsCatSessions
+	case "auth-profiles", "agent-dir":
+		return fsCatAgent
+	case "credentials-dir", "credential", "env-file", "secrets-file", "exec-approvals", "key", "tls-dir":
+		return fsCatCred
+	case "state-db-dir":
+		return fsCatStateDB
 	}
 	rel := f.Path
 	if sd := strings.TrimSuffix(inv.Paths.StateDir, "/"); sd != "" && strings.HasPrefix(f.Path, sd+"/") {
@@ -65,9 +75,9 @@ func fsCategory(inv *openclaw.Inventory, f openclaw.FileInfo) string {
 	switch {
 	case strings.Contains("/"+rel+"/", "/sessions/") || base == "sessions.json":
 		return fsCatSessions
-	case strings.HasPrefix(rel, "agents/") || f.Role == "agent-dir" || base == "auth-profiles.json" || strings.HasPrefix(base, "openclaw-agent.sqlite"):
+	case strings.HasPrefix(rel, "agents/") || base == "auth-profiles.json" || strings.HasPrefix(base, "openclaw-agent.sqlite"):
 		return fsCatAgent
-	case f.Role == "credentials-dir" || f.Role == "credential" || f.Role == "env-file" || base == "secrets.json" || base == ".env" || strings.HasPrefix(rel, "credentials"):
+	case base == "secrets.json" || base == ".env" || strings.HasPrefix(rel, "credentials"):
 		return fsCatCred
 	case rel == "state" || strings.HasPrefix(rel, "state/") || f.Role == "sqlite":
 		return fsCatStateDB

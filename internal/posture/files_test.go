@@ -43,6 +43,8 @@ func TestFileChecks(t *testing.T) {
 			s.OC.Files[lpTestConfig] = f
 		}, check: "CG-FS-002"},
 
+		{name: "config backup 644", cfg: `{}`, mut: set(file(lpTestConfig+".bak", "config-backup", 0o644)), check: "CG-FS-002", want: []string{"fail:world_readable"}},
+
 		// CG-FS-003 includes
 		{name: "include 644", mut: set(file(st+"/channels.json5", "include", 0o644)), check: "CG-FS-003", want: []string{"fail:world_readable"}},
 		{name: "include 600", mut: set(file(st+"/channels.json5", "include", 0o600)), check: "CG-FS-003"},
@@ -52,23 +54,26 @@ func TestFileChecks(t *testing.T) {
 		{name: "creds.json 644", mut: set(file(st+"/credentials/whatsapp/default/creds.json", "credential", 0o644)), check: "CG-FS-004", want: []string{"fail:world_readable"}},
 		{name: "secrets.json 640", mut: set(file(st+"/secrets.json", "", 0o640)), check: "CG-FS-004", want: []string{"warn:group_readable"}},
 		{name: ".env 666", mut: set(file(st+"/.env", "env-file", 0o666)), check: "CG-FS-004", want: []string{"fail:writable"}},
+		{name: "tls dir 755", mut: set(dir(st+"/gateway/tls", "tls-dir", 0o755)), check: "CG-FS-004", want: []string{"warn:dir_readable"}},
+		{name: "approvals file 644", mut: set(file(st+"/exec-approvals.json", "exec-approvals", 0o644)), check: "CG-FS-004", want: []string{"fail:world_readable"}},
+		{name: "approval socket ignored", mut: set(file(st+"/exec-approvals.sock", "socket", 0o777)), check: "CG-FS-004"},
 		{name: "credentials private", mut: set(dir(st+"/credentials", "credentials-dir", 0o700), file(st+"/credentials/x.json", "credential", 0o600)), check: "CG-FS-004"},
 
 		// CG-FS-005 agent dirs and DBs
 		{name: "agent dir 755 (setup default)", mut: set(dir(st+"/agents/main", "agent-dir", 0o755)), check: "CG-FS-005", want: []string{"warn:dir_readable"}},
 		{name: "agent sqlite 644", mut: set(file(st+"/agents/main/agent/openclaw-agent.sqlite", "sqlite", 0o644)), check: "CG-FS-005", want: []string{"warn:world_readable"}},
-		{name: "auth-profiles 660", mut: set(file(st+"/agents/main/agent/auth-profiles.json", "credential", 0o660)), check: "CG-FS-005", want: []string{"fail:writable"}},
+		{name: "auth-profiles 660", mut: set(file(st+"/agents/main/agent/auth-profiles.json", "auth-profiles", 0o660)), check: "CG-FS-005", want: []string{"fail:writable"}},
 		{name: "agent private", mut: set(dir(st+"/agents/main", "agent-dir", 0o700), file(st+"/agents/main/agent/openclaw-agent.sqlite", "sqlite", 0o600)), check: "CG-FS-005"},
 
 		// CG-FS-006 sessions
-		{name: "sessions dir 755", mut: set(dir(st+"/agents/main/sessions", "agent-dir", 0o755)), check: "CG-FS-006", want: []string{"warn:dir_readable"}},
-		{name: "sessions.json 644", mut: set(file(st+"/agents/main/sessions/sessions.json", "", 0o644)), check: "CG-FS-006", want: []string{"warn:world_readable"}},
+		{name: "sessions dir 755", mut: set(dir(st+"/agents/main/sessions", "sessions-dir", 0o755)), check: "CG-FS-006", want: []string{"warn:dir_readable"}},
+		{name: "sessions.json 644", mut: set(file(st+"/agents/main/sessions/sessions.json", "sessions", 0o644)), check: "CG-FS-006", want: []string{"warn:world_readable"}},
 		{name: "sessions private", mut: set(dir(st+"/agents/main/sessions", "agent-dir", 0o700)), check: "CG-FS-006"},
 
 		// CG-FS-007 state DB
 		{name: "state db 644", mut: set(file(st+"/state/openclaw.sqlite", "sqlite", 0o644)), check: "CG-FS-007", want: []string{"warn:world_readable"}},
 		{name: "state db wal 664", mut: set(file(st+"/state/openclaw.sqlite-wal", "sqlite", 0o664)), check: "CG-FS-007", want: []string{"fail:writable"}},
-		{name: "state dir 777", mut: set(dir(st+"/state", "", 0o777)), check: "CG-FS-007", want: []string{"fail:dir_writable"}},
+		{name: "state dir 777", mut: set(dir(st+"/state", "state-db-dir", 0o777)), check: "CG-FS-007", want: []string{"fail:dir_writable"}},
 		{name: "state db private", mut: set(dir(st+"/state", "", 0o700), file(st+"/state/openclaw.sqlite", "sqlite", 0o600)), check: "CG-FS-007"},
 
 		// CG-FS-008 symlinks

@@ -218,8 +218,9 @@ func checkLOG006(s *Snapshot) []finding.Finding {
 		}
 	}
 	if newest == nil {
+		logDir := path.Dir(p)
 		for _, pr := range inv.Problems {
-			if pr.Area == "logs" || pr.Area == "log" {
+			if pr.Area == "logs" || pr.Area == "log" || pr.Path == logDir || pr.Path == p {
 				why := pr.Path
 				if pr.Err != nil {
 					why += ": " + pr.Err.Error()
@@ -227,9 +228,8 @@ func checkLOG006(s *Snapshot) []finding.Finding {
 				return []finding.Finding{newFinding(id, finding.Error, finding.Info, "unknown", kv("reason", why))}
 			}
 		}
-		dir := path.Dir(p)
-		return []finding.Finding{newFinding(id, finding.Warn, finding.Medium, "absent", kv("path", dir),
-			finding.Evidence{Kind: "file", File: dir, Detail: "no gateway log files found"})}
+		return []finding.Finding{newFinding(id, finding.Warn, finding.Medium, "absent", kv("path", logDir),
+			finding.Evidence{Kind: "file", File: logDir, Detail: "no gateway log files found"})}
 	}
 	running := s.Host != nil && s.Host.Live && len(s.Host.Processes) > 0
 	if running && !s.Now.IsZero() && s.Now.Sub(newest.ModTime) > logStaleAfter {

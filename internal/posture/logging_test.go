@@ -74,6 +74,10 @@ func TestLoggingChecks(t *testing.T) {
 		{name: "stale while running", mut: logs(old(5 * 24 * time.Hour)), check: "CG-LOG-006", want: []string{"warn:stale"}},
 		{name: "stale but gateway stopped", mut: func(s *Snapshot) { logs(old(5 * 24 * time.Hour))(s); s.Host.Processes = nil }, check: "CG-LOG-006"},
 		{name: "recent", mut: logs(old(3 * time.Hour)), check: "CG-LOG-006"},
+		{name: "default log dir unlistable", mut: func(s *Snapshot) {
+			s.OC.LogFiles = nil
+			s.OC.Problems = append(s.OC.Problems, openclaw.Problem{Path: "/tmp/openclaw", Area: "files", Err: errors.New("list /tmp/openclaw: permission denied")})
+		}, check: "CG-LOG-006", want: []string{"error:unknown"}},
 		{name: "files not collected", mut: func(s *Snapshot) { s.OC.LogFiles = nil; s.OC.Files = nil }, check: "CG-LOG-006", want: []string{"error:unknown"}},
 		{name: "never ran", mut: func(s *Snapshot) { s.OC.LogFiles = nil; s.OC.Paths.StateDirExists = false }, check: "CG-LOG-006"},
 		{name: "silent level reported elsewhere", cfg: `{logging: {level: "silent"}}`, mut: logs(), check: "CG-LOG-006"},
