@@ -179,7 +179,7 @@ var containerWords = []string{"docker", "kubepods", "containerd", "libpod", "lxc
 
 func (g *gatherer) container() {
 	c := &g.f.Container
-	for _, m := range []string{"/.dockerenv", "/run/.containerenv"} {
+	for _, m := range []string{"/.dockerenv", "/run/.containerenv", "/var/run/secrets/kubernetes.io/serviceaccount"} {
 		if _, err := g.r.Lstat(m); err == nil {
 			c.Markers = append(c.Markers, m)
 		}
@@ -338,8 +338,11 @@ func (g *gatherer) units() {
 	g.systemdUnits("systemd-system", "", systemUnitDirs, len(systemUnitDirs))
 	g.systemdUnits("systemd-user", "", globalUserDirs, len(globalUserDirs))
 	for _, h := range g.homes() {
-		dirs := append([]string{path.Join(h.dir, ".config/systemd/user")}, globalUserDirs...)
-		g.systemdUnits("systemd-user", h.owner, dirs, 1)
+		// ~/.config/systemd/user outranks the global directories;
+		// ~/.local/share/systemd/user ranks below them but is still the
+		// user's own.
+		dirs := append([]string{path.Join(h.dir, ".config/systemd/user"), path.Join(h.dir, ".local/share/systemd/user")}, globalUserDirs...)
+		g.systemdUnits("systemd-user", h.owner, dirs, 2)
 		g.launchd(path.Join(h.dir, "Library/LaunchAgents"), h.owner, false)
 	}
 	g.launchd("/Library/LaunchAgents", "", false)

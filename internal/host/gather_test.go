@@ -144,9 +144,10 @@ func TestGatherUnitEdgeCases(t *testing.T) {
 		"etc/claw/a.env":                 "A=1\n",
 		"etc/claw/b.env":                 "A=2\nB=3\n",
 		"etc/systemd/system/dyn.service": "[Service]\nDynamicUser=yes\nUser=ignored\nExecStart=/usr/bin/openclaw gateway\n",
-		"etc/systemd/system/openclaw-gateway-masked.service": "->/dev/null",
-		"etc/systemd/user/openclaw-gateway.service":          "[Service]\nExecStart=/usr/bin/openclaw gateway\n",
-		"home/u/.config/systemd/user/other.service":          "[Service]\nExecStart=/usr/bin/python3 -m http.server\n",
+		"etc/systemd/system/openclaw-gateway-masked.service":       "->/dev/null",
+		"etc/systemd/user/openclaw-gateway.service":                "[Service]\nExecStart=/usr/bin/openclaw gateway\n",
+		"home/u/.config/systemd/user/other.service":                "[Service]\nExecStart=/usr/bin/python3 -m http.server\n",
+		"home/u/.local/share/systemd/user/moltbot-gateway.service": "[Service]\nExecStart=/usr/bin/moltbot gateway\n",
 	})
 	f, err := Gather(context.Background(), Options{Rootfs: dir})
 	if err != nil {
@@ -156,8 +157,11 @@ func TestGatherUnitEdgeCases(t *testing.T) {
 	for _, u := range f.Units {
 		got[u.Path] = u
 	}
-	if len(got) != 4 {
+	if len(got) != 5 {
 		t.Fatalf("units = %+v", f.Units)
+	}
+	if m := got["/home/u/.local/share/systemd/user/moltbot-gateway.service"]; m.Owner != "u" || m.RunAs != "u" {
+		t.Errorf("user data-dir unit = %+v", m)
 	}
 	cb := got["/etc/systemd/system/clawdbot-gateway.service"]
 	if cb.RunAs != "root" || cb.User != "" || !reflect.DeepEqual(cb.Environment, map[string]string{"A": "2", "B": "3"}) || cb.Enabled == nil || *cb.Enabled {
@@ -197,13 +201,13 @@ func TestGatherRootErrors(t *testing.T) {
 
 func TestGatherContainerFromEnv(t *testing.T) {
 	t.Parallel()
-	dir := writeTree(t, map[string]string{"run/.containerenv": "", "run/docker.sock": ""})
+	dir := writeTree(t, map[string]string{"run/.containerenv": "", "run/docker.sock": "", "var/run/secrets/kubernetes.io/serviceaccount/token": "x"})
 	env := map[string]string{"FLY_APP_NAME": "claw", "KUBERNETES_SERVICE_HOST": "10.0.0.1"}
 	f, err := Gather(context.Background(), Options{Rootfs: dir, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"/run/.containerenv", "env:FLY_APP_NAME", "env:KUBERNETES_SERVICE_HOST"}
+	want := []string{"/run/.containerenv", "/var/run/secrets/kubernetes.io/serviceaccount", "env:FLY_APP_NAME", "env:KUBERNETES_SERVICE_HOST"}
 	if !reflect.DeepEqual(f.Container.Markers, want) || f.Container.DockerSocketPath != "/run/docker.sock" {
 		t.Errorf("container = %+v", f.Container)
 	}
