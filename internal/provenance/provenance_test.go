@@ -448,3 +448,32 @@ func TestInventoryFactsNotDoubled(t *testing.T) {
 		t.Errorf("env registry doubled: %v", keyed(fs))
 	}
 }
+
+// TestRealInstallWithRealCache verifies the real 2026.9.6 package against
+// the real npm cache index and npm's real default registry: integrity must
+// be the official one and the registry must not read as a mirror.
+func TestRealInstallWithRealCache(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	root := filepath.Join(home, ".cache/clawgov/openclaw-2026.9.6/lib/node_modules/openclaw")
+	if _, err := os.Stat(filepath.Join(root, "package.json")); err != nil {
+		t.Skip("real install not present; run scripts/install-openclaw.sh")
+	}
+	if _, err := exec_LookPath("npm"); err != nil {
+		t.Skip("npm not installed")
+	}
+	inv := &openclaw.Inventory{Env: map[string]string{}, Paths: openclaw.Paths{Home: home},
+		Installs: []openclaw.Install{{Root: root, Name: "openclaw", Version: "2026.9.6", Repository: officialRepo, Bins: []string{"openclaw"}, Method: "npm-global", OnPath: true}}}
+	facts := Gather(inv, inv.Installs[0])
+	if len(facts.Integrity) == 0 {
+		t.Skip("the npm cache holds no entry for openclaw-2026.9.6.tgz on this machine")
+	}
+	_, fs, errs := Engine{}.Run(context.Background(), &posture.Snapshot{OC: inv})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, f := range fs {
+		if f.CheckID == CheckIntegrity || f.CheckID == CheckRegistry {
+			t.Errorf("real official install from the real cache: %s %s %v", f.CheckID, f.MessageKey, f.Params)
+		}
+	}
+}
