@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/clawgov/clawgov/internal/json5"
 )
@@ -28,17 +29,111 @@ type Options struct {
 	// HomeDir overrides the home directory (e.g. the service user's home
 	// under --rootfs); "" resolves like OpenClaw.
 	HomeDir string
-	// PathDirs is the PATH to search for the openclaw binary.
+	// PathDirs is the PATH to search for the openclaw binary (a PATH in
+	// ServiceEnv takes precedence: it is what the service runs with).
 	PathDirs []string
 	Logger   *slog.Logger
+	// Now is the clock (today's dated log file); nil means time.Now.
+	Now func() time.Time
 }
 
 // Gather builds the inventory. It returns an error only when the audit
 // cannot proceed meaningfully (see ConfigError); unreadable files become
 // Problems.
 func Gather(ctx context.Context, opts Options) (*Inventory, error) {
-	_ = ctx
-	return &Inventory{Rootfs: opts.Rootfs, Env: map[string]string{}}, nil
+	if opts.Getenv == nil {
+		opts.Getenv = func(string) string { return "" }
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	inv := &Inventory{Rootfs: opts.Rootfs}
+	env := newEnvState(opts)
+	r := &pathResolver{rfs: newRootFS(opts.Rootfs), env: env, opts: opts, how: map[string]string{}}
+	paths := r.resolve()
+	r.loadDotEnv(&paths, &inv.Problems)
+	if dotenvMoved(env) {
+		// A dotenv file relocated home/state/config/credentials: resolve
+		// again with it (the dotenv files found stay recorded).
+		files := paths.DotEnvFiles
+		r.how = map[string]string{"dotenv": "paths re-resolved after dotenv"}
+		paths = r.resolve()
+		paths.DotEnvFiles = files
+	}
+	paths.IncludeRoots = IncludeRoots(env.get, r.home)
+	log.Debug("openclaw paths", "state", paths.StateDir, "config", paths.ConfigPath, "how", paths.How)
+
+	if paths.ConfigExists {
+		cfg, err := LoadConfig(opts.Rootfs, paths.ConfigPath, env.get, paths.IncludeRoots)
+		if err != nil {
+			return nil, err
+		}
+		inv.Config = cfg
+		for k, v := range configEnvVars(cfg.Root) {
+			if !env.isSet(k) {
+				env.vals[k] = v
+				env.src[k] = "config:" + cfg.Path + " env"
+			}
+		}
+	}
+	r.resolveWorkspaces(&paths, inv.Config)
+	inv.Paths = paths
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	st, probs := ReadState(ctx, opts.Rootfs, paths.StateDir)
+	inv.Problems = append(inv.Problems, probs...)
+	if recs := ConfigPluginInstalls(inv.Config); len(recs) > 0 {
+		if st == nil {
+			st = &State{Legacy: true}
+		}
+		st.PluginInstalls = append(st.PluginInstalls, recs...)
+	}
+	inv.State = st
+
+	pathDirs := opts.PathDirs
+	if v, ok := env.vals["PATH"]; ok {
+		pathDirs = strings.Split(v, ":")
+	}
+	installs, probs := FindInstalls(InstallOptions{Rootfs: opts.Rootfs, PathDirs: pathDirs, Home: r.osHome, Getenv: env.get})
+	inv.Installs = installs
+	inv.Problems = append(inv.Problems, probs...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	plugins, probs := FindPlugins(opts.Rootfs, paths)
+	inv.Plugins = plugins
+	inv.Problems = append(inv.Problems, probs...)
+	skills, probs := FindSkills(opts.Rootfs, paths, inv.Config, plugins)
+	inv.Skills = skills
+	inv.Problems = append(inv.Problems, probs...)
+
+	files, logs, probs := FileFacts(opts.Rootfs, paths, inv.Config, paths.Profile, opts.Now())
+	inv.Files, inv.LogFiles = files, logs
+	inv.Problems = append(inv.Problems, probs...)
+
+	inv.Env, inv.EnvSources = env.snapshot()
+	for _, p := range inv.Problems {
+		log.Debug("openclaw inventory problem", "area", p.Area, "path", p.Path, "err", p.Err)
+	}
+	return inv, nil
+}
+
+// dotenvMoved reports whether a dotenv file set a variable that moves
+// OpenClaw's paths.
+func dotenvMoved(env *envState) bool {
+	for _, k := range []string{"OPENCLAW_HOME", "OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_OAUTH_DIR"} {
+		if strings.HasPrefix(env.src[k], "dotenv:") {
+			return true
+		}
+	}
+	return false
 }
 
 // ConfigError means the config exists but cannot be used (parse error,
@@ -58,14 +153,6 @@ func (e *ConfigError) Error() string {
 	return "config " + e.Path + ": " + msg
 }
 func (e *ConfigError) Unwrap() error { return e.Err }
-
-// KnownSecrets returns every secret value the inventory holds in memory
-// (gateway token/password, hook tokens, channel tokens, API keys, env
-// secrets), so callers can scrub any text before it leaves the process.
-func KnownSecrets(inv *Inventory) []string {
-	_ = inv
-	return nil
-}
 
 // Get returns the config value at a dotted path, nil when absent or when
 // there is no config.

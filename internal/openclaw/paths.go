@@ -257,6 +257,14 @@ func (r *pathResolver) defaultStateDir() (string, string) {
 func (r *pathResolver) resolveConfigPath(p *Paths, stateOverridden, profiled bool, defaultState string) {
 	defer func() {
 		p.ConfigExists = r.rfs.Exists(p.ConfigPath)
+		if !p.ConfigExists {
+			// A symlink loop or an unreadable path component is not "no
+			// config": let the loader report it (OpenClaw cannot read it
+			// either). A dangling symlink does mean no config.
+			if _, err := r.rfs.Stat(p.ConfigPath); err != nil && !isNotExist(err) {
+				p.ConfigExists = true
+			}
+		}
 		if b := path.Base(p.ConfigPath); b != "openclaw.json" && containsStr(configNames, b) {
 			p.Legacy = true
 		}
@@ -308,8 +316,9 @@ func (r *pathResolver) resolveConfigPath(p *Paths, stateOverridden, profiled boo
 
 // loadDotEnv applies <state>/.env and, for the default state dir,
 // ~/.config/openclaw/gateway.env the way OpenClaw's global dotenv loader
-// does: first file wins, never overriding a variable already set, with
-// host-dangerous names skipped. It returns the files read.
+// does: first file wins, never overriding a variable already set. Unlike
+// a workspace .env, the global files may set any variable, OPENCLAW_*
+// included.
 func (r *pathResolver) loadDotEnv(p *Paths, problems *[]Problem) {
 	files := []string{path.Join(p.StateDir, ".env")}
 	if r.env.trimmed("OPENCLAW_STATE_DIR") == "" || path.Join(p.StateDir, ".env") == path.Join(r.home, ".openclaw", ".env") {
@@ -325,17 +334,13 @@ func (r *pathResolver) loadDotEnv(p *Paths, problems *[]Problem) {
 		}
 		p.DotEnvFiles = append(p.DotEnvFiles, f)
 		for _, kv := range parseDotEnv(data) {
-			if blockedDotEnvKey(kv[0]) || r.env.isSet(kv[0]) {
+			if r.env.isSet(kv[0]) {
 				continue
 			}
 			r.env.vals[kv[0]] = kv[1]
 			r.env.src[kv[0]] = "dotenv:" + f
 		}
 	}
-}
-
-func blockedDotEnvKey(k string) bool {
-	return blockedConfigEnv(k)
 }
 
 // parseDotEnv parses KEY=VALUE lines like the dotenv package: optional

@@ -141,7 +141,7 @@ func TestDotEnv(t *testing.T) {
 	p, env := resolveFor(t, opts)
 	want := map[string]string{
 		"OPENCLAW_GATEWAY_TOKEN": "from-dotenv", "OPENCLAW_LOG_LEVEL": "debug", "QUOTED": "a\nb", "SINGLE": "x y",
-		"MULTI": "l1\nl2", "ALREADY": "process", "GW_ONLY": "1", "NODE_OPTIONS": "",
+		"MULTI": "l1\nl2", "ALREADY": "process", "GW_ONLY": "1", "NODE_OPTIONS": "--require=/x.js",
 	}
 	for k, v := range want {
 		if got := env.get(k); got != v {

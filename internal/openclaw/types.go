@@ -294,12 +294,15 @@ type FileInfo struct {
 	Exists    bool
 	IsDir     bool
 	IsSymlink bool
-	Mode      fs.FileMode
-	UID       int
-	GID       int
-	Size      int64
-	ModTime   time.Time
-	Err       string
+	// LinkTarget is where a symlink resolves (inside the rootfs); Mode,
+	// UID and GID then describe the target.
+	LinkTarget string
+	Mode       fs.FileMode
+	UID        int
+	GID        int
+	Size       int64
+	ModTime    time.Time
+	Err        string
 }
 
 // LiveGateway is what a non-executing probe of the local gateway saw.
