@@ -18,7 +18,16 @@ const (
 	CheckVulnerable    = "CG-ADV-001" // known vulnerability affects the version
 	CheckBrowserHijack = "CG-ADV-002" // same, for browser-hijack advisories (also DO-5)
 	CheckUnknownRange  = "CG-ADV-003" // advisories whose affected range is unknown
+	CheckStaleDB       = "CG-ADV-004" // the advisory data is old
 )
+
+// AllChecks lists the engine's checks in order.
+var AllChecks = []string{CheckVulnerable, CheckBrowserHijack, CheckUnknownRange, CheckStaleDB}
+
+// DefaultStaleDays is the age of the newest advisory record beyond which
+// the database is reported as stale: a clean match against old data is a
+// weak pass.
+const DefaultStaleDays = 90
 
 // TagBrowserHijack marks advisories reported under CheckBrowserHijack.
 const TagBrowserHijack = "browser-hijack"
@@ -31,6 +40,8 @@ type Engine struct {
 	Load func() (*DB, error)
 	// Releases returns the release table; nil uses the embedded one.
 	Releases func() (*Releases, error)
+	// StaleDays overrides DefaultStaleDays.
+	StaleDays int
 }
 
 // Name is the catalog engine name.
@@ -44,7 +55,7 @@ type target struct {
 
 // Run evaluates the advisory checks.
 func (e Engine) Run(_ context.Context, s *posture.Snapshot) ([]string, []finding.Finding, []report.RunError) {
-	ran := []string{CheckVulnerable, CheckBrowserHijack, CheckUnknownRange}
+	ran := slices.Clone(AllChecks)
 	load := e.Load
 	if load == nil {
 		load = func() (*DB, error) {
@@ -68,12 +79,15 @@ func (e Engine) Run(_ context.Context, s *posture.Snapshot) ([]string, []finding
 	if s == nil || s.OC == nil {
 		return ran, nil, []report.RunError{{Source: "advisory", Message: "no OpenClaw inventory was gathered", Checks: ran}}
 	}
+	var out []finding.Finding
+	if f, ok := staleFinding(db, s.Now, e.StaleDays); ok {
+		out = append(out, f)
+	}
 	targets := versionTargets(s)
 	if len(targets) == 0 {
 		f := finding.Finding{CheckID: CheckVulnerable, Status: finding.Manual, MessageKey: "no_version", Params: map[string]string{}}
-		return ran, []finding.Finding{f}, nil
+		return ran, append(out, f), nil
 	}
-	var out []finding.Finding
 	for _, t := range targets {
 		v, err := ParseVersion(t.version)
 		if err != nil {
@@ -87,13 +101,32 @@ func (e Engine) Run(_ context.Context, s *posture.Snapshot) ([]string, []finding
 				unknown = append(unknown, m)
 				continue
 			}
-			out = append(out, vulnFinding(t, v, m, rel))
+			out = append(out, vulnFinding(t, v, m, rel, db.Modified))
 		}
 		if f, ok := unknownFinding(t, v, unknown, rel); ok {
 			out = append(out, f)
 		}
 	}
 	return ran, out, nil
+}
+
+// staleFinding warns when the newest record in the database is older than
+// the threshold at the audit's clock.
+func staleFinding(db *DB, now time.Time, days int) (finding.Finding, bool) {
+	if days <= 0 {
+		days = DefaultStaleDays
+	}
+	mod, err := parseDay(db.Modified)
+	if err != nil || now.IsZero() {
+		return finding.Finding{}, false
+	}
+	age := int(now.Sub(mod).Hours() / 24)
+	if age <= days {
+		return finding.Finding{}, false
+	}
+	return finding.Finding{CheckID: CheckStaleDB, Status: finding.Warn, MessageKey: "stale", MatchKey: "stale",
+		Params:   map[string]string{"modified": db.Modified[:min(len(db.Modified), 10)], "days": fmt.Sprint(age), "limit": fmt.Sprint(days)},
+		Evidence: []finding.Evidence{{Kind: "advisory", KeyPath: "database.modified", Value: db.Modified}}}, true
 }
 
 // versionTargets lists the distinct (package, version) pairs to match.
@@ -165,7 +198,7 @@ func upgradeCommand(pkg, method, version string) string {
 	return "npm i -g openclaw@" + version
 }
 
-func vulnFinding(t target, v Version, m Match, rel *Releases) finding.Finding {
+func vulnFinding(t target, v Version, m Match, rel *Releases, dbModified string) finding.Finding {
 	a := m.Advisory
 	id := CheckVulnerable
 	if a.HasTag(TagBrowserHijack) {
@@ -205,7 +238,7 @@ func vulnFinding(t target, v Version, m Match, rel *Releases) finding.Finding {
 			"upgrade": upgrade,
 		},
 		Evidence: []finding.Evidence{t.ev, {Kind: "advisory", KeyPath: a.ID, Value: m.Range,
-			Detail: fmt.Sprintf("affected range from %s", a.Provenance["affected:"+t.pkg])}},
+			Detail: fmt.Sprintf("affected range from %s; database modified %s", a.Provenance["affected:"+t.pkg], dbModified)}},
 		References: advisoryRefs(a),
 	}
 	return f

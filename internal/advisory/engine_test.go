@@ -2,9 +2,11 @@ package advisory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/openclaw"
@@ -20,7 +22,7 @@ func runEngine(t *testing.T, inv *openclaw.Inventory, deep bool) []finding.Findi
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	if !slices.Equal(ran, []string{CheckVulnerable, CheckBrowserHijack, CheckUnknownRange}) {
+	if !slices.Equal(ran, AllChecks) {
 		t.Errorf("ran %v", ran)
 	}
 	return fs
@@ -254,5 +256,25 @@ func TestEngineUnknownRange(t *testing.T) {
 	}
 	if fs := run(""); len(fs) != 1 || fs[0].CheckID != CheckUnknownRange {
 		t.Errorf("unknown publication date must stay manual: %+v", fs)
+	}
+}
+
+func TestEngineStaleDatabase(t *testing.T) {
+	db := mustDB(t)
+	mod, err := parseDay(db.Modified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := &openclaw.Inventory{Installs: []openclaw.Install{install("openclaw", "2026.9.6")}}
+	run := func(now time.Time) []finding.Finding {
+		_, fs, _ := embeddedEngine.Run(context.Background(), &posture.Snapshot{OC: inv, Now: now})
+		return byCheck(fs, CheckStaleDB)
+	}
+	if fs := run(mod.AddDate(0, 0, DefaultStaleDays)); len(fs) != 0 {
+		t.Errorf("fresh database reported stale: %+v", fs)
+	}
+	fs := run(mod.AddDate(0, 0, DefaultStaleDays+10))
+	if len(fs) != 1 || fs[0].Status != finding.Warn || fs[0].Params["days"] != fmt.Sprint(DefaultStaleDays+10) {
+		t.Errorf("stale database: %+v", fs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -99,7 +100,7 @@ func TestEveryMessageRenders(t *testing.T) {
 		b(tr)
 		_, fs := tr.run(Engine{})
 		all = append(all, fs...)
-		_, afs, _ := advisory.Engine{Load: advisory.Embedded}.Run(context.Background(), &posture.Snapshot{OC: tr.inv, Deep: tr.inv.Live != nil})
+		_, afs, _ := advisory.Engine{Load: advisory.Embedded}.Run(context.Background(), &posture.Snapshot{OC: tr.inv, Deep: tr.inv.Live != nil, Now: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)})
 		all = append(all, afs...)
 	}
 	tr := newTree(t)
@@ -113,7 +114,7 @@ func TestEveryMessageRenders(t *testing.T) {
 		seen[f.CheckID+"/"+f.MessageKey] = true
 	}
 	cat := ownChecks(t)
-	for _, id := range append(append([]string{}, AllChecks...), advisory.CheckVulnerable, advisory.CheckBrowserHijack, advisory.CheckUnknownRange) {
+	for _, id := range append(append([]string{}, AllChecks...), advisory.AllChecks...) {
 		ch, ok := cat[id]
 		if !ok {
 			t.Errorf("%s missing from the catalog", id)
@@ -137,7 +138,7 @@ func TestEveryMessageRenders(t *testing.T) {
 func TestCatalogMatchesEngines(t *testing.T) {
 	want := map[string][]string{
 		"install":  AllChecks,
-		"advisory": {advisory.CheckVulnerable, advisory.CheckBrowserHijack, advisory.CheckUnknownRange},
+		"advisory": advisory.AllChecks,
 	}
 	got := map[string][]string{}
 	for id, c := range ownChecks(t) {
