@@ -25,6 +25,7 @@ func init() {
 	register("CG-CH-006", checkElevatedAllowFrom)
 	register("CG-CH-007", checkChannelDangerousFlags)
 	register("CG-CH-008", checkTelegramSenders)
+	register("CG-CH-009", checkGroupTargets)
 }
 
 // chScope is one channel or one account of a channel.
@@ -423,4 +424,34 @@ func hasCredentialKey(v *json5.Value) bool {
 		}
 	}
 	return false
+}
+
+// groupTargetKeys are the keys under which channels list the groups,
+// guilds, channels or rooms they serve (as OpenClaw's audit reads them).
+var groupTargetKeys = []string{"groups", "guilds", "channels", "rooms"}
+
+// CG-CH-009: an agent allowlisted into group chats serves every member of
+// those groups: a multi-user trust boundary on one agent and its tools.
+// Open group policies are CG-CH-003.
+func checkGroupTargets(s *Snapshot) []finding.Finding {
+	return withChannels(s, "CG-CH-009", func(c conf, sc chScope) []finding.Finding {
+		pol, _, _ := groupPolicy(c, sc)
+		if pol != "allowlist" {
+			return nil
+		}
+		var targets []string
+		var ev []finding.Evidence
+		for _, k := range groupTargetKeys {
+			v, path := sc.lookup(k)
+			if v == nil || v.Kind != json5.Object || len(v.Keys()) == 0 {
+				continue
+			}
+			targets = append(targets, v.Keys()...)
+			ev = append(ev, c.ev(path, v, ""))
+		}
+		if len(targets) == 0 {
+			return nil
+		}
+		return []finding.Finding{newFinding("CG-CH-009", finding.Warn, finding.Low, "groups", kv("channel", sc.Name(), "count", fmt.Sprint(len(targets)), "targets", strings.Join(targets, ", ")), ev...)}
+	})
 }

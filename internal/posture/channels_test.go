@@ -96,3 +96,13 @@ func TestCH004AccountsAreTheSenders(t *testing.T) {
 		{name: "channel token plus account", cfg: `{channels: {telegram: {botToken: {source: "env", provider: "d", id: "T"}, accounts: {b: {allowFrom: ["2"]}}}}}`, want: []string{"warn/medium/dm_scope_main_channels"}},
 	})
 }
+
+func TestCH009GroupTargets(t *testing.T) {
+	runCases(t, "CG-CH-009", []checkCase{
+		{name: "no groups", cfg: `{channels: {telegram: {}}}`, want: nil},
+		{name: "telegram groups", cfg: `{channels: {telegram: {groups: {"-1001": {}, "-1002": {}}, groupAllowFrom: ["1"]}}}`, want: []string{"warn/low/groups"}},
+		{name: "discord guilds", cfg: `{channels: {discord: {groupPolicy: "allowlist", guilds: {"123": {channels: {"456": {}}}}}}}`, want: []string{"warn/low/groups"}},
+		{name: "open policy is CG-CH-003", cfg: `{channels: {telegram: {groupPolicy: "open", groups: {"-1001": {}}}}}`, want: nil},
+		{name: "groups disabled", cfg: `{channels: {telegram: {groupPolicy: "disabled", groups: {"-1001": {}}}}}`, want: nil},
+	})
+}
