@@ -228,7 +228,7 @@ func checkBRW001(s *Snapshot) []finding.Finding {
 			// outside openclaw.json that DONT-5 asks for, unless some
 			// profile drives a browser this host's policy does not bind.
 			ev := p.ev("ProxyServer " + p.ProxyServer + ", ProxyBypassList " + p.ProxyBypass + ", WebRtcIPHandling " + p.WebRTC)
-			if names, evs := brwOutsidePolicy(c); len(names) > 0 {
+			if names, evs := brwOutsidePolicy(s, c); len(names) > 0 {
 				return []finding.Finding{newFinding(id, finding.Warn, finding.High, "outside_policy", kv("file", p.File, "profiles", strings.Join(names, ", ")), append([]finding.Evidence{ev}, evs...)...)}
 			}
 			return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "proxy_enforced", kv("file", p.File, "proxy", p.ProxyServer), ev)}
@@ -265,7 +265,7 @@ func checkBRW001(s *Snapshot) []finding.Finding {
 // managed policy cannot bind: remote CDP, the user's own Chrome
 // (existing-session/extension drivers) and the Docker sandbox browser
 // (browser-egress.md §3 step 1).
-func brwOutsidePolicy(c conf) (names []string, evs []finding.Evidence) {
+func brwOutsidePolicy(s *Snapshot, c conf) (names []string, evs []finding.Evidence) {
 	_, vals, keys := brwCDPURLs(c)
 	for i, v := range vals {
 		raw, _ := v.AsString()
@@ -282,6 +282,18 @@ func brwOutsidePolicy(c conf) (names []string, evs []finding.Evidence) {
 			evs = append(evs, c.ev(k, v, d))
 		}
 	}
+	// Paired nodes' browsers are reachable through node routing unless
+	// gateway.nodes.browser.mode is off (default auto).
+	if nodes := lpPairedNodes(s); nodes > 0 {
+		mode, v := c.str("gateway.nodes.browser.mode", "auto")
+		if mode != "off" {
+			k := "gateway.nodes.browser.mode"
+			names = append(names, k)
+			e := c.ev(k, v, mode)
+			e.Detail = strconv.Itoa(nodes) + " paired node(s)"
+			evs = append(evs, e)
+		}
+	}
 	for _, b := range lpSandboxBlocks(c) {
 		if t, v := c.isTrue(b.path + ".browser.enabled"); t {
 			k := b.path + ".browser.enabled"
@@ -290,6 +302,20 @@ func brwOutsidePolicy(c conf) (names []string, evs []finding.Evidence) {
 		}
 	}
 	return names, evs
+}
+
+// lpPairedNodes counts paired devices with the node role.
+func lpPairedNodes(s *Snapshot) int {
+	if s == nil || s.OC == nil || s.OC.State == nil {
+		return 0
+	}
+	n := 0
+	for _, d := range s.OC.State.Devices {
+		if d.Role == "node" {
+			n++
+		}
+	}
+	return n
 }
 
 // brwPrivateNet returns the key that opts base into private networks

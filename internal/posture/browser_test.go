@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clawgov/clawgov/internal/openclaw"
 )
 
 // withPolicies replaces the managed-policy reader for one test.
@@ -114,6 +116,13 @@ func TestBrowserEgressDONT5(t *testing.T) {
 			brwReadPolicies = func(string) []brwPolicy { return pols }
 		}})
 	}
+	withNode := func(s *Snapshot) {
+		brwReadPolicies = func(string) []brwPolicy { return []brwPolicy{good} }
+		s.OC.State = &openclaw.State{Devices: []openclaw.PairedDevice{{ID: "n1", Role: "node"}, {ID: "op", Role: "operator"}}}
+	}
+	lc = append(lc,
+		lpCase{name: "paired node browser outside the policy", check: "CG-BRW-001", mut: withNode, want: []string{"warn:outside_policy"}},
+		lpCase{name: "node browser routing off", cfg: `{gateway: {nodes: {browser: {mode: "off"}}}}`, check: "CG-BRW-001", mut: withNode, want: []string{"pass:proxy_enforced"}})
 	old := brwReadPolicies
 	t.Cleanup(func() { brwReadPolicies = old })
 	lpRun(t, lc)
