@@ -15,7 +15,7 @@ func envMap(m map[string]string) func(string) string {
 }
 
 // writeTree writes files (path relative to dir -> content) and returns dir.
-func writeTree(t *testing.T, dir string, files map[string]string) string {
+func writeTree(t testing.TB, dir string, files map[string]string) string {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))

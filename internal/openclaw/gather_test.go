@@ -33,7 +33,7 @@ var fixtureSecrets = map[string]string{
 	"password in secrets subtree key": "s3cr3t-provider-password-12",
 }
 
-func gatherFixture(t *testing.T) (root string, opts Options) {
+func gatherFixture(t testing.TB) (root string, opts Options) {
 	t.Helper()
 	root = t.TempDir()
 	s := fixtureSecrets
@@ -316,5 +316,15 @@ func TestGatherHugeStateDir(t *testing.T) {
 	}
 	if capped < 3 {
 		t.Fatalf("caps must be recorded as problems: %v", inv.Problems)
+	}
+}
+
+func BenchmarkGather(b *testing.B) {
+	_, opts := gatherFixture(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Gather(context.Background(), opts); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -39,7 +39,7 @@ func TestFindInstallsRealPrefix(t *testing.T) {
 
 type tree map[string]string // path -> content; "->target" makes a symlink; "" with trailing / a dir
 
-func buildTree(t *testing.T, root string, tr tree) {
+func buildTree(t testing.TB, root string, tr tree) {
 	t.Helper()
 	for p, c := range tr {
 		full := filepath.Join(root, p)

@@ -17,7 +17,7 @@ import (
 // schema OpenClaw 2026.9.6 uses (testdata/state-schema-2026.9.6.sql,
 // dumped from a database the real program created) and runs extra SQL.
 // The returned *sql.DB stays open (WAL mode) until the test ends.
-func createStateDB(t *testing.T, stateDir string, extra ...string) *sql.DB {
+func createStateDB(t testing.TB, stateDir string, extra ...string) *sql.DB {
 	t.Helper()
 	schema, err := os.ReadFile("testdata/state-schema-2026.9.6.sql")
 	must(t, err)
