@@ -56,6 +56,15 @@ func FuzzParseUnitFile(f *testing.F) {
 		_ = ParseNftables("f", data)
 		_ = ParseIptablesSave("f", "iptables", data)
 		_, _ = ParseFirewalldZone("f", data)
+		for _, system := range []bool{false, true} {
+			jobs, _ := ParseCrontab("f", "crontab", data, system, "u")
+			for _, j := range jobs {
+				if j.Command == "" || j.Schedule == "" {
+					t.Fatalf("bad job %+v", j)
+				}
+			}
+		}
+		_ = RedactCommand(string(data))
 	})
 }
 

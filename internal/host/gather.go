@@ -69,6 +69,7 @@ func Gather(ctx context.Context, opts Options) (*Facts, error) {
 		{"container", g.container},
 		{"units", g.units},
 		{"firewall", g.firewall},
+		{"scheduled", g.scheduled},
 		{"processes", g.processes},
 	}
 	for _, s := range steps {
@@ -83,6 +84,7 @@ func Gather(ctx context.Context, opts Options) (*Facts, error) {
 
 type gatherer struct {
 	dirCache map[string][]fs.DirEntry
+	homeList *[]home
 	ctx      context.Context
 	r        *Root
 	opts     Options
@@ -285,9 +287,33 @@ type home struct {
 	dir, owner string
 }
 
+type launchdDir struct {
+	dir, owner string
+	daemon     bool
+}
+
+// launchdDirs lists the launchd job directories: every home's
+// LaunchAgents, then the global agents and daemons.
+func (g *gatherer) launchdDirs() []launchdDir {
+	var out []launchdDir
+	for _, h := range g.homes() {
+		out = append(out, launchdDir{dir: path.Join(h.dir, "Library/LaunchAgents"), owner: h.owner})
+	}
+	return append(out, launchdDir{dir: "/Library/LaunchAgents"}, launchdDir{dir: "/Library/LaunchDaemons", daemon: true})
+}
+
 // homes lists the home directories in passwd plus /home/* and /Users/*
 // (macOS keeps its users out of /etc/passwd), each once.
 func (g *gatherer) homes() []home {
+	if g.homeList != nil {
+		return *g.homeList
+	}
+	out := g.listHomes()
+	g.homeList = &out
+	return out
+}
+
+func (g *gatherer) listHomes() []home {
 	var out []home
 	seen := map[string]bool{}
 	add := func(dir, owner string) {
@@ -343,10 +369,10 @@ func (g *gatherer) units() {
 		// user's own.
 		dirs := append([]string{path.Join(h.dir, ".config/systemd/user"), path.Join(h.dir, ".local/share/systemd/user")}, globalUserDirs...)
 		g.systemdUnits("systemd-user", h.owner, dirs, 2)
-		g.launchd(path.Join(h.dir, "Library/LaunchAgents"), h.owner, false)
 	}
-	g.launchd("/Library/LaunchAgents", "", false)
-	g.launchd("/Library/LaunchDaemons", "", true)
+	for _, ld := range g.launchdDirs() {
+		g.launchd(ld.dir, ld.owner, ld.daemon)
+	}
 	sort.SliceStable(g.f.Units, func(i, j int) bool {
 		a, b := g.f.Units[i], g.f.Units[j]
 		if a.Kind != b.Kind {

@@ -56,6 +56,7 @@ func TestGatherFixtureSystemAndContainer(t *testing.T) {
 		"/etc/passwd: line 10: passwd entry has an empty name or a bad uid/gid",
 		"/etc/group: line 11: group entry has 2 fields, want 4",
 		"/etc/openclaw/gateway.env: line 5: invalid variable name ignored",
+		"/etc/crontab: line 7: crontab line without a command",
 	}
 	if !reflect.DeepEqual(probs, want) {
 		t.Errorf("problems =\n%s", strings.Join(probs, "\n"))
@@ -227,5 +228,49 @@ func TestGatherMacOSRoot(t *testing.T) {
 	}
 	if f.OS != "darwin" || f.OSID != "macos" {
 		t.Errorf("OS = %q/%q", f.OS, f.OSID)
+	}
+}
+
+func TestGatherFixtureScheduled(t *testing.T) {
+	t.Parallel()
+	f := fixtureFacts(t)
+	if !f.Coverage.Scheduled {
+		t.Fatalf("coverage = %+v", f.Coverage)
+	}
+	var got []string
+	for _, j := range f.Scheduled {
+		got = append(got, strings.Join([]string{j.Kind, j.Source, j.Schedule, j.User, j.Command}, " | "))
+	}
+	want := []string{
+		"crontab | /etc/crontab | 17 * * * * | root | cd / && run-parts --report /etc/cron.hourly",
+		"crontab | /etc/crontab | @reboot | root | /usr/local/bin/warmup --api-key=***",
+		"cron.d | /etc/cron.d/clawgov-audit | 30 2 * * * | openclaw | /usr/local/bin/clawgov audit --format json --output /var/log/clawgov.json",
+		"cron.daily | /etc/cron.daily/openclaw-backup | @daily | root | tar czf /var/backups/openclaw.tgz /var/lib/openclaw",
+		"crontab | /var/spool/cron/crontabs/alice | */15 * * * * | alice | /home/alice/bin/sync.sh --token ***",
+		"systemd-timer | /etc/systemd/system/openclaw-audit.timer | weekly | openclaw | /usr/bin/openclaw security audit --json",
+		"launchd | /Library/LaunchAgents/com.example.audit.plist | StartCalendarInterval Hour=3,Minute=0 |  | /usr/local/bin/clawgov audit",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("scheduled =\n%s", strings.Join(got, "\n"))
+	}
+}
+
+func TestScheduledUnreadableSpoolIsUnknown(t *testing.T) {
+	t.Parallel()
+	// A crontab spool that cannot be listed (here: a file where the
+	// directory should be... is not an error; a directory we cannot read
+	// is simulated by a file named like a crontab that is a directory).
+	dir := writeTree(t, map[string]string{"var/spool/cron/crontabs/bob/x": "", "etc/crontab": "* * * * * root true\n"})
+	f, err := Gather(context.Background(), Options{Rootfs: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Coverage.Scheduled || len(f.Scheduled) != 1 {
+		t.Errorf("directories in the spool are skipped: %+v %+v", f.Coverage, f.Scheduled)
+	}
+	dir = writeTree(t, map[string]string{"var/spool/cron": "not a dir"})
+	f, _ = Gather(context.Background(), Options{Rootfs: dir})
+	if f.Coverage.Scheduled {
+		t.Errorf("unlistable spool must leave scheduled jobs unknown: %+v", f.Problems)
 	}
 }

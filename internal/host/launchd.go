@@ -23,6 +23,9 @@ type LaunchdJob struct {
 	// RunAtLoad and KeepAlive are nil when absent.
 	RunAtLoad *bool
 	KeepAlive *bool
+	// StartInterval (seconds) and StartCalendarInterval make a job
+	// periodic; Schedule renders whichever is set ("" when neither).
+	Schedule string
 }
 
 // ParsePlist parses an XML property list whose top level is a dictionary
@@ -93,7 +96,43 @@ func ParsePlist(data []byte) (*LaunchdJob, error) {
 		t := true // conditional keep-alive still restarts the job
 		job.KeepAlive = &t
 	}
+	switch v := dict["StartInterval"].(type) {
+	case plistScalar:
+		job.Schedule = "StartInterval=" + string(v)
+	case string:
+		job.Schedule = "StartInterval=" + v
+	}
+	switch v := dict["StartCalendarInterval"].(type) {
+	case map[string]any:
+		job.Schedule = "StartCalendarInterval " + calendarString(v)
+	case []any:
+		var parts []string
+		for _, e := range v {
+			if m, ok := e.(map[string]any); ok {
+				parts = append(parts, calendarString(m))
+			}
+		}
+		job.Schedule = "StartCalendarInterval " + strings.Join(parts, "; ")
+	}
 	return job, nil
+}
+
+// calendarString renders a StartCalendarInterval dictionary in a fixed
+// key order.
+func calendarString(m map[string]any) string {
+	var parts []string
+	for _, k := range []string{"Month", "Day", "Weekday", "Hour", "Minute"} {
+		switch v := m[k].(type) {
+		case plistScalar:
+			parts = append(parts, k+"="+string(v))
+		case string:
+			parts = append(parts, k+"="+v)
+		}
+	}
+	if len(parts) == 0 {
+		return "{}"
+	}
+	return strings.Join(parts, ",")
 }
 
 // plistScalar is an <integer>, <real>, <date> or <data> value: kept apart

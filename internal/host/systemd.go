@@ -558,7 +558,12 @@ func expandSpecifiers(s, unit, user string, home func(string) string) string {
 }
 
 // startsGateway tells whether a service with this name and command starts
-// an OpenClaw-family gateway rather than, say, a node host or SSH tunnel.
+// an OpenClaw-family gateway rather than another OpenClaw command (a node
+// host, an SSH tunnel, a scheduled "openclaw security audit"): the name
+// says gateway, or the command names the product with a "gateway"
+// argument that is not a client verb ("gateway status"), or names the
+// product with no subcommand at all (a wrapper script such as
+// /opt/openclaw/start.sh).
 func startsGateway(name string, args []string) bool {
 	ln := strings.ToLower(name)
 	for _, w := range productWords {
@@ -578,16 +583,14 @@ func startsGateway(name string, args []string) bool {
 	if first < 0 {
 		return false
 	}
-	for _, a := range args {
+	for i, a := range args {
 		if a == "gateway" {
-			return true
+			return i+1 >= len(args) || !clientGatewayVerbs[args[i+1]]
 		}
 	}
-	// "openclaw node run", "openclaw tunnel ...": other OpenClaw services.
 	for _, a := range args[first+1:] {
-		switch a {
-		case "node", "tunnel", "ssh-tunnel":
-			return false
+		if a != "" && !strings.HasPrefix(a, "-") && !strings.Contains(a, "/") {
+			return false // another subcommand
 		}
 	}
 	return true

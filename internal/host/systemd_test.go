@@ -138,6 +138,11 @@ func TestStartsGateway(t *testing.T) {
 		{"ai.openclaw.ssh-tunnel", []string{"/usr/bin/openclaw", "tunnel"}, false},
 		{"nginx.service", []string{"/usr/sbin/nginx"}, false},
 		{"gateway.service", []string{"/usr/bin/other-gateway", "gateway"}, false},
+		{"audit.service", []string{"/usr/bin/openclaw", "security", "audit", "--json"}, false},
+		{"audit.service", []string{"openclaw", "--profile", "work", "security", "audit"}, false},
+		{"health.service", []string{"/usr/bin/openclaw", "gateway", "status"}, false},
+		{"wrapper.service", []string{"/opt/openclaw/start.sh", "--verbose"}, true},
+		{"x.service", []string{"openclaw", "--profile", "work", "gateway", "--port", "19001"}, true},
 	}
 	for _, tt := range tests {
 		if got := startsGateway(tt.name, tt.args); got != tt.want {

@@ -43,7 +43,9 @@ type Facts struct {
 
 // ScheduledJob is one scheduled command on the host.
 type ScheduledJob struct {
-	// Kind: crontab, cron.d, systemd-timer, launchd.
+	// Kind: crontab, cron.d, cron.hourly/daily/weekly/monthly (Command
+	// is then the script's commands), systemd-timer (enabled timers
+	// only), launchd (StartInterval/StartCalendarInterval jobs).
 	Kind string
 	// Source is the file it was read from; Line is 1-based where known.
 	Source string
