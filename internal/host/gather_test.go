@@ -257,9 +257,7 @@ func TestGatherFixtureScheduled(t *testing.T) {
 
 func TestScheduledUnreadableSpoolIsUnknown(t *testing.T) {
 	t.Parallel()
-	// A crontab spool that cannot be listed (here: a file where the
-	// directory should be... is not an error; a directory we cannot read
-	// is simulated by a file named like a crontab that is a directory).
+	// A directory inside the spool is not a crontab and is skipped.
 	dir := writeTree(t, map[string]string{"var/spool/cron/crontabs/bob/x": "", "etc/crontab": "* * * * * root true\n"})
 	f, err := Gather(context.Background(), Options{Rootfs: dir})
 	if err != nil {
@@ -268,6 +266,9 @@ func TestScheduledUnreadableSpoolIsUnknown(t *testing.T) {
 	if !f.Coverage.Scheduled || len(f.Scheduled) != 1 {
 		t.Errorf("directories in the spool are skipped: %+v %+v", f.Coverage, f.Scheduled)
 	}
+	// A spool that cannot be listed (as root we cannot make one
+	// unreadable, so a file stands where the directory should be) leaves
+	// the scheduled jobs unknown.
 	dir = writeTree(t, map[string]string{"var/spool/cron": "not a dir"})
 	f, _ = Gather(context.Background(), Options{Rootfs: dir})
 	if f.Coverage.Scheduled {
