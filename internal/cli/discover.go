@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -195,13 +194,9 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 	}
 	f.Logger.Debug("discover", "hosts", set.Hosts(), "endpoints", set.Size(), "concurrency", o.Concurrency, "rate", rate)
 
-	dial := o.dial
-	if dial == nil {
-		d := &net.Dialer{}
-		dial = d.DialContext
-	}
+	// A nil dialer lets the scanner use its fast epoll connect sweep.
 	sc := &probe.Scanner{
-		Prober:         &probe.Prober{Dial: dial, Timeout: o.Timeout, Retries: o.Retries, UserAgent: "clawgov-discover/" + version.Version},
+		Prober:         &probe.Prober{Dial: o.dial, Timeout: o.Timeout, Retries: o.Retries, UserAgent: "clawgov-discover/" + version.Version},
 		ConnectTimeout: o.ConnectTimeout,
 		Retries:        o.Retries,
 		Concurrency:    o.Concurrency,

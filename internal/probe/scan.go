@@ -3,9 +3,11 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
+	"iter"
 	"net"
-	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,6 +33,8 @@ type Scanner struct {
 	Progress func(done, total uint64)
 	// KeepClosed also returns endpoints that did not accept (Open false).
 	KeepClosed bool
+	// NoFastSweep forces the portable goroutine-per-connect sweep.
+	NoFastSweep bool
 }
 
 // Stats summarise a scan.
@@ -48,6 +52,9 @@ func (s *Scanner) Scan(ctx context.Context, t *TargetSet) ([]Result, Stats, erro
 	if s.Prober == nil {
 		s.Prober = &Prober{}
 	}
+	// The epoll sweep dials by itself, so it is used only when nobody
+	// injected a dialer (tests and proxies keep full control).
+	fast := s.Prober.Dial == nil && haveEpollSweep && !s.NoFastSweep
 	if err := s.Prober.init(); err != nil {
 		return nil, Stats{}, err
 	}
@@ -80,44 +87,106 @@ func (s *Scanner) Scan(ctx context.Context, t *TargetSet) ([]Result, Stats, erro
 			s.Progress(n, total)
 		}
 	}
-	work := make(chan Endpoint, conc)
-	var wg sync.WaitGroup
-	for range conc {
-		wg.Go(func() {
-			for ep := range work {
-				open, err := s.connect(ctx, ep, ctimeout)
-				var r Result
-				switch {
-				case open:
-					r = s.Prober.Probe(ctx, ep.Addr, ep.Port, ep.Host)
-				case s.KeepClosed:
-					r = Result{Address: ep.Addr.String(), Host: ep.Host, Port: ep.Port, Product: NotOpenClaw, Error: errText(err)}
-				}
-				if open || s.KeepClosed {
-					mu.Lock()
-					results = append(results, r)
-					mu.Unlock()
-				}
-				report()
-			}
-		})
+	record := func(r Result) {
+		mu.Lock()
+		results = append(results, r)
+		mu.Unlock()
 	}
 	pace := newPacer(s.Rate)
 	var sent uint64
-	t.Each(func(ep Endpoint) bool {
-		if err := pace.wait(ctx); err != nil {
-			return false
+	if fast {
+		// Connect sweep on epoll loops; fingerprints on a worker pool.
+		open := make(chan Endpoint, conc)
+		var wg sync.WaitGroup
+		for range conc {
+			wg.Go(func() {
+				for ep := range open {
+					record(s.Prober.Probe(ctx, ep.Addr, ep.Port, ep.Host))
+					report()
+				}
+			})
 		}
-		select {
-		case work <- ep:
-			sent++
-			return true
-		case <-ctx.Done():
-			return false
+		next, stop := iter.Pull(t.All())
+		// One sweep loop per CPU (up to 4), sharing the target iterator
+		// and the pacer: connects are kernel work and spread over cores.
+		loops := min(runtime.NumCPU(), 4, conc)
+		var (
+			nextMu   sync.Mutex
+			sweepErr error
+			errOnce  sync.Once
+			swg      sync.WaitGroup
+		)
+		pull := func() (Endpoint, bool) {
+			nextMu.Lock()
+			defer nextMu.Unlock()
+			ep, ok := next()
+			if ok {
+				sent++
+			}
+			return ep, ok
 		}
-	})
-	close(work)
-	wg.Wait()
+		sharedPace := &lockedPacer{p: pace}
+		for i := range loops {
+			window := conc / loops
+			if i < conc%loops {
+				window++
+			}
+			swg.Go(func() {
+				err := epollSweep(ctx, pull, window, ctimeout, s.Retries, sharedPace.get(), s.KeepClosed, func(ep Endpoint, isOpen bool, err error) {
+					switch {
+					case isOpen:
+						open <- ep
+						return
+					case s.KeepClosed:
+						record(Result{Address: ep.Addr.String(), Host: ep.Host, Port: ep.Port, Product: NotOpenClaw, Error: errText(err)})
+					}
+					report()
+				})
+				if err != nil {
+					errOnce.Do(func() { sweepErr = err })
+				}
+			})
+		}
+		swg.Wait()
+		err := sweepErr
+		stop()
+		close(open)
+		wg.Wait()
+		if err != nil && ctx.Err() == nil {
+			return nil, Stats{}, fmt.Errorf("connect sweep: %w", err)
+		}
+	} else {
+		work := make(chan Endpoint, conc)
+		var wg sync.WaitGroup
+		for range conc {
+			wg.Go(func() {
+				for ep := range work {
+					open, err := s.connect(ctx, ep, ctimeout)
+					switch {
+					case open:
+						record(s.Prober.Probe(ctx, ep.Addr, ep.Port, ep.Host))
+					case s.KeepClosed:
+						record(Result{Address: ep.Addr.String(), Host: ep.Host, Port: ep.Port, Product: NotOpenClaw, Error: errText(err)})
+					}
+					report()
+				}
+			})
+		}
+		t.Each(func(ep Endpoint) bool {
+			if err := pace.wait(ctx); err != nil {
+				return false
+			}
+			select {
+			case work <- ep:
+				sent++
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+		close(work)
+		wg.Wait()
+	}
 	if s.Progress != nil && done.Load() != total {
 		// Exclusions and duplicates make the estimate high; finish at 100%.
 		s.Progress(done.Load(), done.Load())
@@ -165,11 +234,26 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// lockedPacer shares one pacer between sweep loops.
+type lockedPacer struct {
+	mu sync.Mutex
+	p  *pacer
+}
+
+func (l *lockedPacer) get() *pacer {
+	if l.p.interval == 0 {
+		return l.p // no rate: nothing to share
+	}
+	return &pacer{shared: l}
+}
+
 // pacer spaces out starts to at most rate per second, allowing a small
 // burst so high rates are not limited by timer resolution.
 type pacer struct {
 	interval time.Duration
 	next     time.Time
+	// shared, when set, delegates to a pacer several loops use.
+	shared *lockedPacer
 }
 
 func newPacer(rate float64) *pacer {
@@ -180,8 +264,22 @@ func newPacer(rate float64) *pacer {
 }
 
 func (p *pacer) wait(ctx context.Context) error {
+	if p.shared != nil {
+		p.shared.mu.Lock()
+		d := p.shared.p.reserve()
+		p.shared.mu.Unlock()
+		return sleepCtx(ctx, d)
+	}
 	if p.interval == 0 {
 		return ctx.Err()
+	}
+	return sleepCtx(ctx, p.reserve())
+}
+
+// reserve books the next start slot and returns how long to wait for it.
+func (p *pacer) reserve() time.Duration {
+	if p.interval == 0 {
+		return 0
 	}
 	now := time.Now()
 	if p.next.IsZero() || p.next.Before(now.Add(-50*time.Millisecond)) {
@@ -189,23 +287,20 @@ func (p *pacer) wait(ctx context.Context) error {
 		p.next = now.Add(-50 * time.Millisecond)
 	}
 	p.next = p.next.Add(p.interval)
-	if d := p.next.Sub(now); d > 0 {
-		// Sleep in chunks of at least a millisecond to avoid busy timers.
-		if d < time.Millisecond {
-			return ctx.Err()
-		}
-		tm := time.NewTimer(d)
-		defer tm.Stop()
-		select {
-		case <-tm.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return ctx.Err()
+	return p.next.Sub(now)
 }
 
-// ProbeOne fingerprints a single endpoint (used by the local --deep probe).
-func ProbeOne(ctx context.Context, p *Prober, addr netip.Addr, port int) Result {
-	return p.Probe(ctx, addr, port, "")
+// sleepCtx waits d (waits under a millisecond are skipped: the debt stays
+// booked in the pacer, so the average rate still holds).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d < time.Millisecond {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+	case <-ctx.Done():
+	}
+	return ctx.Err()
 }

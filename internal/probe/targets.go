@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"math/bits"
 	"net"
 	"net/netip"
@@ -350,6 +351,11 @@ func containsInt(xs []int, x int) bool {
 	return false
 }
 
+// All is Each as an iterator.
+func (t *TargetSet) All() iter.Seq[Endpoint] {
+	return func(yield func(Endpoint) bool) { t.Each(yield) }
+}
+
 // dedupeLimit bounds the memory spent removing duplicate endpoints that
 // overlapping specs produce; bigger sets are scanned as given.
 const dedupeLimit = 1 << 20
@@ -359,9 +365,14 @@ const dedupeLimit = 1 << 20
 // sets up to dedupeLimit endpoints, duplicates. It stops when fn returns
 // false.
 func (t *TargetSet) Each(fn func(Endpoint) bool) {
-	var seen map[string]bool
-	if t.estimate <= dedupeLimit {
-		seen = make(map[string]bool, t.estimate)
+	type key struct {
+		a    netip.Addr
+		port int
+		name string
+	}
+	var seen map[key]struct{}
+	if t.estimate <= dedupeLimit && len(t.ranges) > 1 {
+		seen = make(map[key]struct{}, t.estimate)
 	}
 	for _, r := range t.ranges {
 		a := r.first
@@ -371,11 +382,11 @@ func (t *TargetSet) Each(fn func(Endpoint) bool) {
 					continue
 				}
 				if seen != nil {
-					k := a.String() + "|" + strconv.Itoa(p) + "|" + r.name
-					if seen[k] {
+					k := key{a, p, r.name}
+					if _, dup := seen[k]; dup {
 						continue
 					}
-					seen[k] = true
+					seen[k] = struct{}{}
 				}
 				if !fn(Endpoint{Addr: a, Port: p, Host: r.name}) {
 					return
