@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -105,32 +106,48 @@ func KeyID(pk ed25519.PublicKey) string {
 	return hex.EncodeToString(s[:8])
 }
 
-// Sign builds a signed bundle zip from the OSV files in dir. Each file is
-// parsed first, so an organisation cannot publish garbage by accident.
-func Sign(dir string, key ed25519.PrivateKey, now time.Time, w io.Writer) (int, error) {
-	entries, err := os.ReadDir(dir)
+// Relevant reports whether an OSV record concerns OpenClaw: one of
+// Packages or an official @openclaw/* plugin. OSV's per-ecosystem exports
+// hold every npm advisory; only these belong in a bundle.
+func Relevant(r *OSVRecord) bool {
+	for _, af := range r.Affected {
+		if slices.Contains(Packages, af.Package.Name) || strings.HasPrefix(af.Package.Name, "@openclaw/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Sign builds a signed bundle zip from the OSV files in from: a directory
+// or a zip such as OSV's own export. Each record is parsed first, so an
+// organisation cannot publish garbage by accident; records that do not
+// concern OpenClaw are left out unless keepAll. It returns how many records
+// were signed and how many were left out.
+func Sign(from string, key ed25519.PrivateKey, now time.Time, w io.Writer, keepAll bool) (int, int, error) {
+	src, err := readSourceFiles(from)
 	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", dir, err)
+		return 0, 0, err
 	}
 	files := map[string][]byte{}
 	var names []string
-	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || !strings.HasSuffix(n, ".json") || n == ManifestName {
+	skipped := 0
+	for n, b := range src {
+		if !strings.HasSuffix(n, ".json") || n == ManifestName {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
+		r, err := ParseOSV(b)
 		if err != nil {
-			return 0, fmt.Errorf("read %s: %w", n, err)
+			return 0, 0, fmt.Errorf("%s: %w", n, err)
 		}
-		if _, err := ParseOSV(b); err != nil {
-			return 0, fmt.Errorf("%s: %w", n, err)
+		if !keepAll && !Relevant(r) {
+			skipped++
+			continue
 		}
 		files[n] = b
 		names = append(names, n)
 	}
 	if len(names) == 0 {
-		return 0, fmt.Errorf("%s: no OSV .json files", dir)
+		return 0, skipped, fmt.Errorf("%s: no OSV records concerning OpenClaw (%d others left out)", from, skipped)
 	}
 	sort.Strings(names)
 	m := Manifest{Format: bundleFormat, Created: now.UTC().Format(time.RFC3339), KeyID: KeyID(key.Public().(ed25519.PublicKey))}
@@ -140,7 +157,7 @@ func Sign(dir string, key ed25519.PrivateKey, now time.Time, w io.Writer) (int, 
 	}
 	mb, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	sig := ed25519.Sign(key, mb)
 	zw := zip.NewWriter(w)
@@ -153,20 +170,89 @@ func Sign(dir string, key ed25519.PrivateKey, now time.Time, w io.Writer) (int, 
 		return err
 	}
 	if err := put(ManifestName, mb); err != nil {
-		return 0, fmt.Errorf("write bundle: %w", err)
+		return 0, 0, fmt.Errorf("write bundle: %w", err)
 	}
 	if err := put(SignatureName, []byte(base64.StdEncoding.EncodeToString(sig)+"\n")); err != nil {
-		return 0, fmt.Errorf("write bundle: %w", err)
+		return 0, 0, fmt.Errorf("write bundle: %w", err)
 	}
 	for _, n := range names {
 		if err := put(n, files[n]); err != nil {
-			return 0, fmt.Errorf("write bundle: %w", err)
+			return 0, 0, fmt.Errorf("write bundle: %w", err)
 		}
 	}
 	if err := zw.Close(); err != nil {
-		return 0, fmt.Errorf("write bundle: %w", err)
+		return 0, 0, fmt.Errorf("write bundle: %w", err)
 	}
-	return len(names), nil
+	return len(names), skipped, nil
+}
+
+// readSourceFiles reads the .json files of a directory or zip to sign.
+// Nested paths (as some exports use) are flattened to their base name;
+// two records with the same name are an error.
+func readSourceFiles(from string) (map[string][]byte, error) {
+	st, err := os.Stat(from)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", from, err)
+	}
+	out := map[string][]byte{}
+	var total int64
+	add := func(name string, b []byte) error {
+		base := path.Base(name)
+		if _, dup := out[base]; dup {
+			return fmt.Errorf("%s: two records named %s", from, base)
+		}
+		total += int64(len(b))
+		if total > 8*maxBundleBytes {
+			return fmt.Errorf("%s: larger than %d bytes", from, 8*maxBundleBytes)
+		}
+		out[base] = b
+		return nil
+	}
+	if st.IsDir() {
+		entries, err := os.ReadDir(from)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", from, err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".json") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(from, e.Name()))
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", e.Name(), err)
+			}
+			if err := add(e.Name(), b); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	zr, err := zip.OpenReader(from)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable zip or directory: %w", from, err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/") || !strings.HasSuffix(f.Name, ".json") {
+			continue
+		}
+		if f.UncompressedSize64 > maxFileBytes {
+			return nil, fmt.Errorf("%s: %s is larger than %d bytes", from, f.Name, maxFileBytes)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", from, f.Name, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, maxFileBytes+1))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", from, f.Name, err)
+		}
+		if err := add(f.Name, b); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Bundle is a verified bundle: its manifest and OSV records.

@@ -51,7 +51,7 @@ func makeBundle(t *testing.T, k keys) string {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if _, err := Sign(src, k.priv, bundleNow, &buf); err != nil {
+	if _, _, err := Sign(src, k.priv, bundleNow, &buf, false); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "bundle.zip")
@@ -176,7 +176,7 @@ func TestUpdateRefusesBadBundles(t *testing.T) {
 			src := t.TempDir()
 			os.WriteFile(filepath.Join(src, "x.json"), []byte(`{"id":"GHSA-aaaa-bbbb-cccc","modified":"2026-11-01T00:00:00Z","affected":[{"package":{"name":"openclaw"}}]}`), 0o644)
 			var buf bytes.Buffer
-			if _, err := Sign(src, k.priv, bundleNow, &buf); err != nil {
+			if _, _, err := Sign(src, k.priv, bundleNow, &buf, false); err != nil {
 				t.Fatal(err)
 			}
 			// Replace the record after signing with garbage and re-sign
@@ -301,11 +301,11 @@ func FuzzReadBundle(f *testing.F) {
 	src := f.TempDir()
 	os.WriteFile(filepath.Join(src, "GHSA-zzzz-zzzz-zzzz.json"), newRecord("GHSA-zzzz-zzzz-zzzz"), 0o644)
 	var good bytes.Buffer
-	Sign(src, priv, bundleNow, &good)
+	Sign(src, priv, bundleNow, &good, false)
 	other, _, _ := GenerateKey()
 	otherKey, _ := ParsePrivateKey(other)
 	var foreign bytes.Buffer
-	Sign(src, otherKey, bundleNow, &foreign)
+	Sign(src, otherKey, bundleNow, &foreign, false)
 	f.Add(foreign.Bytes())
 	f.Add(good.Bytes()[:len(good.Bytes())/3])
 	f.Add([]byte("PK\x03\x04garbage"))
@@ -322,4 +322,46 @@ func FuzzReadBundle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSignFromOSVExport: an OSV-style export zip (other npm packages, a
+// nested path) becomes a bundle of the OpenClaw records only.
+func TestSignFromOSVExport(t *testing.T) {
+	k := newKeys(t)
+	var exp bytes.Buffer
+	zw := zip.NewWriter(&exp)
+	for name, body := range map[string][]byte{
+		"npm/GHSA-zzzz-zzzz-zzzz.json": newRecord("GHSA-zzzz-zzzz-zzzz"),
+		"GHSA-llll-llll-llll.json":     bytes.ReplaceAll(bytes.ReplaceAll(newRecord("GHSA-llll-llll-llll"), []byte(`"openclaw"`), []byte(`"lodash"`)), []byte("CVE-2026-99999"), []byte("CVE-2026-88888")),
+		"README.txt":                   []byte("not a record"),
+	} {
+		w, _ := zw.Create(name)
+		w.Write(body)
+	}
+	zw.Close()
+	src := writeTemp(t, exp.Bytes())
+	var out bytes.Buffer
+	n, skipped, err := Sign(src, k.priv, bundleNow, &out, false)
+	if err != nil || n != 1 || skipped != 1 {
+		t.Fatalf("Sign = %d, %d, %v; want 1 kept, 1 left out", n, skipped, err)
+	}
+	b, err := ReadBundle(writeTemp(t, out.Bytes()), []ed25519.PublicKey{k.pub})
+	if err != nil || len(b.Records) != 1 || b.Records[0].ID != "GHSA-zzzz-zzzz-zzzz" {
+		t.Fatalf("bundle: %v %+v", err, b)
+	}
+	out.Reset()
+	if n, _, err := Sign(src, k.priv, bundleNow, &out, true); err != nil || n != 2 {
+		t.Fatalf("Sign --all = %d, %v", n, err)
+	}
+	// Update ignores the unrelated record of an --all bundle.
+	res, err := Update(writeTemp(t, out.Bytes()), t.TempDir(), []ed25519.PublicKey{k.pub})
+	if err != nil || res.Records != 1 || res.Skipped != 1 {
+		t.Fatalf("Update = %+v, %v", res, err)
+	}
+	// Nothing about OpenClaw: refused with a reason.
+	only := t.TempDir()
+	os.WriteFile(filepath.Join(only, "x.json"), bytes.ReplaceAll(newRecord("GHSA-llll-llll-llll"), []byte(`"openclaw"`), []byte(`"lodash"`)), 0o644)
+	if _, _, err := Sign(only, k.priv, bundleNow, &out, false); err == nil || !strings.Contains(err.Error(), "no OSV records concerning OpenClaw") {
+		t.Errorf("irrelevant-only source: %v", err)
+	}
 }

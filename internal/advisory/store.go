@@ -73,8 +73,10 @@ func Current(cacheDir string) (*DB, Source, error) {
 
 // UpdateResult describes an applied update.
 type UpdateResult struct {
-	Path     string
-	Records  int
+	Path    string
+	Records int
+	// Skipped counts signed records that do not concern OpenClaw.
+	Skipped  int
 	KeyID    string
 	Modified string
 	Previous string
@@ -106,7 +108,12 @@ func Update(from, cacheDir string, trusted []ed25519.PublicKey) (*UpdateResult, 
 	}
 	b := NewBuilder()
 	b.AddDB(emb)
+	skipped := 0
 	for i, r := range bun.Records {
+		if !Relevant(r) {
+			skipped++ // a signed feed may carry other npm advisories
+			continue
+		}
 		if err := b.AddOSV(r, "bundle:"+bun.Names[i]); err != nil {
 			return nil, fmt.Errorf("bundle %s: %w", from, err)
 		}
@@ -115,7 +122,7 @@ func Update(from, cacheDir string, trusted []ed25519.PublicKey) (*UpdateResult, 
 	for k, v := range emb.Sources {
 		src[k] = v
 	}
-	src["bundle"] = fmt.Sprintf("%d OSV records signed by key %s (manifest created %s)", len(bun.Records), bun.KeyID, bun.Manifest.Created)
+	src["bundle"] = fmt.Sprintf("%d OSV records signed by key %s (manifest created %s)", len(bun.Records)-skipped, bun.KeyID, bun.Manifest.Created)
 	db, err := b.Build(tags, src)
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", from, err)
@@ -133,7 +140,7 @@ func Update(from, cacheDir string, trusted []ed25519.PublicKey) (*UpdateResult, 
 	mb, _ := json.MarshalIndent(bun.Manifest, "", " ")
 	_ = writeAtomic(filepath.Join(cacheDir, "last-bundle-manifest.json"), mb)
 	total, _ := db.Count()
-	return &UpdateResult{Path: filepath.Join(cacheDir, cacheFile), Records: len(bun.Records), KeyID: bun.KeyID,
+	return &UpdateResult{Path: filepath.Join(cacheDir, cacheFile), Records: len(bun.Records) - skipped, Skipped: skipped, KeyID: bun.KeyID,
 		Modified: db.Modified, Previous: prev.Modified, Total: total, InUse: db.Modified > emb.Modified}, nil
 }
 

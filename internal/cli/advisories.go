@@ -64,7 +64,8 @@ the cached database is used when it is newer than the embedded one.`,
 	bundle := &cobra.Command{Use: "bundle --sign KEY --from DIR --out FILE.zip", Short: "Sign a directory of OSV JSON into a bundle for update", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runAdvBundle(f, o) }}
 	bundle.Flags().StringVar(&o.Sign, "sign", "", "private key file (from advisories keygen)")
-	bundle.Flags().StringVar(&o.From, "from", "", "directory of OSV JSON files")
+	bundle.Flags().StringVar(&o.From, "from", "", "directory or zip of OSV JSON files (e.g. OSV's npm export)")
+	bundle.Flags().BoolVar(&o.All, "all", false, "keep records that do not concern OpenClaw")
 	bundle.Flags().StringVar(&o.Out, "out", "", "bundle zip to write")
 
 	keygen := &cobra.Command{Use: "keygen --out PREFIX", Short: "Make a signing key pair (PREFIX and PREFIX.pub)", Args: cobra.NoArgs,
@@ -367,6 +368,9 @@ func runAdvUpdate(f *factory, o *advisoriesOptions) error {
 	}
 	fmt.Fprintf(f.IO.Out, "advisory database updated from %d signed records (key %s): %d advisories, modified %s (was %s); stored at %s\n",
 		res.Records, res.KeyID, res.Total, res.Modified, res.Previous, res.Path)
+	if res.Skipped > 0 {
+		fmt.Fprintf(f.IO.Out, "note: %d signed records do not concern OpenClaw and were ignored\n", res.Skipped)
+	}
 	if !res.InUse {
 		fmt.Fprintln(f.IO.Out, "note: the update is not newer than the embedded database, which stays in use")
 	}
@@ -386,14 +390,18 @@ func runAdvBundle(f *factory, o *advisoriesOptions) error {
 		return usageErrorf("bundle: %s: %v", o.Sign, err)
 	}
 	var buf bytes.Buffer
-	n, err := advisory.Sign(o.From, key, f.Now(), &buf)
+	n, skipped, err := advisory.Sign(o.From, key, f.Now(), &buf, o.All)
 	if err != nil {
 		return &UsageError{fmt.Errorf("bundle: %w", err)}
 	}
 	if err := advWriteFile(o.Out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "wrote %s: %d OSV records signed by key %s\n", o.Out, n, advisory.KeyID(key.Public().(ed25519.PublicKey)))
+	fmt.Fprintf(f.IO.Out, "wrote %s: %d OSV records signed by key %s", o.Out, n, advisory.KeyID(key.Public().(ed25519.PublicKey)))
+	if skipped > 0 {
+		fmt.Fprintf(f.IO.Out, " (%d records not about OpenClaw left out; --all keeps them)", skipped)
+	}
+	fmt.Fprintln(f.IO.Out)
 	return nil
 }
 
