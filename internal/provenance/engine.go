@@ -203,6 +203,10 @@ func (c *checker) install(in openclaw.Install) {
 	case st.Official:
 	case git:
 		c.add(CheckOfficial, finding.Warn, t, "git_unreleased", with(), pkgEvidence(in, "version", in.Version))
+	case v.Less(oldestCalver(c.rel)):
+		// Older than anything the registry lists: unpublished or from
+		// before the table begins, not necessarily a private build.
+		c.add(CheckOfficial, finding.Fail, t, "unlisted_old", with("oldest", oldestCalver(c.rel).String()), pkgEvidence(in, "version", in.Version))
 	default:
 		c.add(CheckOfficial, finding.Fail, t, "not_official", with("latest", st.Latest.Version), pkgEvidence(in, "version", in.Version))
 	}
@@ -223,6 +227,17 @@ func (c *checker) install(in openclaw.Install) {
 	if st.Channel == advisory.ChannelBeta || st.Channel == advisory.ChannelDev {
 		c.add(CheckChannel, finding.Warn, t, st.Channel, with("channel", st.Channel), pkgEvidence(in, "version", in.Version))
 	}
+}
+
+// oldestCalver is the oldest calendar-version release in the table (the
+// registry also lists placeholders such as 0.0.1).
+func oldestCalver(rel *advisory.Releases) advisory.Version {
+	for _, v := range rel.Versions() {
+		if len(v.Core) > 0 && v.Core[0] >= 2000 {
+			return v
+		}
+	}
+	return advisory.Version{}
 }
 
 func isOfficialRepo(r string) bool {

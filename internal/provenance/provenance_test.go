@@ -146,6 +146,9 @@ func TestFixtures(t *testing.T) {
 			tr.pkg(global, "openclaw", "2026.2.21", officialRepo, []string{"openclaw"}, "npm-global", true)
 			tr.cacheIndex(officialReg, "openclaw", "2026.2.21", integrityOf(tr.t, "2026.2.21"))
 		}, []string{"CG-INS-009/far_behind/fail"}},
+		{"older than every listed release", func(tr *tree) {
+			tr.pkg(global, "openclaw", "2026.1.20", officialRepo, []string{"openclaw"}, "npm-global", true)
+		}, []string{"CG-INS-008/unlisted_old/fail", "CG-INS-009/far_behind/fail"}},
 		{"slightly behind", func(tr *tree) {
 			tr.pkg(global, "openclaw", "2026.9.5", officialRepo, []string{"openclaw"}, "npm-global", true)
 			tr.cacheIndex(officialReg, "openclaw", "2026.9.5", integrityOf(tr.t, "2026.9.5"))

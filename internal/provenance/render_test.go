@@ -89,6 +89,7 @@ func TestEveryMessageRenders(t *testing.T) {
 			tr.pkg("/g/openclaw", "openclaw", "2026.9.7", officialRepo, nil, "git", false)
 			tr.pkg("/h/lib/node_modules/openclaw", "openclaw", "bogus", officialRepo, nil, "npm-global", true)
 			tr.pkg("/i/lib/node_modules/openclaw", "openclaw", "2026.9.5", officialRepo, nil, "npm-global", true)
+			tr.pkg("/j/lib/node_modules/openclaw", "openclaw", "2026.1.20", officialRepo, nil, "npm-global", true)
 			tr.write("/home/claw/.npmrc", "registry=https://mirror.example.cn/\nregistry=file:../local\n")
 			tr.cacheIndex(officialReg, "openclaw", "2026.9.5", "sha512-bad")
 			tr.inv.State = &openclaw.State{AppVersion: "2026.9.6"}
