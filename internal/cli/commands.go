@@ -8,6 +8,7 @@ func extraCommands(f *factory) []*cobra.Command {
 	return []*cobra.Command{
 		newDiscoverCmd(f, nil),
 		newAdvisoriesCmd(f),
+		newFixCmd(f),
 		newSkillsCmd(f),
 	}
 }

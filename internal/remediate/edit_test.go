@@ -31,10 +31,10 @@ func mustJSON(t *testing.T, s string) any {
 func TestSetOp(t *testing.T) {
 	cases := []struct {
 		name, in string
-		path []string
-		val  any
-		want string
-		sem  string // expected decoded value as JSON
+		path     []string
+		val      any
+		want     string
+		sem      string // expected decoded value as JSON
 	}{
 		{
 			name: "replace keeps comments",
@@ -58,7 +58,7 @@ func TestSetOp(t *testing.T) {
 			name: "insert into inline object",
 			in:   "{ gateway: { mode: 'local' } }",
 			path: []string{"gateway", "terminal", "enabled"}, val: false,
-			sem:  `{"gateway":{"mode":"local","terminal":{"enabled":false}}}`,
+			sem: `{"gateway":{"mode":"local","terminal":{"enabled":false}}}`,
 		},
 		{
 			name: "insert intermediate objects",
@@ -76,7 +76,7 @@ func TestSetOp(t *testing.T) {
 			name: "insert top-level key into empty root",
 			in:   "{}",
 			path: []string{"logging", "level"}, val: "info",
-			sem:  `{"logging":{"level":"info"}}`,
+			sem: `{"logging":{"level":"info"}}`,
 		},
 		{
 			name: "replace scalar with secretref inline",
@@ -95,13 +95,13 @@ func TestSetOp(t *testing.T) {
 			name: "last member followed by closing brace on the same line",
 			in:   "{\n  a: 1 }",
 			path: []string{"b"}, val: true,
-			sem:  `{"a":1,"b":true}`,
+			sem: `{"a":1,"b":true}`,
 		},
 		{
 			name: "object with only a comment",
 			in:   "{\n  gateway: { /* nothing yet */ },\n}",
 			path: []string{"gateway", "bind"}, val: "loopback",
-			sem:  `{"gateway":{"bind":"loopback"}}`,
+			sem: `{"gateway":{"bind":"loopback"}}`,
 		},
 	}
 	for _, c := range cases {
