@@ -90,7 +90,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		}
 	}
 
-	hf, err := host.Gather(ctx, host.Options{Rootfs: opts.Rootfs, Logger: opts.Logger})
+	hf, err := host.Gather(ctx, host.Options{Rootfs: opts.Rootfs, Logger: opts.Logger, Getenv: opts.Getenv})
 	if err != nil {
 		return nil, fmt.Errorf("gather host facts: %w", err)
 	}
