@@ -35,10 +35,22 @@ type Scanner struct {
 	KeepClosed bool
 	// NoFastSweep forces the portable goroutine-per-connect sweep.
 	NoFastSweep bool
+	// Method picks the port sweep: "" (auto: SYN when raw sockets are
+	// allowed and every target is IPv4, else connect), "syn" or
+	// "connect".
+	Method string
+}
+
+// synSweeper is the raw-socket SYN sweep (Linux, privileged).
+type synSweeper interface {
+	sweep(ctx context.Context, next func() (Endpoint, bool), window int, timeout time.Duration, retries int, pace *pacer, done func(Endpoint, bool, error)) error
+	close()
 }
 
 // Stats summarise a scan.
 type Stats struct {
+	// Method is the port sweep used: syn, connect-epoll or connect.
+	Method    string
 	Endpoints uint64
 	Open      uint64
 	Gateways  uint64
@@ -107,9 +119,6 @@ func (s *Scanner) Scan(ctx context.Context, t *TargetSet) ([]Result, Stats, erro
 			})
 		}
 		next, stop := iter.Pull(t.All())
-		// One sweep loop per CPU (up to 4), sharing the target iterator
-		// and the pacer: connects are kernel work and spread over cores.
-		loops := min(runtime.NumCPU(), 4, conc)
 		var (
 			nextMu   sync.Mutex
 			sweepErr error
@@ -125,27 +134,53 @@ func (s *Scanner) Scan(ctx context.Context, t *TargetSet) ([]Result, Stats, erro
 			}
 			return ep, ok
 		}
-		sharedPace := &lockedPacer{p: pace}
-		for i := range loops {
-			window := conc / loops
-			if i < conc%loops {
-				window++
+		onDone := func(ep Endpoint, isOpen bool, err error) {
+			switch {
+			case isOpen:
+				open <- ep
+				return
+			case s.KeepClosed:
+				record(Result{Address: ep.Addr.String(), Host: ep.Host, Port: ep.Port, Product: NotOpenClaw, Error: errText(err)})
 			}
+			report()
+		}
+		var syn synSweeper
+		if s.Method != "connect" && t.AllIPv4() {
+			if sw, err := newSyn(); err == nil {
+				syn = sw
+			} else if s.Method == "syn" {
+				stop()
+				close(open)
+				wg.Wait()
+				return nil, Stats{}, fmt.Errorf("SYN sweep needs raw sockets (root or CAP_NET_RAW): %w", err)
+			}
+		}
+		if syn != nil {
+			stats.Method = "syn"
 			swg.Go(func() {
-				err := epollSweep(ctx, pull, window, ctimeout, s.Retries, sharedPace.get(), s.KeepClosed, func(ep Endpoint, isOpen bool, err error) {
-					switch {
-					case isOpen:
-						open <- ep
-						return
-					case s.KeepClosed:
-						record(Result{Address: ep.Addr.String(), Host: ep.Host, Port: ep.Port, Product: NotOpenClaw, Error: errText(err)})
-					}
-					report()
-				})
-				if err != nil {
+				defer syn.close()
+				if err := syn.sweep(ctx, pull, max(4*conc, 1024), ctimeout, s.Retries, pace, onDone); err != nil {
 					errOnce.Do(func() { sweepErr = err })
 				}
 			})
+		} else {
+			stats.Method = "connect-epoll"
+			// One sweep loop per CPU (up to 4), sharing the target
+			// iterator and the pacer: connects are kernel work and
+			// spread over cores.
+			loops := min(runtime.NumCPU(), 4, conc)
+			sharedPace := &lockedPacer{p: pace}
+			for i := range loops {
+				window := conc / loops
+				if i < conc%loops {
+					window++
+				}
+				swg.Go(func() {
+					if err := epollSweep(ctx, pull, window, ctimeout, s.Retries, sharedPace.get(), s.KeepClosed, onDone); err != nil {
+						errOnce.Do(func() { sweepErr = err })
+					}
+				})
+			}
 		}
 		swg.Wait()
 		err := sweepErr
@@ -156,6 +191,7 @@ func (s *Scanner) Scan(ctx context.Context, t *TargetSet) ([]Result, Stats, erro
 			return nil, Stats{}, fmt.Errorf("connect sweep: %w", err)
 		}
 	} else {
+		stats.Method = "connect"
 		work := make(chan Endpoint, conc)
 		var wg sync.WaitGroup
 		for range conc {

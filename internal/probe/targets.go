@@ -351,6 +351,16 @@ func containsInt(xs []int, x int) bool {
 	return false
 }
 
+// AllIPv4 reports whether every target address is IPv4.
+func (t *TargetSet) AllIPv4() bool {
+	for _, r := range t.ranges {
+		if !r.first.Is4() {
+			return false
+		}
+	}
+	return true
+}
+
 // All is Each as an iterator.
 func (t *TargetSet) All() iter.Seq[Endpoint] {
 	return func(yield func(Endpoint) bool) { t.Each(yield) }
