@@ -16,4 +16,4 @@ n=$(echo "$versions" | wc -l)
 start=$(date +%s.%N)
 for v in $versions; do "$bin" advisories match "$v" --format json --cache-dir /nonexistent >/dev/null; done
 end=$(date +%s.%N)
-echo "CLI: $n x 'clawgov advisories match' (one process each) in $(echo "$end - $start" | bc) s"
+awk -v n="$n" -v s="$start" -v e="$end" 'BEGIN { printf "CLI: %d x clawgov advisories match (one process each) in %.2f s\n", n, e - s }'
