@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/clawgov/clawgov/internal/json5"
 )
@@ -386,4 +388,26 @@ func checkFiles(t *testing.T, c *Config) {
 		}
 	}
 	walk(c.Root)
+}
+
+// A FIFO where the config belongs must not hang the loader.
+func TestLoadConfigFIFO(t *testing.T) {
+	for _, rootfs := range []bool{false, true} {
+		dir := t.TempDir()
+		must(t, syscall.Mkfifo(filepath.Join(dir, "openclaw.json"), 0o600))
+		rfs, cfg := "", filepath.Join(dir, "openclaw.json")
+		if rootfs {
+			rfs, cfg = dir, "/openclaw.json"
+		}
+		done := make(chan error, 1)
+		go func() { _, err := LoadConfig(rfs, cfg, nil, nil); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Fatalf("rootfs=%v: %v", rootfs, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("rootfs=%v: loader blocked on a FIFO", rootfs)
+		}
+	}
 }

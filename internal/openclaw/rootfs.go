@@ -183,7 +183,7 @@ func (r rootFS) ReadFile(p string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(hp)
+	f, err := r.openFile(hp)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +206,17 @@ func (r rootFS) ReadFile(p string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w (over %d bytes)", errTooLarge, limit)
 	}
 	return data, nil
+}
+
+// openFile opens for reading without blocking on a FIFO (a hostile image
+// could put one where the config belongs) and, under a rootfs, without
+// following a symlink swapped in after resolution.
+func (r rootFS) openFile(hp string) (*os.File, error) {
+	flags := os.O_RDONLY | syscall.O_NONBLOCK
+	if r.root != "" {
+		flags |= syscall.O_NOFOLLOW
+	}
+	return os.OpenFile(hp, flags, 0)
 }
 
 // ReadDir lists a directory (following links), sorted by name.
