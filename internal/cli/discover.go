@@ -38,6 +38,7 @@ type DiscoverOptions struct {
 	Yes            bool
 	All            bool
 	Profile        string
+	Sweep          string
 
 	// dial replaces the network dialer (tests).
 	dial probe.DialFunc
@@ -59,6 +60,9 @@ a WebSocket upgrade whose first message it reads before closing. It never
 sends a credential, never names a tool, never guesses passwords and never
 follows a redirect, so no request leaves the endpoint under test. Requests
 beyond the first two go only to endpoints that already look like OpenClaw.
+Ports are found with a half-open SYN sweep when clawgov runs as root and
+every target is IPv4 (like nmap as root: open ports see a SYN and a RST,
+never a connection), otherwise with TCP connects (--sweep).
 
 Targets: IPs, CIDRs (10.0.0.0/24, fd00::/120), ranges (10.0.0.1-10.0.0.50
 or 10.0.0.1-50), hostnames, and any of those but CIDRs and ranges with
@@ -102,6 +106,7 @@ func newDiscoverCmd(f *factory, runF func(context.Context, *DiscoverOptions) err
 	fl.BoolVar(&o.Yes, "yes", false, "confirm a scan of more than 65536 addresses")
 	fl.BoolVar(&o.All, "all", false, "text format: also list open ports that are not OpenClaw")
 	fl.StringVar(&o.Profile, "profile", "miit-2026", "compliance profile for the report")
+	fl.StringVar(&o.Sweep, "sweep", "auto", "port sweep: auto (SYN when root and all targets are IPv4, else TCP connect), syn or connect")
 	return cmd
 }
 
@@ -142,6 +147,11 @@ func (o *DiscoverOptions) validate() (threshold finding.Severity, never bool, ra
 	}
 	if o.Timeout <= 0 || o.ConnectTimeout <= 0 {
 		return 0, false, 0, usageErrorf("--timeout and --connect-timeout must be positive")
+	}
+	switch o.Sweep {
+	case "", "auto", "syn", "connect":
+	default:
+		return 0, false, 0, usageErrorf("--sweep %q: want auto, syn or connect", o.Sweep)
 	}
 	if rate, err = parseRate(o.Rate); err != nil {
 		return 0, false, 0, &UsageError{err}
@@ -201,6 +211,7 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 		Retries:        o.Retries,
 		Concurrency:    o.Concurrency,
 		Rate:           rate,
+		Method:         strings.TrimPrefix(o.Sweep, "auto"),
 	}
 	var bar *progressBar
 	if f.IO.ErrTTY {
@@ -211,7 +222,10 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 	if bar != nil {
 		bar.finish()
 	}
-	f.Logger.Debug("discover done", "endpoints", stats.Endpoints, "open", stats.Open, "gateways", stats.Gateways, "took", stats.Duration)
+	if scanErr != nil && ctx.Err() == nil {
+		return fmt.Errorf("discover: %w", scanErr)
+	}
+	f.Logger.Debug("discover done", "sweep", stats.Method, "endpoints", stats.Endpoints, "open", stats.Open, "gateways", stats.Gateways, "took", stats.Duration)
 	advErr := annotateAdvisories(results, o.advisories)
 
 	var runErrs []report.RunError

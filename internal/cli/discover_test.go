@@ -107,6 +107,7 @@ func TestDiscoverUsageErrors(t *testing.T) {
 		{[]string{"discover", "127.0.0.1", "--ports", "0"}, "--ports: invalid port"},
 		{[]string{"discover", "127.0.0.1", "--rate", "fast"}, "--rate"},
 		{[]string{"discover", "127.0.0.1", "--concurrency", "0"}, "--concurrency"},
+		{[]string{"discover", "127.0.0.1", "--sweep", "udp"}, "--sweep"},
 		{[]string{"discover", "127.0.0.1", "--format", "xml"}, "unknown format"},
 		{[]string{"discover", "127.0.0.1", "--targets-file", "/nonexistent/targets"}, "read targets file"},
 		{[]string{"discover", "127.0.0.1", "--exclude", "300.0.0.1"}, "exclude"},
