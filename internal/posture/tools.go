@@ -739,6 +739,11 @@ func checkTL006(s *Snapshot) []finding.Finding {
 		return errs
 	}
 	chans, open, chEv := lpChannels(c)
+	// Webhooks let outside systems start agent runs too.
+	if t, v := c.isTrue("hooks.enabled"); t {
+		chans = append(chans, "hooks")
+		chEv = append(chEv, c.ev("hooks.enabled", v, "true"))
+	}
 	if len(chans) == 0 {
 		return nil // nobody else can reach the agents
 	}
