@@ -483,9 +483,12 @@ func checkGatewayTerminal(s *Snapshot) []finding.Finding {
 		if !on || !controlUIEnabled(g.c) {
 			return nil
 		}
-		shown := "true"
 		st, sev := exposedVerdict(g.bind.Exposed, finding.High, finding.Medium)
-		return []finding.Finding{newFinding("CG-GW-015", st, sev, "enabled", bindParams(g.bind), g.c.ev("gateway.terminal.enabled", v, shown))}
+		key, prm := "enabled", bindParams(g.bind)
+		if g.bind.Exposed && !g.bind.NonLoopback {
+			key, prm = "enabled_tailscale", kv("tailscale", g.bind.Tailscale)
+		}
+		return []finding.Finding{newFinding("CG-GW-015", st, sev, key, prm, g.c.ev("gateway.terminal.enabled", v, "true"))}
 	})
 }
 

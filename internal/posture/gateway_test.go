@@ -208,6 +208,7 @@ func TestGW015Terminal(t *testing.T) {
 	runCases(t, "CG-GW-015", []checkCase{
 		{name: "default on", cfg: ``, want: []string{"warn/medium/enabled"}},
 		{name: "default on exposed", cfg: `{gateway: {bind: "lan"}}`, want: []string{"fail/high/enabled"}},
+		{name: "published by funnel", cfg: `{gateway: {tailscale: {mode: "funnel"}}}`, want: []string{"fail/high/enabled_tailscale"}},
 		{name: "off", cfg: `{gateway: {terminal: {enabled: false}}}`, want: nil},
 		{name: "control UI off", cfg: `{gateway: {controlUi: {enabled: false}}}`, want: nil},
 	})
