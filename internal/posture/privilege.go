@@ -282,6 +282,30 @@ func checkPRV003(s *Snapshot) []finding.Finding {
 			unknown = append(unknown, "/etc/sudoers")
 		}
 	}
+	// A unit can hand the service an admin group directly (Group=,
+	// SupplementaryGroups=) whatever /etc/group says.
+	for _, u := range h.Units {
+		if u.Masked {
+			continue
+		}
+		groups := strings.Fields(u.Hardening["SupplementaryGroups"])
+		if u.Group != "" {
+			groups = append([]string{u.Group}, groups...)
+		}
+		for _, g := range groups {
+			if !prvAdminGroups[g] {
+				continue
+			}
+			key := "Group"
+			if g != u.Group {
+				key = "SupplementaryGroups"
+			}
+			f := newFinding(id, finding.Fail, finding.Critical, "admin_group", kv("user", lpUnitRunAs(u), "group", g),
+				finding.Evidence{Kind: "unit", File: u.Path, KeyPath: key, Value: g})
+			f.MatchKey = "admin_group:" + u.Path + ":" + g
+			out = append(out, f)
+		}
+	}
 	// Nothing proved admin rights, but part of the evidence was missing:
 	// that is unknown, not a pass.
 	if len(out) == 0 && len(unknown) > 0 {

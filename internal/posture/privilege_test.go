@@ -46,6 +46,14 @@ func TestPrivilegeChecks(t *testing.T) {
 		{name: "dedicated unprivileged user", check: "CG-PRV-003"},
 		{name: "service user in sudo group", mut: func(s *Snapshot) { s.Host.Groups[3].Members = append(s.Host.Groups[3].Members, "openclaw") }, check: "CG-PRV-003", want: []string{"fail:admin_group"}},
 		{name: "service user in docker group", mut: func(s *Snapshot) { s.Host.Groups[4].Members = []string{"openclaw"} }, check: "CG-PRV-003", want: []string{"fail:admin_group"}},
+		{name: "unit adds the docker group", mut: func(s *Snapshot) {
+			s.Host.Units[0].Hardening = map[string]string{"SupplementaryGroups": "audio docker"}
+		}, check: "CG-PRV-003", want: []string{"fail:admin_group"}},
+		{name: "unit Group=wheel", mut: func(s *Snapshot) { s.Host.Units[0].Group = "wheel" }, check: "CG-PRV-003", want: []string{"fail:admin_group"}},
+		{name: "unit harmless groups", mut: func(s *Snapshot) {
+			s.Host.Units[0].Group = "openclaw"
+			s.Host.Units[0].Hardening = map[string]string{"SupplementaryGroups": "audio"}
+		}, check: "CG-PRV-003"},
 		{name: "NOPASSWD ALL for user", mut: func(s *Snapshot) {
 			s.Host.Sudoers = []host.SudoRule{{File: "/etc/sudoers.d/openclaw", Line: 1, Who: "openclaw", Rule: "ALL=(ALL) NOPASSWD: ALL", NoPasswd: true, All: true, NoPasswdAll: true}}
 		}, check: "CG-PRV-003", want: []string{"fail:admin_sudo"}},
