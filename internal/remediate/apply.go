@@ -106,6 +106,7 @@ func sum(b []byte) string {
 func (p *Plan) testPause() {
 	if v := p.opts.Getenv("CLAWGOV_FIX_TEST_PAUSE"); v != "" {
 		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
+			p.opts.Logger.Warn("fix test pause", "ms", ms)
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 		}
 	}

@@ -130,6 +130,7 @@ type style struct {
 	unit       string // one indentation step
 	quoteKeys  bool   // keys written "like": this
 	singleQuot bool   // strings written 'like' this
+	trailing   bool   // a comma after the last member of multi-line objects
 }
 
 func detectStyle(data []byte, root *json5.Value) style {
@@ -150,11 +151,24 @@ func detectStyle(data []byte, root *json5.Value) style {
 	if best != "" {
 		st.unit = best
 	}
-	quoted, bare, sq, dq := 0, 0, 0, 0
+	quoted, bare, sq, dq, withComma, without := 0, 0, 0, 0, 0, 0
 	var walk func(v *json5.Value)
 	walk = func(v *json5.Value) {
 		if v == nil {
 			return
+		}
+		last := -1
+		if n := len(v.Members); n > 0 {
+			last = v.Members[n-1].Value.End
+		} else if n := len(v.Elems); n > 0 {
+			last = v.Elems[n-1].End
+		}
+		if last >= 0 && last <= len(data) && v.End <= len(data) && bytes.IndexByte(data[v.Pos.Offset:last], '\n') >= 0 {
+			if i := skipBlanks(data, last); i < len(data) && data[i] == ',' {
+				withComma++
+			} else {
+				without++
+			}
 		}
 		if v.Kind == json5.String && v.Pos.Offset < len(data) {
 			switch data[v.Pos.Offset] {
@@ -179,6 +193,7 @@ func detectStyle(data []byte, root *json5.Value) style {
 	walk(root)
 	st.quoteKeys = quoted > bare
 	st.singleQuot = sq > dq
+	st.trailing = withComma > without || (withComma == 0 && without == 0 && !st.quoteKeys)
 	return st
 }
 
@@ -245,7 +260,11 @@ func (st style) render(v any, indent string) string {
 		var b strings.Builder
 		b.WriteString("{\n")
 		for i, k := range x.keys {
-			b.WriteString(indent + st.unit + st.key(k) + ": " + st.render(x.vals[i], indent+st.unit) + ",\n")
+			b.WriteString(indent + st.unit + st.key(k) + ": " + st.render(x.vals[i], indent+st.unit))
+			if i < len(x.keys)-1 || st.trailing {
+				b.WriteString(",")
+			}
+			b.WriteString("\n")
 		}
 		b.WriteString(indent + "}")
 		return b.String()
@@ -399,7 +418,11 @@ func insertMember(data []byte, o *json5.Value, st style, key string, value any) 
 		inner := data[o.Pos.Offset+1 : o.End-1]
 		base := lineIndent(data, o.Pos.Offset)
 		if len(bytes.TrimSpace(inner)) == 0 {
-			text := "{\n" + base + st.unit + st.key(key) + ": " + st.render(value, base+st.unit) + ",\n" + base + "}"
+			comma := ""
+			if st.trailing {
+				comma = ","
+			}
+			text := "{\n" + base + st.unit + st.key(key) + ": " + st.render(value, base+st.unit) + comma + "\n" + base + "}"
 			return splice(data, o.Pos.Offset, o.End, text), nil
 		}
 		// Only comments inside: keep them, add after the brace.

@@ -256,6 +256,9 @@ func Build(ctx context.Context, o Options) (*Plan, error) {
 	if err := p.stage(); err != nil {
 		return nil, err
 	}
+	if p.Actions == nil {
+		p.Actions = []Action{}
+	}
 	p.Refusal = p.refusal()
 	if p.Refusal == "" && p.opts.OpenClaw != "" && p.configChanged() {
 		p.Validation = p.validate()
@@ -786,7 +789,7 @@ func (p *Plan) logLevelAction() *Action {
 	default:
 		return nil
 	}
-	a := p.newAction("logging.level", []string{"CG-LOG-001"}, tr(p.Lang, "loglevel.summary"), tr(p.Lang, "log.risk"), false)
+	a := p.newAction("logging.level", []string{"CG-LOG-001"}, tr(p.Lang, "loglevel.summary"), tr(p.Lang, "loglevel.risk"), false)
 	p.setKey(a, "logging.level", "info", `"info"`)
 	return a
 }
@@ -807,6 +810,9 @@ func (p *Plan) logFileAction() *Action {
 		return nil
 	}
 	target := path.Join(p.StateDir, "logs", "openclaw.log")
+	if file == target {
+		return nil // already there (a state dir under /tmp cannot do better)
+	}
 	a := p.newAction("logging.file", []string{"CG-LOG-002"}, tr(p.Lang, "logfile.summary", target), tr(p.Lang, "log.risk"), true)
 	logs := path.Join(p.StateDir, "logs")
 	if _, err := os.Stat(p.hostPath(logs)); errors.Is(err, fs.ErrNotExist) {

@@ -31,6 +31,7 @@ var texts = map[string][2]string{ // key: {zh, en}
 	"loglevel.summary":   {"恢复日志记录（logging.level: info）", "Turn logging back on (logging.level: info)"},
 	"logfile.summary":    {"将日志文件移到私有路径 %[1]s", "Move the log file to the private path %[1]s"},
 	"log.risk":           {"日志将写入新位置；日志收集或轮转配置可能需要相应调整。", "Logs go to the new place; log shipping or rotation set up for the old one may need updating."},
+	"loglevel.risk":      {"日志量会增加；info 级别不记录消息内容。", "More is written to the log; the info level does not log message content."},
 	"logaudit.summary":   {"重新开启审计事件（logging.audit.enabled: true）", "Turn audit events back on (logging.audit.enabled: true)"},
 	"logaudit.risk":      {"状态数据库将记录审计元数据（不含消息内容）。", "The state database records audit metadata again (no message content)."},
 	"modes.summary":      {"收紧文件权限（目录 700，文件 600）", "Tighten file modes (directories 700, files 600)"},
