@@ -36,6 +36,7 @@ func init() {
 	register("CG-GW-020", checkTrustedProxiesBehindProxy)
 	register("CG-GW-021", checkMCPApps)
 	register("CG-GW-022", checkNodeCommands)
+	register("CG-GW-023", checkRemoteTransport)
 }
 
 // withGateway runs fn with the gateway model, or returns the error finding
@@ -596,18 +597,24 @@ func checkHTTPToolsAllow(s *Snapshot) []finding.Finding {
 }
 
 // CG-GW-019: mDNS "full" publishes cliPath and sshPort on the local
-// network. OPENCLAW_DISABLE_BONJOUR=1 forces mDNS off whatever the config.
+// network (OPENCLAW_DISABLE_BONJOUR=1 forces mDNS off whatever the
+// config); discovery.wideArea.domain publishes the gateway's presence by
+// unicast DNS-SD beyond the local link.
 func checkMDNSFull(s *Snapshot) []finding.Finding {
 	return withGateway(s, "CG-GW-019", func(g gatewayModel) []finding.Finding {
+		var out []finding.Finding
+		if dom, dv := g.c.str("discovery.wideArea.domain", ""); strings.TrimSpace(dom) != "" {
+			out = append(out, newFinding("CG-GW-019", finding.Warn, finding.Medium, "wide_area", kv("domain", dom), g.c.ev("discovery.wideArea.domain", dv, dom)))
+		}
 		mode, v := g.c.str("discovery.mdns.mode", "minimal")
 		if mode != "full" {
-			return nil
+			return out
 		}
 		if off, ok := envValue(s, "OPENCLAW_DISABLE_BONJOUR"); ok && strings.TrimSpace(off) == "1" {
-			return nil
+			return out
 		}
 		st, sev := exposedVerdict(g.bind.NonLoopback, finding.High, finding.Medium)
-		return []finding.Finding{newFinding("CG-GW-019", st, sev, "full", nil, g.c.ev("discovery.mdns.mode", v, mode))}
+		return append(out, newFinding("CG-GW-019", st, sev, "full", nil, g.c.ev("discovery.mdns.mode", v, mode)))
 	})
 }
 
@@ -737,4 +744,36 @@ func checkNodeCommands(s *Snapshot) []finding.Finding {
 		}
 		return out
 	})
+}
+
+// CG-GW-023: this install connects to a remote gateway (gateway.remote.*)
+// over plain ws:// to a host that is not loopback, so the operator token
+// and all traffic cross the network unencrypted; DONT-2 allows remote
+// access only through an encrypted channel. OPENCLAW_ALLOW_INSECURE_PRIVATE_WS
+// is OpenClaw's break-glass switch that permits exactly that.
+func checkRemoteTransport(s *Snapshot) []finding.Finding {
+	c, errs, ok := confOf(s, "CG-GW-023")
+	if !ok {
+		return errs
+	}
+	var out []finding.Finding
+	u, uv := c.str("gateway.remote.url", "")
+	transport, _ := c.str("gateway.remote.transport", "direct")
+	if u = strings.TrimSpace(u); u != "" && transport != "ssh" {
+		scheme, rest, _ := strings.Cut(u, "://")
+		host := rest
+		if i := strings.IndexAny(host, "/?#"); i >= 0 {
+			host = host[:i]
+		}
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if strings.EqualFold(scheme, "ws") && !isLoopbackHost(strings.Trim(host, "[]")) {
+			out = append(out, newFinding("CG-GW-023", finding.Fail, finding.High, "plaintext", kv("host", host), c.ev("gateway.remote.url", uv, u)))
+		}
+	}
+	if v, ok := envValue(s, "OPENCLAW_ALLOW_INSECURE_PRIVATE_WS"); ok && v != "0" && !strings.EqualFold(v, "false") {
+		out = append(out, newFinding("CG-GW-023", finding.Warn, finding.Medium, "insecure_private_ws", nil, envEvidence(s, "OPENCLAW_ALLOW_INSECURE_PRIVATE_WS")))
+	}
+	return out
 }

@@ -312,3 +312,21 @@ func TestFlyMachineCountsAsContainer(t *testing.T) {
 		{name: "fly env without host facts", cfg: ``, opts: []snapOpt{optNoHost(), optEnv("FLY_MACHINE_ID", "abc"), optEnv("FLY_APP_NAME", "claw")}, want: []string{"fail/high/container_default"}},
 	})
 }
+
+func TestGW019WideArea(t *testing.T) {
+	runCases(t, "CG-GW-019", []checkCase{
+		{name: "wide area", cfg: `{discovery: {wideArea: {domain: "openclaw.internal"}}}`, want: []string{"warn/medium/wide_area"}},
+		{name: "wide area and full", cfg: `{discovery: {mdns: {mode: "full"}, wideArea: {domain: "x.example"}}}`, want: []string{"warn/medium/wide_area", "warn/medium/full"}},
+	})
+}
+
+func TestGW023RemoteTransport(t *testing.T) {
+	runCases(t, "CG-GW-023", []checkCase{
+		{name: "no remote", cfg: ``, want: nil},
+		{name: "wss", cfg: `{gateway: {mode: "remote", remote: {url: "wss://gw.example.com:18789"}}}`, want: nil},
+		{name: "ws to loopback", cfg: `{gateway: {mode: "remote", remote: {url: "ws://127.0.0.1:18789"}}}`, want: nil},
+		{name: "ws to lan host", cfg: `{gateway: {mode: "remote", remote: {url: "ws://10.0.0.7:18789/ws"}}}`, want: []string{"fail/high/plaintext"}},
+		{name: "ws over ssh transport", cfg: `{gateway: {mode: "remote", remote: {url: "ws://10.0.0.7:18789", transport: "ssh", sshTarget: "u@10.0.0.7"}}}`, want: nil},
+		{name: "break-glass env", cfg: ``, opts: []snapOpt{optEnv("OPENCLAW_ALLOW_INSECURE_PRIVATE_WS", "1")}, want: []string{"warn/medium/insecure_private_ws"}},
+	})
+}

@@ -122,6 +122,7 @@ var riskyConfigs = []struct {
 	{cfg: `{gateway: {auth: {token: "` + strongToken + `"}}, hooks: {enabled: true, token: "` + strongToken + `"}}`, opts: []snapOpt{optEnv("OPENCLAW_GATEWAY_TOKEN", "another-token-0123456789abcdef")}},
 	{cfg: `{}`, opts: []snapOpt{optNoHost()}},
 	{cfg: `{mcp: {apps: {enabled: true}}, gateway: {nodes: {commands: {allow: ["sms.send"], deny: ["system.*"]}}}, channels: {telegram: {allowFrom: ["@alice"], groups: {"-100": {}}}}}`},
+	{cfg: `{gateway: {mode: "remote", remote: {url: "ws://10.1.2.3:18789"}}, discovery: {wideArea: {domain: "claw.example"}}}`, opts: []snapOpt{optEnv("OPENCLAW_ALLOW_INSECURE_PRIVATE_WS", "1")}},
 	{cfg: `{update: {auto: {enabled: true}}, models: {providers: {x: {apiKey: {source: "store", provider: "store", id: "x"}}}}}`, opts: []snapOpt{optEnv("OPENCLAW_NO_AUTO_UPDATE", "1")}},
 	{cfg: ``, opts: []snapOpt{
 		optState(&openclaw.State{Path: "/s/openclaw.sqlite", Secrets: []openclaw.SecretEntry{{ID: "k", HasValue: true}}}),
