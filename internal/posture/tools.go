@@ -288,9 +288,19 @@ func lpExecPolicy(c conf, a agentScope, st *openclaw.State) tlExecPolicy {
 	apMode, apKey := "", ""
 	if st != nil && st.ExecApprovals != nil {
 		ap := st.ExecApprovals
-		if ag, ok := ap.Agents[a.ID]; ok && a.ID != "" && (ag.Security != "" || ag.Ask != "") {
+		// The agent's own entry, then the "*" entry that applies to every
+		// agent, then the document's defaults.
+		agentKey := ""
+		for _, k := range []string{a.ID, "*"} {
+			if ag, ok := ap.Agents[k]; ok && k != "" && (ag.Security != "" || ag.Ask != "") {
+				agentKey = k
+				break
+			}
+		}
+		if agentKey != "" {
+			ag := ap.Agents[agentKey]
 			apMode = tlLegacyMode(ag.Security, ag.Ask)
-			apKey = "agents." + a.ID
+			apKey = "agents." + agentKey
 		} else if ap.DefaultSecurity != "" || ap.DefaultAsk != "" {
 			apMode = tlLegacyMode(ap.DefaultSecurity, ap.DefaultAsk)
 			apKey = "defaults"

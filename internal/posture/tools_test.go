@@ -237,6 +237,10 @@ func TestToolChecks(t *testing.T) {
 			approvals("", "")(s)
 			s.OC.State.ExecApprovals.AskFallback = "deny"
 		}, check: "CG-TL-001"},
+		{name: "approvals wildcard agent entry", cfg: `{}`, mut: func(s *Snapshot) {
+			approvals("", "")(s)
+			s.OC.State.ExecApprovals.Agents = map[string]openclaw.AgentApprovals{"*": {Security: "allowlist", Ask: "on-miss"}}
+		}, check: "CG-TL-001"},
 		{name: "exec denied", cfg: `{tools: {deny: ["group:runtime"]}}`, check: "CG-TL-001"},
 		{name: "messaging profile has no exec", cfg: `{tools: {profile: "messaging"}}`, check: "CG-TL-001"},
 		{name: "sandbox all keeps exec off host", cfg: `{agents: {defaults: {sandbox: {mode: "all"}}}}`, check: "CG-TL-001"},
