@@ -138,6 +138,52 @@ var brwReadPolicies = func(rootfs string) []brwPolicy {
 	return out
 }
 
+// brwStat describes a path under rootfs (following symlinks inside the
+// root): owner and mode. A variable so tests need no root-owned files.
+var brwStat = func(rootfs, p string) (int, fs.FileMode, error) {
+	st, err := host.Stat(rootfs, p)
+	if err != nil {
+		return -1, 0, err
+	}
+	uid := -1
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		uid = int(sys.Uid)
+	}
+	return uid, st.Mode(), nil
+}
+
+// brwWeakBinaries reports configured browser executables that someone
+// other than root could replace with a wrapper that drops the managed
+// policy (browser-egress.md §3 step 3.4). Paths relative to a home
+// directory cannot be judged and are reported too.
+func brwWeakBinaries(c conf, rootfs string) []finding.Finding {
+	const id = "CG-BRW-001"
+	var out []finding.Finding
+	check := func(k string, v *json5.Value) {
+		p, ok := v.AsString()
+		if !ok || strings.TrimSpace(p) == "" {
+			return
+		}
+		e := c.ev(k, v, p)
+		if !strings.HasPrefix(p, "/") {
+			out = append(out, newFinding(id, finding.Warn, finding.High, "binary_tamperable", kv("path", p, "detail", "relative path"), e))
+			return
+		}
+		uid, mode, err := brwStat(rootfs, p)
+		switch {
+		case err != nil:
+			out = append(out, newFinding(id, finding.Error, finding.Info, "policy_unreadable", kv("file", p, "err", err.Error()), e))
+		case uid != 0 || mode.Perm()&0o022 != 0:
+			out = append(out, newFinding(id, finding.Warn, finding.High, "binary_tamperable", kv("path", p, "detail", "mode "+fsMode(mode)+" uid "+strconv.Itoa(uid)), e))
+		}
+	}
+	check("browser.executablePath", c.get("browser.executablePath"))
+	for _, m := range c.objectMembers("browser.profiles") {
+		check("browser.profiles."+m.Key+".executablePath", m.Value.Get("executablePath"))
+	}
+	return out
+}
+
 // brwParsePolicy extracts the egress-relevant keys of a Chromium policy.
 func brwParsePolicy(data []byte, p *brwPolicy) error {
 	var raw struct {
@@ -230,6 +276,9 @@ func checkBRW001(s *Snapshot) []finding.Finding {
 			ev := p.ev("ProxyServer " + p.ProxyServer + ", ProxyBypassList " + p.ProxyBypass + ", WebRtcIPHandling " + p.WebRTC)
 			if names, evs := brwOutsidePolicy(s, c); len(names) > 0 {
 				return []finding.Finding{newFinding(id, finding.Warn, finding.High, "outside_policy", kv("file", p.File, "profiles", strings.Join(names, ", ")), append([]finding.Evidence{ev}, evs...)...)}
+			}
+			if bad := brwWeakBinaries(c, rootfs); len(bad) > 0 {
+				return bad
 			}
 			return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "proxy_enforced", kv("file", p.File, "proxy", p.ProxyServer), ev)}
 		default:

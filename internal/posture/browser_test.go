@@ -120,7 +120,19 @@ func TestBrowserEgressDONT5(t *testing.T) {
 		brwReadPolicies = func(string) []brwPolicy { return []brwPolicy{good} }
 		s.OC.State = &openclaw.State{Devices: []openclaw.PairedDevice{{ID: "n1", Role: "node"}, {ID: "op", Role: "operator"}}}
 	}
+	binaries := func(uid int, mode fs.FileMode) func(*Snapshot) {
+		return func(*Snapshot) {
+			brwReadPolicies = func(string) []brwPolicy { return []brwPolicy{good} }
+			brwStat = func(string, string) (int, fs.FileMode, error) { return uid, mode, nil }
+		}
+	}
+	oldStat := brwStat
+	t.Cleanup(func() { brwStat = oldStat })
 	lc = append(lc,
+		lpCase{name: "root-owned browser binary", cfg: `{browser: {executablePath: "/usr/bin/chromium"}}`, check: "CG-BRW-001", mut: binaries(0, 0o755), want: []string{"pass:proxy_enforced"}},
+		lpCase{name: "user-owned browser binary", cfg: `{browser: {executablePath: "/home/oc/bin/chrome"}}`, check: "CG-BRW-001", mut: binaries(999, 0o755), want: []string{"warn:binary_tamperable"}},
+		lpCase{name: "group-writable profile binary", cfg: `{browser: {profiles: {work: {executablePath: "/opt/chrome/chrome"}}}}`, check: "CG-BRW-001", mut: binaries(0, 0o775), want: []string{"warn:binary_tamperable"}},
+		lpCase{name: "relative browser binary", cfg: `{browser: {executablePath: "~/chrome"}}`, check: "CG-BRW-001", mut: binaries(0, 0o755), want: []string{"warn:binary_tamperable"}},
 		lpCase{name: "paired node browser outside the policy", check: "CG-BRW-001", mut: withNode, want: []string{"warn:outside_policy"}},
 		lpCase{name: "node browser routing off", cfg: `{gateway: {nodes: {browser: {mode: "off"}}}}`, check: "CG-BRW-001", mut: withNode, want: []string{"pass:proxy_enforced"}})
 	old := brwReadPolicies
@@ -160,6 +172,13 @@ func TestReadManagedPolicies(t *testing.T) {
 	}
 	if p.UID != os.Getuid() {
 		t.Fatalf("uid %d, want %d", p.UID, os.Getuid())
+	}
+	uid, mode, err := brwStat(root, "/etc/chromium/policies/managed/egress.json")
+	if err != nil || uid != os.Getuid() || mode.Perm() != 0o644 {
+		t.Fatalf("stat: uid %d mode %v err %v", uid, mode, err)
+	}
+	if _, _, err := brwStat(root, "/usr/bin/missing-chrome"); err == nil {
+		t.Fatal("stat of a missing binary succeeded")
 	}
 	// Nothing under an empty root.
 	if ps := brwReadPolicies(t.TempDir()); len(ps) != 0 {
