@@ -256,37 +256,55 @@ func checkBRW001(s *Snapshot) []finding.Finding {
 	if s.OC != nil {
 		rootfs = s.OC.Rootfs
 	}
-	var weak []finding.Finding
+	// Chromium merges every file in the managed directory, so all of them
+	// are judged: one file forcing a proxy proves nothing if another is
+	// unreadable, tamperable or sets a different proxy mode.
+	var enforcing *brwPolicy
+	var problems, urlOnly []finding.Finding
 	for _, p := range brwReadPolicies(rootfs) {
 		switch {
 		case p.Err != "":
-			weak = append(weak, newFinding(id, finding.Error, finding.Info, "policy_unreadable", kv("file", p.File, "err", p.Err), p.ev("")))
+			problems = append(problems, newFinding(id, finding.Error, finding.Info, "policy_unreadable", kv("file", p.File, "err", p.Err), p.ev("")))
 		case !p.forcesProxy() && !p.urlFilterOnly():
-			continue
+			if p.ProxyMode != "" {
+				problems = append(problems, newFinding(id, finding.Warn, finding.High, "proxy_conflict", kv("file", p.File, "mode", p.ProxyMode), p.ev("ProxyMode "+p.ProxyMode)))
+			}
 		case p.UID != 0 || p.Mode.Perm()&0o022 != 0:
-			weak = append(weak, newFinding(id, finding.Warn, finding.High, "policy_tamperable", kv("file", p.File, "detail", "mode "+fsMode(p.Mode)+" uid "+strconv.Itoa(p.UID)), p.ev("")))
+			problems = append(problems, newFinding(id, finding.Warn, finding.High, "policy_tamperable", kv("file", p.File, "detail", "mode "+fsMode(p.Mode)+" uid "+strconv.Itoa(p.UID)), p.ev("")))
 		case p.forcesProxy() && !p.bypassOK():
-			weak = append(weak, newFinding(id, finding.Warn, finding.High, "proxy_bypass", kv("file", p.File, "bypass", p.ProxyBypass), p.ev("ProxyBypassList "+p.ProxyBypass)))
+			problems = append(problems, newFinding(id, finding.Warn, finding.High, "proxy_bypass", kv("file", p.File, "bypass", p.ProxyBypass), p.ev("ProxyBypassList "+p.ProxyBypass)))
 		case p.forcesProxy() && !strings.EqualFold(p.WebRTC, "disable_non_proxied_udp"):
-			weak = append(weak, newFinding(id, finding.Warn, finding.Medium, "proxy_webrtc_leak", kv("file", p.File), p.ev("WebRtcIPHandling "+p.WebRTC)))
+			problems = append(problems, newFinding(id, finding.Warn, finding.Medium, "proxy_webrtc_leak", kv("file", p.File), p.ev("WebRtcIPHandling "+p.WebRTC)))
 		case p.forcesProxy():
-			// Forced proxy with no bypass and WebRTC pinned: the evidence
-			// outside openclaw.json that DONT-5 asks for, unless some
-			// profile drives a browser this host's policy does not bind.
-			ev := p.ev("ProxyServer " + p.ProxyServer + ", ProxyBypassList " + p.ProxyBypass + ", WebRtcIPHandling " + p.WebRTC)
-			if names, evs := brwOutsidePolicy(s, c); len(names) > 0 {
-				return []finding.Finding{newFinding(id, finding.Warn, finding.High, "outside_policy", kv("file", p.File, "profiles", strings.Join(names, ", ")), append([]finding.Evidence{ev}, evs...)...)}
+			if enforcing != nil && enforcing.ProxyServer != p.ProxyServer {
+				problems = append(problems, newFinding(id, finding.Warn, finding.High, "proxy_conflict", kv("file", p.File, "mode", p.ProxyMode+" "+p.ProxyServer), p.ev("ProxyServer "+p.ProxyServer)))
 			}
-			if bad := brwWeakBinaries(c, rootfs); len(bad) > 0 {
-				return bad
+			if enforcing == nil {
+				pp := p
+				enforcing = &pp
 			}
-			return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "proxy_enforced", kv("file", p.File, "proxy", p.ProxyServer), ev)}
 		default:
-			weak = append(weak, newFinding(id, finding.Warn, finding.Medium, "url_policy_only", kv("file", p.File), p.ev("URLBlocklist *, "+strconv.Itoa(len(p.URLAllowlist))+" allowed")))
+			urlOnly = append(urlOnly, newFinding(id, finding.Warn, finding.Medium, "url_policy_only", kv("file", p.File), p.ev("URLBlocklist *, "+strconv.Itoa(len(p.URLAllowlist))+" allowed")))
 		}
 	}
-	if len(weak) > 0 {
-		return weak
+	if len(problems) > 0 {
+		return problems
+	}
+	if p := enforcing; p != nil {
+		// Forced proxy with no bypass and WebRTC pinned: the evidence
+		// outside openclaw.json that DONT-5 asks for, unless some profile
+		// drives a browser this host's policy does not bind.
+		ev := p.ev("ProxyServer " + p.ProxyServer + ", ProxyBypassList " + p.ProxyBypass + ", WebRtcIPHandling " + p.WebRTC)
+		if names, evs := brwOutsidePolicy(s, c); len(names) > 0 {
+			return []finding.Finding{newFinding(id, finding.Warn, finding.High, "outside_policy", kv("file", p.File, "profiles", strings.Join(names, ", ")), append([]finding.Evidence{ev}, evs...)...)}
+		}
+		if bad := brwWeakBinaries(c, rootfs); len(bad) > 0 {
+			return bad
+		}
+		return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "proxy_enforced", kv("file", p.File, "proxy", p.ProxyServer), ev)}
+	}
+	if len(urlOnly) > 0 {
+		return urlOnly
 	}
 	// Nothing outside OpenClaw: judge what openclaw.json alone can say.
 	if k, v := brwPrivateNet(c, "browser.ssrfPolicy"); v != nil {

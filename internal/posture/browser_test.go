@@ -107,6 +107,15 @@ func TestBrowserEgressDONT5(t *testing.T) {
 		{"group-writable policy does not count", "", []brwPolicy{func() brwPolicy { p := good; p.Mode = 0o664; return p }()}, []string{"warn:policy_tamperable"}},
 		{"URL filter only warns", "", []brwPolicy{{File: "/etc/opt/chrome/policies/managed/urls.json", UID: 0, Mode: 0o644, URLBlocklist: []string{"*"}, URLAllowlist: []string{"docs.example.com"}}}, []string{"warn:url_policy_only"}},
 		{"unrelated policy ignored", "", []brwPolicy{{File: "/etc/chromium/policies/managed/x.json", UID: 0, Mode: 0o644}}, []string{"fail:unconfined_default"}},
+		{"URL filter beside a proxy policy passes", "", []brwPolicy{good, {File: "/etc/chromium/policies/managed/urls.json", UID: 0, Mode: 0o644, URLBlocklist: []string{"*"}, URLAllowlist: []string{"a.example"}}}, []string{"pass:proxy_enforced"}},
+		{"second file with direct mode conflicts", "", []brwPolicy{good, {File: "/etc/chromium/policies/managed/zz.json", UID: 0, Mode: 0o644, ProxyMode: "direct"}}, []string{"warn:proxy_conflict"}},
+		{"second file with another proxy conflicts", "", []brwPolicy{good, func() brwPolicy {
+			p := good
+			p.File = "/etc/opt/chrome/policies/managed/b.json"
+			p.ProxyServer = "http://10.0.0.1:8080"
+			return p
+		}()}, []string{"warn:proxy_conflict"}},
+		{"unreadable second file spoils the pass", "", []brwPolicy{good, {File: "/etc/chromium/policies/managed/evil.json", Err: "invalid character"}}, []string{"error:policy_unreadable"}},
 		{"unreadable policy is an error", "", []brwPolicy{{File: "/etc/chromium/policies/managed", Err: "permission denied"}}, []string{"error:policy_unreadable"}},
 	}
 	var lc []lpCase
