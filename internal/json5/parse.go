@@ -178,7 +178,8 @@ func (p *parser) skipComment() error {
 				return nil // the terminator is handled by skipSpace
 			}
 			if c == 0xE2 && p.off+2 < len(p.data) && p.data[p.off+1] == 0x80 && (p.data[p.off+2] == 0xA8 || p.data[p.off+2] == 0xA9) {
-				return nil // U+2028/U+2029 end a line comment too
+				p.ext = true // the oracle does not end comments there
+				return nil   // U+2028/U+2029 end a line comment too
 			}
 			p.off++
 		}
