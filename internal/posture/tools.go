@@ -413,6 +413,11 @@ func checkTL001(s *Snapshot) []finding.Finding {
 			continue
 		}
 		p := lpExecPolicy(c, a, s.OC.State)
+		if why := lpStateProblem(s); why != "" && lpApprovals(s) == nil && p.Mode == "full" {
+			// The approvals document could tighten the verdict but could
+			// not be read: keep the finding, say so.
+			p.Evidence = append(p.Evidence, finding.Evidence{Kind: "state", KeyPath: "exec_approvals", Detail: "unreadable: " + why})
+		}
 		scope := a.label("tools.exec")
 		switch {
 		case p.Mode == "full" && p.Implicit:
@@ -430,6 +435,24 @@ func checkTL001(s *Snapshot) []finding.Finding {
 		}
 	}
 	return out
+}
+
+// lpStateProblem returns the first problem reading the state (database
+// or legacy JSON), "" when there was none: then an absent table or
+// document really is absent.
+func lpStateProblem(s *Snapshot) string {
+	if s == nil || s.OC == nil {
+		return ""
+	}
+	for _, p := range s.OC.Problems {
+		if p.Area == "state" {
+			if p.Err != nil {
+				return p.Err.Error()
+			}
+			return p.Path
+		}
+	}
+	return ""
 }
 
 func lpApprovals(s *Snapshot) *openclaw.ExecApprovals {
@@ -455,7 +478,13 @@ func lpScopeSetsExec(a agentScope, st *openclaw.State) bool {
 
 func checkTL002(s *Snapshot) []finding.Finding {
 	const id = "CG-TL-002"
-	if s == nil || s.OC == nil || s.OC.State == nil || s.OC.State.ExecApprovals == nil {
+	if s == nil || s.OC == nil {
+		return errorFinding(id, "no OpenClaw inventory was gathered")
+	}
+	if s.OC.State == nil || s.OC.State.ExecApprovals == nil {
+		if why := lpStateProblem(s); why != "" {
+			return errorFinding(id, "exec approvals could not be read: "+why)
+		}
 		return nil // no approvals document: autoAllowSkills defaults to false
 	}
 	st := s.OC.State
@@ -671,6 +700,9 @@ func checkTL005(s *Snapshot) []finding.Finding {
 	}
 	st := s.OC.State
 	if st == nil || st.ExecApprovals == nil {
+		if why := lpStateProblem(s); why != "" {
+			return errorFinding(id, "exec approvals could not be read: "+why)
+		}
 		return nil
 	}
 	var out []finding.Finding
@@ -957,7 +989,13 @@ func checkTL011(s *Snapshot) []finding.Finding {
 
 func checkTL012(s *Snapshot) []finding.Finding {
 	const id = "CG-TL-012"
-	if s == nil || s.OC == nil || s.OC.State == nil {
+	if s == nil || s.OC == nil {
+		return errorFinding(id, "no OpenClaw inventory was gathered")
+	}
+	if why := lpStateProblem(s); why != "" && (s.OC.State == nil || len(s.OC.State.CronJobs) == 0) {
+		return errorFinding(id, "scheduled jobs could not be read: "+why)
+	}
+	if s.OC.State == nil {
 		return nil // no state: no scheduled jobs
 	}
 	st := s.OC.State

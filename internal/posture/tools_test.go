@@ -2,6 +2,7 @@ package posture
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"regexp"
@@ -213,6 +214,9 @@ func TestToolChecks(t *testing.T) {
 				ExecApprovals: &openclaw.ExecApprovals{Source: "sqlite", DefaultSecurity: sec, DefaultAsk: ask}}
 		}
 	}
+	stateBroken := func(s *Snapshot) {
+		s.OC.Problems = append(s.OC.Problems, openclaw.Problem{Path: lpTestState + "/state/openclaw.sqlite", Area: "state", Err: errors.New("database disk image is malformed")})
+	}
 	openTelegram := `channels: { telegram: { botToken: "x", dmPolicy: "open", allowFrom: ["*"] } },`
 	lpRun(t, []lpCase{
 		// CG-TL-001: effective exec policy.
@@ -265,6 +269,9 @@ func TestToolChecks(t *testing.T) {
 		}, check: "CG-TL-002", want: []string{"warn:auto_allow"}},
 		{name: "autoAllowSkills off", mut: approvals("allowlist", ""), check: "CG-TL-002"},
 		{name: "no approvals doc", check: "CG-TL-002"},
+		{name: "state unreadable", mut: stateBroken, check: "CG-TL-002", want: []string{"error:-"}},
+		{name: "state unreadable for TL-005", cfg: `{}`, mut: stateBroken, check: "CG-TL-005", want: []string{"error:-"}},
+		{name: "state unreadable for TL-012", mut: stateBroken, check: "CG-TL-012", want: []string{"error:-"}},
 
 		// CG-TL-003
 		{name: "interpreter and jq in safeBins", cfg: `{tools: {exec: {safeBins: ["jq", "python3"]}}}`, check: "CG-TL-003", want: []string{"warn:interpreter", "warn:broad"}},
