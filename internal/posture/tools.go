@@ -780,6 +780,18 @@ func checkTL006(s *Snapshot) []finding.Finding {
 	if !ok {
 		return errs
 	}
+	var out []finding.Finding
+	// A global minimal profile is a promise every agent keeps only if no
+	// agent switches to a broader one (OpenClaw's profile_minimal_overridden).
+	if g, gv := c.str("tools.profile", ""); g == "minimal" {
+		for _, a := range lpScopes(c)[1:] {
+			v, k := a.own("tools.profile")
+			if ap, ok := v.AsString(); ok && ap != "" && ap != "minimal" {
+				out = append(out, newFinding(id, finding.Warn, finding.Medium, "minimal_overridden", kv("scope", a.Path, "profile", ap),
+					c.ev(k, v, ap), c.ev("tools.profile", gv, g)))
+			}
+		}
+	}
 	chans, open, chEv := lpChannels(c)
 	// Webhooks let outside systems start agent runs too.
 	if t, v := c.isTrue("hooks.enabled"); t {
@@ -787,9 +799,8 @@ func checkTL006(s *Snapshot) []finding.Finding {
 		chEv = append(chEv, c.ev("hooks.enabled", v, "true"))
 	}
 	if len(chans) == 0 {
-		return nil // nobody else can reach the agents
+		return out // nobody else can reach the agents
 	}
-	var out []finding.Finding
 	for _, a := range lpScopes(c) {
 		if a.ID != "" {
 			if pv, _ := a.own("tools"); pv == nil {

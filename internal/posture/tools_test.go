@@ -315,6 +315,7 @@ func TestToolChecks(t *testing.T) {
 		{name: "messaging profile", cfg: `{` + openTelegram + ` tools: {profile: "messaging"}}`, check: "CG-TL-006"},
 		{name: "runtime and fs denied", cfg: `{` + openTelegram + ` tools: {deny: ["group:runtime", "group:fs"]}}`, check: "CG-TL-006"},
 		{name: "no channels", cfg: `{tools: {profile: "full"}}`, check: "CG-TL-006"},
+		{name: "minimal overridden by an agent", cfg: `{tools: {profile: "minimal"}, agents: {entries: {dev: {tools: {profile: "coding"}}, ro: {tools: {profile: "minimal"}}}}}`, check: "CG-TL-006", want: []string{"warn:minimal_overridden"}},
 		{name: "webhooks reach the agent", cfg: `{hooks: {enabled: true, token: "x"}, tools: {profile: "full"}}`, check: "CG-TL-006", want: []string{"warn:broad_profile"}},
 		{name: "disabled channel", cfg: `{channels: {telegram: {enabled: false, dmPolicy: "open"}}}`, check: "CG-TL-006"},
 		{name: "agent widens", cfg: `{` + openTelegram + ` tools: {profile: "messaging"}, agents: {list: [{id: "dev", tools: {profile: "full"}}]}}`, check: "CG-TL-006", want: []string{"fail:broad_profile"}},
