@@ -809,7 +809,9 @@ func checkTL006(s *Snapshot) []finding.Finding {
 		}
 		p := lpToolPolicy(c, a)
 		runtime := p.anyOf("exec", "process", "code_execution")
-		fsTools := p.anyOf("write", "edit", "apply_patch")
+		// Reading is enough to leak host files to whoever can message
+		// the agent, so read counts as well (as in OpenClaw's audit).
+		fsTools := p.anyOf("read", "write", "edit", "apply_patch")
 		if !runtime && !fsTools {
 			continue
 		}
@@ -894,6 +896,7 @@ func checkTL009(s *Snapshot) []finding.Finding {
 		return nil
 	}
 	var out []finding.Finding
+	lists := 0
 	for _, a := range lpScopes(c) {
 		base := "tools.elevated.allowFrom"
 		var allow *json5.Value
@@ -915,6 +918,7 @@ func checkTL009(s *Snapshot) []finding.Finding {
 			if lst == nil || lst.Kind != json5.Array || len(lst.Elems) == 0 {
 				continue
 			}
+			lists++
 			ev := c.ev(base+"."+ch, lst, display(lst))
 			scope := a.label("tools")
 			n := strconv.Itoa(len(lst.Elems))
@@ -928,9 +932,17 @@ func checkTL009(s *Snapshot) []finding.Finding {
 			}
 		}
 	}
+	// OpenClaw rates "open inbound policy while elevated is not disabled"
+	// critical even with empty allowFrom lists; it is one edit from usable.
+	if chans, open, chEv := lpChannels(c); open && lists == 0 {
+		ev := c.ev("tools.elevated.enabled", c.get("tools.elevated.enabled"), display(c.get("tools.elevated.enabled")))
+		if c.get("tools.elevated.enabled") == nil {
+			ev.Detail = "unset: counts as enabled"
+		}
+		out = append(out, newFinding(id, finding.Warn, finding.Medium, "elevated_not_disabled", kv("channels", strings.Join(chans, ", ")), append([]finding.Evidence{ev}, chEv...)...))
+	}
 	return out
 }
-
 func lpContains(xs []string, x string) bool {
 	for _, v := range xs {
 		if strings.TrimSpace(v) == x {

@@ -313,6 +313,7 @@ func TestToolChecks(t *testing.T) {
 		{name: "open channel sandboxed", cfg: `{` + openTelegram + ` agents: {defaults: {sandbox: {mode: "all"}}}}`, check: "CG-TL-006", want: []string{"warn:broad_profile_unset"}},
 		{name: "pairing channel coding profile", cfg: `{channels: {telegram: {dmPolicy: "pairing"}}, tools: {profile: "coding"}}`, check: "CG-TL-006", want: []string{"warn:broad_profile"}},
 		{name: "messaging profile", cfg: `{` + openTelegram + ` tools: {profile: "messaging"}}`, check: "CG-TL-006"},
+		{name: "read-only tools still reach host files", cfg: `{` + openTelegram + ` tools: {allow: ["read", "message"]}}`, check: "CG-TL-006", want: []string{"fail:broad_profile_unset"}},
 		{name: "runtime and fs denied", cfg: `{` + openTelegram + ` tools: {deny: ["group:runtime", "group:fs"]}}`, check: "CG-TL-006"},
 		{name: "no channels", cfg: `{tools: {profile: "full"}}`, check: "CG-TL-006"},
 		{name: "minimal overridden by an agent", cfg: `{tools: {profile: "minimal"}, agents: {entries: {dev: {tools: {profile: "coding"}}, ro: {tools: {profile: "minimal"}}}}}`, check: "CG-TL-006", want: []string{"warn:minimal_overridden"}},
@@ -335,6 +336,8 @@ func TestToolChecks(t *testing.T) {
 		{name: "elevated small list", cfg: `{tools: {elevated: {allowFrom: {telegram: ["12345"]}}}}`, check: "CG-TL-009", want: []string{"warn:elevated_enabled"}},
 		{name: "elevated disabled", cfg: `{tools: {elevated: {enabled: false, allowFrom: {telegram: ["*"]}}}}`, check: "CG-TL-009"},
 		{name: "elevated empty allowFrom", cfg: `{tools: {elevated: {enabled: true}}}`, check: "CG-TL-009"},
+		{name: "elevated not disabled with an open channel", cfg: `{` + openTelegram + `}`, check: "CG-TL-009", want: []string{"warn:elevated_not_disabled"}},
+		{name: "elevated disabled with an open channel", cfg: `{` + openTelegram + ` tools: {elevated: {enabled: false}}}`, check: "CG-TL-009"},
 
 		// CG-TL-010
 		{name: "visibility default all", cfg: `{}`, check: "CG-TL-010", want: []string{"warn:visibility_all_default"}},
