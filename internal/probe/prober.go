@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -156,32 +157,67 @@ func (p *Prober) Probe(ctx context.Context, addr netip.Addr, port int, host stri
 		}
 	}
 	facts := newFacts()
-	for i := range p.Sigs.Requests {
-		req := &p.Sigs.Requests[i]
-		if req.Gate == "candidate" && facts.Get("candidate") == "" {
-			continue
-		}
-		if ctx.Err() != nil {
-			res.Error = ctx.Err().Error()
-			break
-		}
-		resp, err := p.send(ctx, &ep, req, i == 0)
-		if err != nil {
-			res.Evidence = append(res.Evidence, fmt.Sprintf("%s %s -> %s", req.Method, req.Path, errText(err)))
-			if i == 0 || errors.Is(err, ErrNotHTTP) && facts.Get("candidate") == "" {
-				// Nothing HTTP-like answered the first request: stop
-				// rather than send more to an unknown service.
-				res.Error = errText(err)
-				break
+	reqs := p.Sigs.Requests
+	type outcome struct {
+		resp *Response
+		err  error
+	}
+	outs := make([]outcome, len(reqs))
+	// apply folds outcomes into facts in declaration order, so the verdict
+	// never depends on which parallel request finished first. It reports
+	// false when probing must stop.
+	apply := func(idx []int) bool {
+		for _, i := range idx {
+			req, o := &reqs[i], outs[i]
+			if o.err != nil {
+				res.Evidence = append(res.Evidence, fmt.Sprintf("%s %s -> %s", req.Method, req.Path, errText(o.err)))
+				if errors.Is(o.err, ErrNotHTTP) && facts.Get("candidate") == "" {
+					res.Error = errText(o.err)
+					return false
+				}
+				continue
 			}
-			continue
+			before := len(facts.Matched)
+			p.Sigs.Apply(facts, req.ID, o.resp)
+			res.Evidence = append(res.Evidence, evidenceLine(req, o.resp, facts.Matched[before:]))
 		}
-		before := len(facts.Matched)
-		p.Sigs.Apply(facts, req.ID, resp)
-		res.Evidence = append(res.Evidence, evidenceLine(req, resp, facts.Matched[before:]))
-		// The first two requests decide whether this is worth more.
-		if i == 1 && facts.Get("candidate") == "" {
-			break
+		return true
+	}
+	parallel := func(idx []int) {
+		var wg sync.WaitGroup
+		for _, i := range idx {
+			wg.Go(func() {
+				e := ep // plain or TLS is settled by now
+				outs[i].resp, outs[i].err = p.send(ctx, &e, &reqs[i], false)
+			})
+		}
+		wg.Wait()
+	}
+	// Phase 1: the first request alone; it settles plain HTTP vs TLS, and
+	// an endpoint that does not answer it with HTTP gets nothing more.
+	outs[0].resp, outs[0].err = p.send(ctx, &ep, &reqs[0], true)
+	if outs[0].err != nil {
+		res.Evidence = append(res.Evidence, fmt.Sprintf("%s %s -> %s", reqs[0].Method, reqs[0].Path, errText(outs[0].err)))
+		res.Error = errText(outs[0].err)
+	} else {
+		apply([]int{0})
+		// Phase 2: the other ungated requests; phase 3, only for
+		// endpoints that now look like OpenClaw, the gated ones.
+		var ungated, gated []int
+		for i := 1; i < len(reqs); i++ {
+			if reqs[i].Gate == "candidate" {
+				gated = append(gated, i)
+			} else {
+				ungated = append(ungated, i)
+			}
+		}
+		parallel(ungated)
+		if apply(ungated) && facts.Get("candidate") != "" && ctx.Err() == nil {
+			parallel(gated)
+			apply(gated)
+		}
+		if ctx.Err() != nil && res.Error == "" {
+			res.Error = ctx.Err().Error()
 		}
 	}
 	res.TLS = ep.tls
@@ -223,6 +259,12 @@ func (p *Prober) send(ctx context.Context, ep *endpoint, req *Request, first boo
 			ep.tls = false
 		}
 		if !retryable(err) || ctx.Err() != nil {
+			break
+		}
+		if first && isTimeout(err) {
+			// A service that stays silent on the first request is not a
+			// gateway (gateways answer at once); waiting again only slows
+			// sweeps down.
 			break
 		}
 	}
