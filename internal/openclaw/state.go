@@ -311,8 +311,6 @@ func (r *dbReader) query(table, q string, scan func(*sql.Rows) error) {
 	}
 }
 
-func ns(s sql.NullString) string { return s.String }
-
 func (r *dbReader) schemaMeta(st *State) {
 	sel, ok := r.cols("schema_meta", []string{"meta_key", "role", "schema_version", "app_version"}, "schema_version")
 	if !ok {
