@@ -815,8 +815,11 @@ func checkTL006(s *Snapshot) []finding.Finding {
 		if !runtime && !fsTools {
 			continue
 		}
-		key := "broad_profile"
-		if p.Profile == "" {
+		key, profile := "broad_profile", p.Profile
+		switch {
+		case p.Profile == "" && p.allow != nil:
+			profile = "tools.allow" // an explicit allow list replaces the profile
+		case p.Profile == "":
 			key = "broad_profile_unset"
 		}
 		mode, _, _ := lpSandboxMode(c, a)
@@ -830,7 +833,7 @@ func checkTL006(s *Snapshot) []finding.Finding {
 		}
 		ev = append(ev, chEv...)
 		out = append(out, newFinding(id, st, sev, key,
-			kv("scope", a.label("tools"), "profile", p.Profile, "channels", strings.Join(chans, ", ")), ev...))
+			kv("scope", a.label("tools"), "profile", profile, "channels", strings.Join(chans, ", ")), ev...))
 	}
 	return out
 }

@@ -313,7 +313,7 @@ func TestToolChecks(t *testing.T) {
 		{name: "open channel sandboxed", cfg: `{` + openTelegram + ` agents: {defaults: {sandbox: {mode: "all"}}}}`, check: "CG-TL-006", want: []string{"warn:broad_profile_unset"}},
 		{name: "pairing channel coding profile", cfg: `{channels: {telegram: {dmPolicy: "pairing"}}, tools: {profile: "coding"}}`, check: "CG-TL-006", want: []string{"warn:broad_profile"}},
 		{name: "messaging profile", cfg: `{` + openTelegram + ` tools: {profile: "messaging"}}`, check: "CG-TL-006"},
-		{name: "read-only tools still reach host files", cfg: `{` + openTelegram + ` tools: {allow: ["read", "message"]}}`, check: "CG-TL-006", want: []string{"fail:broad_profile_unset"}},
+		{name: "read-only tools still reach host files", cfg: `{` + openTelegram + ` tools: {allow: ["read", "message"]}}`, check: "CG-TL-006", want: []string{"fail:broad_profile"}},
 		{name: "runtime and fs denied", cfg: `{` + openTelegram + ` tools: {deny: ["group:runtime", "group:fs"]}}`, check: "CG-TL-006"},
 		{name: "no channels", cfg: `{tools: {profile: "full"}}`, check: "CG-TL-006"},
 		{name: "minimal overridden by an agent", cfg: `{tools: {profile: "minimal"}, agents: {entries: {dev: {tools: {profile: "coding"}}, ro: {tools: {profile: "minimal"}}}}}`, check: "CG-TL-006", want: []string{"warn:minimal_overridden"}},
