@@ -171,6 +171,8 @@ type tlPolicy struct {
 	ProfileV *json5.Value
 	ProfileK string
 	allow    map[string]bool // nil = not set
+	AllowV   *json5.Value
+	AllowK   string
 	also     map[string]bool
 	deny     map[string]bool
 }
@@ -182,8 +184,9 @@ func lpToolPolicy(c conf, a agentScope) tlPolicy {
 	var p tlPolicy
 	p.ProfileV, p.ProfileK = a.lookup(c, "tools.profile", "tools.profile")
 	p.Profile, _ = p.ProfileV.AsString()
-	if v, _ := a.lookup(c, "tools.allow", "tools.allow"); v != nil && v.Kind == json5.Array {
+	if v, k := a.lookup(c, "tools.allow", "tools.allow"); v != nil && v.Kind == json5.Array {
 		p.allow = tlExpand(v.Strings())
+		p.AllowV, p.AllowK = v, k
 	}
 	if v, _ := a.lookup(c, "tools.alsoAllow", "tools.alsoAllow"); v != nil {
 		p.also = tlExpand(v.Strings())
@@ -828,7 +831,10 @@ func checkTL006(s *Snapshot) []finding.Finding {
 			st, sev = finding.Fail, finding.High
 		}
 		ev := []finding.Evidence{c.ev(p.ProfileK, p.ProfileV, display(p.ProfileV))}
-		if p.ProfileV == nil {
+		switch {
+		case p.ProfileV == nil && p.AllowV != nil:
+			ev[0] = c.ev(p.AllowK, p.AllowV, display(p.AllowV))
+		case p.ProfileV == nil:
 			ev[0].Detail = "unset: no core tool filtering"
 		}
 		ev = append(ev, chEv...)
