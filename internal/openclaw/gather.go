@@ -52,19 +52,9 @@ func Gather(ctx context.Context, opts Options) (*Inventory, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	inv := &Inventory{Rootfs: opts.Rootfs}
-	env := newEnvState(opts)
-	r := &pathResolver{rfs: newRootFS(opts.Rootfs), env: env, opts: opts, how: map[string]string{}}
-	paths := r.resolve()
-	r.loadDotEnv(&paths, &inv.Problems)
-	if dotenvMoved(env) {
-		// A dotenv file relocated home/state/config/credentials: resolve
-		// again with it (the dotenv files found stay recorded).
-		files := paths.DotEnvFiles
-		r.how = map[string]string{"dotenv": "paths re-resolved after dotenv"}
-		paths = r.resolve()
-		paths.DotEnvFiles = files
-	}
-	paths.IncludeRoots = IncludeRoots(env.get, r.home)
+	r, paths, probs := resolveAll(opts)
+	env := r.env
+	inv.Problems = append(inv.Problems, probs...)
 	log.Debug("openclaw paths", "state", paths.StateDir, "config", paths.ConfigPath, "how", paths.How)
 
 	if paths.ConfigExists {
@@ -123,6 +113,29 @@ func Gather(ctx context.Context, opts Options) (*Inventory, error) {
 		log.Debug("openclaw inventory problem", "area", p.Area, "path", p.Path, "err", p.Err)
 	}
 	return inv, nil
+}
+
+// resolveAll resolves the paths, applies the dotenv files OpenClaw loads
+// and resolves again when one of them moved a path.
+func resolveAll(opts Options) (*pathResolver, Paths, []Problem) {
+	if opts.Getenv == nil {
+		opts.Getenv = func(string) string { return "" }
+	}
+	var probs []Problem
+	env := newEnvState(opts)
+	r := &pathResolver{rfs: newRootFS(opts.Rootfs), env: env, opts: opts, how: map[string]string{}}
+	paths := r.resolve()
+	r.loadDotEnv(&paths, &probs)
+	if dotenvMoved(env) {
+		// A dotenv file relocated home/state/config/credentials: resolve
+		// again with it (the dotenv files found stay recorded).
+		files := paths.DotEnvFiles
+		r.how = map[string]string{"dotenv": "paths re-resolved after dotenv"}
+		paths = r.resolve()
+		paths.DotEnvFiles = files
+	}
+	paths.IncludeRoots = IncludeRoots(env.get, r.home)
+	return r, paths, probs
 }
 
 // dotenvMoved reports whether a dotenv file set a variable that moves
