@@ -1,6 +1,7 @@
 package posture
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -15,6 +16,7 @@ func init() {
 	register("CG-UPD-001", checkUpdateReminders)
 	register("CG-UPD-002", checkUpdateChannel)
 	register("CG-UPD-003", checkScheduledAudit)
+	register("CG-UPD-004", checkAuditSuppressions)
 }
 
 // CG-UPD-001: update.checkOnStart false turns off the update check the
@@ -96,4 +98,31 @@ func checkScheduledAudit(s *Snapshot) []finding.Finding {
 		return []finding.Finding{newFinding("CG-UPD-003", finding.Manual, finding.Medium, "unknown", nil, ev)}
 	}
 	return []finding.Finding{newFinding("CG-UPD-003", finding.Warn, finding.Medium, "none", nil, ev, finding.Evidence{Kind: "file", KeyPath: "crontab, cron.d, systemd timers", Detail: "no audit command scheduled"})}
+}
+
+// CG-UPD-004: security.audit.suppressions hide findings of OpenClaw's own
+// audit (they move to suppressedFindings), so a scheduled audit no longer
+// reports them. Each suppression needs a recorded reason and a review;
+// one without a reason is an unexplained blind spot.
+func checkAuditSuppressions(s *Snapshot) []finding.Finding {
+	c, errs, ok := confOf(s, "CG-UPD-004")
+	if !ok {
+		return errs
+	}
+	list := c.get("security.audit.suppressions")
+	if list == nil || len(list.Elems) == 0 {
+		return nil
+	}
+	var out []finding.Finding
+	for i, e := range list.Elems {
+		path := fmt.Sprintf("security.audit.suppressions.%d", i)
+		id, _ := e.Get("checkId").AsString()
+		reason, _ := e.Get("reason").AsString()
+		key, st, sev := "suppressed", finding.Warn, finding.Low
+		if strings.TrimSpace(reason) == "" {
+			key, sev = "no_reason", finding.Medium
+		}
+		out = append(out, newFinding("CG-UPD-004", st, sev, key, kv("check", strings.TrimSpace(id)), c.ev(path, e, strings.TrimSpace(id))))
+	}
+	return out
 }

@@ -46,3 +46,14 @@ func TestUPD003ScheduledAudit(t *testing.T) {
 		{name: "no host facts", cfg: ``, opts: []snapOpt{optNoHost()}, want: []string{"manual/medium/unknown"}},
 	})
 }
+
+func TestUPD004Suppressions(t *testing.T) {
+	runCases(t, "CG-UPD-004", []checkCase{
+		{name: "none", cfg: ``, want: nil},
+		{name: "empty list", cfg: `{security: {audit: {suppressions: []}}}`, want: nil},
+		{name: "with and without reason", cfg: `{security: {audit: {suppressions: [
+			{checkId: "gateway.trusted_proxies_missing", reason: "no reverse proxy; UI is local only"},
+			{checkId: "hooks.default_session_key_unset"},
+		]}}}`, want: []string{"warn/low/suppressed", "warn/medium/no_reason"}},
+	})
+}
