@@ -139,7 +139,7 @@ func checkGatewayNoSecret(s *Snapshot) []finding.Finding {
 			return nil
 		}
 		ev := []finding.Evidence{g.c.ev("gateway.auth.token", g.auth.Token.V, ""), envEvidence(s, "OPENCLAW_GATEWAY_TOKEN")}
-		ev[1].Detail = strings.TrimSpace("not set " + ev[1].Detail)
+		ev[1].Detail = strings.TrimSpace("unset " + ev[1].Detail)
 		key := "ephemeral"
 		if g.auth.Token.Unresolved {
 			key = "unresolved"

@@ -1,6 +1,7 @@
 package posture
 
 import (
+	"fmt"
 	"net"
 	"regexp"
 	"strings"
@@ -38,7 +39,9 @@ type bindState struct {
 	NonLoopback bool
 	// Public is true for a custom bind host that is a public address.
 	Public bool
-	// Why explains a derived value (default in container, legacy alias).
+	// Why explains a derived value in language-neutral notation
+	// ("default: container → auto → 0.0.0.0", "alias: 0.0.0.0 → lan"); it
+	// becomes the evidence detail, which both report languages show as is.
 	Why string
 	// ContainerUnknown is true when bind is unset and host facts could not
 	// say whether the gateway runs in a container.
@@ -71,7 +74,7 @@ func cliFlag(s *Snapshot, name string) (string, finding.Evidence, bool) {
 	}
 	for _, p := range s.Host.Processes {
 		if v, ok := look(p.Cmdline); ok {
-			return v, finding.Evidence{Kind: "process", KeyPath: "--" + name, Value: v, Detail: "running gateway command line"}, true
+			return v, finding.Evidence{Kind: "process", KeyPath: "--" + name, Value: v, Detail: fmt.Sprintf("pid %d", p.PID)}, true
 		}
 	}
 	for _, u := range s.Host.Units {
@@ -94,7 +97,7 @@ func resolveBind(s *Snapshot, c conf) bindState {
 	}
 	mode := strings.ToLower(strings.TrimSpace(raw))
 	if alias, ok := legacyBindAliases[mode]; ok {
-		b.Why = "legacy host alias " + raw
+		b.Why = "alias: " + raw + " → " + alias
 		mode = alias
 	}
 	inContainer := s != nil && s.Host != nil && s.Host.Container.InContainer
@@ -107,14 +110,14 @@ func resolveBind(s *Snapshot, c conf) bindState {
 		switch {
 		case b.Tailscale == "serve" || b.Tailscale == "funnel":
 			mode = "loopback"
-			b.Why = "default (Tailscale serve/funnel forces loopback)"
+			b.Why = "default: tailscale.mode=" + b.Tailscale + " → loopback"
 		case inContainer:
 			mode = "auto"
-			b.Why = "default inside a container (auto resolves to 0.0.0.0)"
+			b.Why = "default: container → auto → 0.0.0.0"
 		case s == nil || s.Host == nil:
 			mode = "loopback"
 			b.ContainerUnknown = true
-			b.Why = "default (container status unknown)"
+			b.Why = "default: container=?"
 		default:
 			mode = "loopback"
 			b.Why = "default"
@@ -152,7 +155,7 @@ func resolveBind(s *Snapshot, c conf) bindState {
 	default:
 		// Unknown values fall through to 0.0.0.0 in resolveGatewayBindHost.
 		b.Host = "0.0.0.0"
-		b.Why = "unrecognised bind value"
+		b.Why = "invalid → 0.0.0.0"
 	}
 	b.NonLoopback = !isLoopbackHost(b.Host)
 	b.Exposed = b.NonLoopback || b.Tailscale == "serve" || b.Tailscale == "funnel"

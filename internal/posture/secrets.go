@@ -268,7 +268,7 @@ func checkSecretStorePlaintext(s *Snapshot) []finding.Finding {
 		return nil
 	}
 	sort.Strings(names)
-	ev := finding.Evidence{Kind: "state", File: st.Path, KeyPath: "secret_store_entries.value", Detail: fmt.Sprintf("%d entries with a plaintext value", len(names))}
+	ev := finding.Evidence{Kind: "state", File: st.Path, KeyPath: "secret_store_entries.value", Detail: fmt.Sprintf("plaintext=%d", len(names))}
 	return []finding.Finding{newFinding("CG-SEC-004", finding.Warn, finding.Medium, "plaintext", kv("count", fmt.Sprint(len(names)), "ids", strings.Join(names, ", ")), ev)}
 }
 

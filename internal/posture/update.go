@@ -97,7 +97,7 @@ func checkScheduledAudit(s *Snapshot) []finding.Finding {
 	if !hostRead {
 		return []finding.Finding{newFinding("CG-UPD-003", finding.Manual, finding.Medium, "unknown", nil, ev)}
 	}
-	return []finding.Finding{newFinding("CG-UPD-003", finding.Warn, finding.Medium, "none", nil, ev, finding.Evidence{Kind: "file", KeyPath: "crontab, cron.d, systemd timers", Detail: "no audit command scheduled"})}
+	return []finding.Finding{newFinding("CG-UPD-003", finding.Warn, finding.Medium, "none", nil, ev, finding.Evidence{Kind: "file", KeyPath: "crontab, cron.d, systemd timers"})}
 }
 
 // CG-UPD-004: security.audit.suppressions hide findings of OpenClaw's own
