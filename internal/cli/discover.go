@@ -39,11 +39,15 @@ type DiscoverOptions struct {
 	All            bool
 	Profile        string
 	Sweep          string
+	MDNS           bool
+	MDNSWait       time.Duration
 
 	// dial replaces the network dialer (tests).
 	dial probe.DialFunc
 	// resolver replaces DNS (tests).
 	resolver probe.Resolver
+	// mdns replaces the mDNS browse options (tests).
+	mdns *probe.MDNSOptions
 	// advisories replaces the advisory database (tests).
 	advisories func() (*advisory.DB, error)
 }
@@ -106,6 +110,8 @@ func newDiscoverCmd(f *factory, runF func(context.Context, *DiscoverOptions) err
 	fl.BoolVar(&o.Yes, "yes", false, "confirm a scan of more than 65536 addresses")
 	fl.BoolVar(&o.All, "all", false, "text format: also list open ports that are not OpenClaw")
 	fl.StringVar(&o.Profile, "profile", "miit-2026", "compliance profile for the report")
+	fl.BoolVar(&o.MDNS, "mdns", false, "also browse the local link for _openclaw-gw._tcp adverts (one mDNS query, then listen)")
+	fl.DurationVar(&o.MDNSWait, "mdns-wait", 2*time.Second, "how long --mdns listens for answers")
 	fl.StringVar(&o.Sweep, "sweep", "auto", "port sweep: auto (SYN when root and all targets are IPv4, else TCP connect), syn or connect")
 	return cmd
 }
@@ -218,7 +224,20 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 		bar = &progressBar{w: f.IO.ErrOut, start: time.Now()}
 		sc.Progress = bar.update
 	}
+	var (
+		adverts []probe.MDNSAdvert
+		mdnsErr error
+		mdnsWG  sync.WaitGroup
+	)
+	if o.MDNS {
+		mo := probe.MDNSOptions{Wait: o.MDNSWait}
+		if o.mdns != nil {
+			mo = *o.mdns
+		}
+		mdnsWG.Go(func() { adverts, mdnsErr = probe.BrowseMDNS(ctx, mo) })
+	}
 	results, stats, scanErr := sc.Scan(ctx, set)
+	mdnsWG.Wait()
 	if bar != nil {
 		bar.finish()
 	}
@@ -229,6 +248,15 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 	advErr := annotateAdvisories(results, o.advisories)
 
 	var runErrs []report.RunError
+	ran := append([]string(nil), probe.DiscoverChecks...)
+	findings := probe.Findings(results)
+	if o.MDNS {
+		ran = append(ran, probe.MDNSCheck)
+		findings = append(findings, probe.MDNSFindings(adverts)...)
+		if mdnsErr != nil {
+			runErrs = append(runErrs, report.RunError{Source: "mdns", Message: mdnsErr.Error(), Checks: []string{probe.MDNSCheck}})
+		}
+	}
 	if advErr != nil {
 		runErrs = append(runErrs, report.RunError{Source: "advisory database", Message: advErr.Error(), Checks: []string{"CG-EXP-022"}})
 	}
@@ -239,14 +267,14 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 		Kind: "discover", Tool: report.Tool{Name: "clawgov", Version: version.Version},
 		Now: f.Now(), Lang: lang, ProfileID: o.Profile,
 		Target:   report.Target{Host: discoverTargetLabel(specs, ports, stats)},
-		Ran:      probe.DiscoverChecks,
-		Findings: probe.Findings(results),
+		Ran:      ran,
+		Findings: findings,
 		Errors:   runErrs,
 	})
 	if err != nil {
 		return fmt.Errorf("build report: %w", err)
 	}
-	if err := o.write(f, r, results); err != nil {
+	if err := o.write(f, r, results, adverts); err != nil {
 		return err
 	}
 	if scanErr != nil {
@@ -302,7 +330,7 @@ func annotateAdvisories(results []probe.Result, load func() (*advisory.DB, error
 }
 
 // write renders the results in the chosen format to stdout or --output.
-func (o *DiscoverOptions) write(f *factory, r *report.Report, results []probe.Result) error {
+func (o *DiscoverOptions) write(f *factory, r *report.Report, results []probe.Result, adverts []probe.MDNSAdvert) error {
 	format := strings.ToLower(o.Format)
 	render := func(w io.Writer) error {
 		switch format {
@@ -311,6 +339,12 @@ func (o *DiscoverOptions) write(f *factory, r *report.Report, results []probe.Re
 		case "text":
 			if err := probe.WriteTable(w, results, o.All); err != nil {
 				return err
+			}
+			if o.MDNS {
+				fmt.Fprintln(w)
+				if err := probe.WriteMDNSTable(w, adverts); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintln(w)
 		}

@@ -302,3 +302,22 @@ func TestProbeLocal(t *testing.T) {
 func writeFile(p, body string) error { return os.WriteFile(p, []byte(body), 0o600) }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestDiscoverMDNS(t *testing.T) {
+	dest := probetest.StartMDNSResponder(t, "lab (OpenClaw)", 18789, []string{"role=gateway", "gatewayPort=18789", "cliPath=/opt/openclaw/bin/openclaw", "sshPort=2222"})
+	closed := probetest.FreePort(t)
+	o := &DiscoverOptions{Targets: []string{"127.0.0.1:" + strconv.Itoa(closed)}, Concurrency: 4, Rate: "0", Timeout: time.Second, ConnectTimeout: time.Second, Profile: "miit-2026", MDNS: true,
+		mdns: &probe.MDNSOptions{Wait: 300 * time.Millisecond, Dest: dest, Listen: func() (net.PacketConn, error) { return net.ListenPacket("udp4", "127.0.0.1:0") }}}
+	o.Format, o.FailOn, o.Lang = "text", "high", "en"
+	io, _, out, _ := iostreams.Test()
+	err := runDiscover(context.Background(), &factory{IO: io, Getenv: func(string) string { return "" }, Now: time.Now, Logger: discardLogger()}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{"lab (OpenClaw)", "cliPath,sshPort", "CG-EXP-023", "discloses cliPath, sshPort"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}

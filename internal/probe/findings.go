@@ -119,3 +119,28 @@ func isLoopback(a string) bool {
 	ip, err := netip.ParseAddr(a)
 	return err == nil && ip.Unmap().IsLoopback()
 }
+
+// MDNSCheck is the check an mDNS browse evaluates.
+const MDNSCheck = "CG-EXP-023"
+
+// MDNSFindings reports adverts whose TXT records leak full-mode details.
+func MDNSFindings(ads []MDNSAdvert) []finding.Finding {
+	var out []finding.Finding
+	for i := range ads {
+		a := &ads[i]
+		leaks := a.Leaks()
+		if len(leaks) == 0 {
+			continue
+		}
+		var ev []finding.Evidence
+		for _, k := range leaks {
+			ev = append(ev, finding.Evidence{Kind: "mdns", File: a.From, KeyPath: "txt." + k, Value: a.TXT[k]})
+		}
+		out = append(out, finding.Finding{
+			CheckID: MDNSCheck, Target: a.From, Status: finding.Fail, MessageKey: "leaks",
+			Params:   map[string]string{"from": a.From, "instance": a.Instance, "keys": strings.Join(leaks, ", ")},
+			Evidence: ev, MatchKey: a.Instance,
+		})
+	}
+	return out
+}

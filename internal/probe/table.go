@@ -63,3 +63,18 @@ func oneLine(s string) string {
 		return r
 	}, s)), " ")
 }
+
+// WriteMDNSTable prints the mDNS adverts seen.
+func WriteMDNSTable(w io.Writer, ads []MDNSAdvert) error {
+	if len(ads) == 0 {
+		_, err := fmt.Fprintln(w, "(no _openclaw-gw._tcp advert answered the mDNS query)")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MDNS FROM\tINSTANCE\tHOST:PORT\tADDRS\tLEAKS")
+	for i := range ads {
+		a := &ads[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s:%d\t%s\t%s\n", oneLine(a.From), oneLine(a.Instance), oneLine(a.Host), a.Port, dash(strings.Join(a.Addrs, ",")), dash(strings.Join(a.Leaks(), ",")))
+	}
+	return tw.Flush()
+}
