@@ -32,11 +32,11 @@ func TestExposureChecksMapped(t *testing.T) {
 		t.Skipf("catalog invalid (reported by TestEmbeddedCatalogLoads): %v", firstLine(err))
 	}
 	want := map[string][]string{
-		"CG-GW-001": {"DO-2", "DONT-2"},
-		"CG-GW-002": {"DO-2", "DONT-2"},
-		"CG-GW-015": {"DO-2"},
-		"CG-CH-001": {"DO-2", "DONT-2"},
-		"CG-HK-002": {"DO-2", "DONT-2"},
+		"CG-GW-001":  {"DO-2", "DONT-2"},
+		"CG-GW-002":  {"DO-2", "DONT-2"},
+		"CG-GW-015":  {"DO-2"},
+		"CG-CH-001":  {"DO-2", "DONT-2"},
+		"CG-HK-002":  {"DO-2", "DONT-2"},
 		"CG-SEC-004": {"DO-2"},
 		"CG-UPD-001": {"DO-1"},
 		"CG-UPD-003": {"DO-6"},
