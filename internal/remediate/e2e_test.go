@@ -279,7 +279,7 @@ func fixtures() []fixture {
 			ops: append(append([]setOp{}, quiet...),
 				setOp{"gateway.bind", "lan"},
 				setOp{"gateway.auth.mode", "none"}),
-			fixed: []string{"CG-GW-001", "CG-GW-002", "CG-GW-003"},
+			fixed: []string{"CG-GW-001", "CG-GW-002"},
 		},
 		{
 			name: "exec-full-silent-perms-open",
