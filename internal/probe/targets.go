@@ -366,6 +366,40 @@ func (t *TargetSet) All() iter.Seq[Endpoint] {
 	return func(yield func(Endpoint) bool) { t.Each(yield) }
 }
 
+// excludedRun returns how many addresses from a on are excluded for every
+// port (0 when a is not).
+func (t *TargetSet) excludedRun(a netip.Addr) uint64 {
+	var best uint64
+	for i := range t.excl {
+		e := &t.excl[i]
+		if e.ports != nil || !e.contains(a) {
+			continue
+		}
+		before, _ := span(e.first, a) // a's 1-based index in e
+		if n := e.count - before + 1; n > best {
+			best = n
+		}
+	}
+	return best
+}
+
+// addN returns a+n (n fits the address family by construction: it never
+// leaves a range that was validated).
+func addN(a netip.Addr, n uint64) netip.Addr {
+	b := a.As16()
+	lo := binary.BigEndian.Uint64(b[8:])
+	hi := binary.BigEndian.Uint64(b[:8])
+	lo, carry := bits.Add64(lo, n, 0)
+	hi += carry
+	binary.BigEndian.PutUint64(b[8:], lo)
+	binary.BigEndian.PutUint64(b[:8], hi)
+	out := netip.AddrFrom16(b)
+	if a.Is4() {
+		return out.Unmap()
+	}
+	return out
+}
+
 // dedupeLimit bounds the memory spent removing duplicate endpoints that
 // overlapping specs produce; bigger sets are scanned as given.
 const dedupeLimit = 1 << 20
@@ -387,6 +421,16 @@ func (t *TargetSet) Each(fn func(Endpoint) bool) {
 	for _, r := range t.ranges {
 		a := r.first
 		for i := uint64(0); i < r.count; i++ {
+			// Jump over a whole excluded block at once: excluding a /8
+			// from a /8 must not walk 16M addresses.
+			if n := t.excludedRun(a); n > 0 {
+				if n >= r.count-i {
+					break
+				}
+				i += n - 1
+				a = addN(a, n)
+				continue
+			}
 			for _, p := range r.ports {
 				if t.excluded(a, p) {
 					continue

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeResolver answers from a map and fails otherwise; tests never touch
@@ -150,5 +151,32 @@ func TestEachStopsEarly(t *testing.T) {
 	}
 	if set.Size() != 2*(1<<24) {
 		t.Fatalf("size %d", set.Size())
+	}
+}
+
+func TestExcludeSkipsWholeBlocks(t *testing.T) {
+	set, err := ParseTargets(context.Background(), []string{"10.0.0.0/8"}, TargetOptions{Ports: []int{1}, Confirmed: true, Exclude: []string{"10.0.0.0/9", "10.128.0.0/10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got := endpoints(t, set, 2)
+	if fmt.Sprint(got) != "[10.192.0.0:1 10.192.0.1:1]" {
+		t.Fatalf("%v", got)
+	}
+	all, err := ParseTargets(context.Background(), []string{"10.0.0.0/8"}, TargetOptions{Ports: []int{1}, Confirmed: true, Exclude: []string{"10.0.0.0/8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := endpoints(t, all, 10); len(got) != 0 {
+		t.Fatalf("fully excluded set yields %v", got)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("took %v: exclusions are walked address by address", took)
+	}
+	// Ranges crossing an excluded block resume right after it.
+	mid, _ := ParseTargets(context.Background(), []string{"10.0.0.254-10.0.1.2"}, TargetOptions{Ports: []int{1}, Exclude: []string{"10.0.0.255-10.0.1.0"}})
+	if got := endpoints(t, mid, 10); fmt.Sprint(got) != "[10.0.0.254:1 10.0.1.1:1 10.0.1.2:1]" {
+		t.Fatalf("%v", got)
 	}
 }
