@@ -309,8 +309,9 @@ func checkBRW001(s *Snapshot) []finding.Finding {
 	// Nothing outside OpenClaw: judge what openclaw.json alone can say.
 	if k, v := brwPrivateNet(c, "browser.ssrfPolicy"); v != nil {
 		if args := brwExtraArgs(c); brwArgValue(args, "--proxy-server") != "" {
-			return []finding.Finding{newFinding(id, finding.Warn, finding.High, "extraargs_proxy", kv("proxy", brwArgValue(args, "--proxy-server")),
-				c.ev("browser.extraArgs", c.get("browser.extraArgs"), display(c.get("browser.extraArgs"))), c.ev(k, v, "true"))}
+			proxy := strings.TrimPrefix(lpRedactArg("--proxy-server="+brwArgValue(args, "--proxy-server")), "--proxy-server=")
+			return []finding.Finding{newFinding(id, finding.Warn, finding.High, "extraargs_proxy", kv("proxy", proxy),
+				c.ev("browser.extraArgs", c.get("browser.extraArgs"), ""), c.ev(k, v, "true"))}
 		}
 		return []finding.Finding{newFinding(id, finding.Fail, finding.High, "private_network", kv("key", k), c.ev(k, v, "true"), onEv)}
 	}
@@ -511,6 +512,20 @@ func checkBRW004(s *Snapshot) []finding.Finding {
 	return out
 }
 
+// lpRedactArg redacts URL credentials and queries inside a command-line
+// argument such as --proxy-server=http://user:pass@proxy:3128.
+func lpRedactArg(a string) string {
+	name, val, ok := strings.Cut(a, "=")
+	if !ok || !strings.Contains(val, "://") {
+		return a
+	}
+	u, err := url.Parse(val)
+	if err != nil {
+		return name + "=…"
+	}
+	return name + "=" + lpRedactURL(u)
+}
+
 // lpRedactURL drops credentials and the query (CDP URLs carry tokens).
 func lpRedactURL(u *url.URL) string {
 	cp := *u
@@ -614,7 +629,8 @@ func checkBRW009(s *Snapshot) []finding.Finding {
 		if !ok || !brwRiskyArg(a) {
 			continue
 		}
-		out = append(out, newFinding(id, finding.Warn, finding.High, "extra_arg", kv("arg", a), c.ev("browser.extraArgs."+strconv.Itoa(i), e, a)))
+		shown := lpRedactArg(a)
+		out = append(out, newFinding(id, finding.Warn, finding.High, "extra_arg", kv("arg", shown), c.ev("browser.extraArgs."+strconv.Itoa(i), e, shown)))
 	}
 	return out
 }

@@ -195,6 +195,34 @@ func TestReadManagedPolicies(t *testing.T) {
 	}
 }
 
+// Credentials in browser arguments and proxy URLs never reach findings.
+func TestBrowserArgsRedacted(t *testing.T) {
+	withPolicies(t)
+	cfg := `{browser: {ssrfPolicy: {dangerouslyAllowPrivateNetwork: true}, extraArgs: ["--proxy-server=http://bob:hunter2@10.0.0.1:3128", "--proxy-pac-url=http://carol:s3cr3t@10.0.0.1/p.pac?key=k3y"]}, proxy: {proxyUrl: "http://dave:pa55w0rd@127.0.0.1:3128/?t=tok3n"}}`
+	s := lpSnap(t, cfg)
+	var all []string
+	for _, id := range lpAreaIDs() {
+		for _, f := range registry[id](s) {
+			for _, v := range f.Params {
+				all = append(all, v)
+			}
+			for _, e := range f.Evidence {
+				all = append(all, e.Value, e.Detail)
+			}
+		}
+	}
+	if len(all) == 0 {
+		t.Fatal("no findings")
+	}
+	for _, v := range all {
+		for _, secret := range []string{"hunter2", "s3cr3t", "k3y", "pa55w0rd", "tok3n"} {
+			if strings.Contains(v, secret) {
+				t.Fatalf("secret %q leaked in %q", secret, v)
+			}
+		}
+	}
+}
+
 func TestCDPURLRedacted(t *testing.T) {
 	s := lpSnap(t, `{browser: {cdpUrl: "ws://user:hunter2@10.1.2.3:9222/devtools/browser/x?token=s3cr3t"}}`)
 	for _, f := range checkBRW004(s) {
