@@ -321,3 +321,19 @@ func TestDiscoverMDNS(t *testing.T) {
 		}
 	}
 }
+
+// Under --rootfs the live probe must not report whatever runs on this
+// host's loopback as the audited deployment's gateway.
+func TestProbeLocalRefusesRootfs(t *testing.T) {
+	port := startFake(t, &probetest.FakeGateway{AuthOpen: true})
+	dialed := false
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dialed = true
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	inv := &openclaw.Inventory{Rootfs: "/mnt/image", Env: map[string]string{"OPENCLAW_GATEWAY_PORT": strconv.Itoa(port)}}
+	lg := probeLocal(context.Background(), inv, dial, time.Second)
+	if lg.Reachable || dialed || !strings.Contains(lg.Error, "--rootfs") {
+		t.Fatalf("rootfs probe: %+v dialed=%v", lg, dialed)
+	}
+}

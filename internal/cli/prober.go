@@ -24,6 +24,12 @@ func defaultProber(ctx context.Context, inv *openclaw.Inventory) *openclaw.LiveG
 
 func probeLocal(ctx context.Context, inv *openclaw.Inventory, dial probe.DialFunc, timeout time.Duration) *openclaw.LiveGateway {
 	port, how := gatewayPort(inv)
+	if inv != nil && inv.Rootfs != "" {
+		// Whatever answers on this host's loopback is not the gateway of
+		// the disk image under audit: probing it would mix up hosts.
+		return &openclaw.LiveGateway{URL: "http://127.0.0.1:" + strconv.Itoa(port) + "/",
+			Error: "--deep probes this host's loopback, which does not run the gateway of the audited --rootfs"}
+	}
 	p := &probe.Prober{Dial: dial, Timeout: timeout, UserAgent: "clawgov-audit/" + version.Version}
 	var first *openclaw.LiveGateway
 	for _, a := range []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()} {
