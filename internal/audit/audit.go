@@ -94,6 +94,11 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gather host facts: %w", err)
 	}
+	base := openclaw.Options{
+		Rootfs: opts.Rootfs, Getenv: opts.Getenv, StateDir: opts.StateDir, ConfigPath: opts.ConfigPath,
+		Profile: opts.OpenClawProfile,
+	}
+	hf.Units, hf.Processes = ownedByDeployment(hf, base, opts.Logger)
 	senv, ssrc := serviceEnv(hf)
 	inv, err := openclaw.Gather(ctx, openclaw.Options{
 		Rootfs: opts.Rootfs, Getenv: opts.Getenv, ServiceEnv: senv, ServiceEnvSources: ssrc,
@@ -144,7 +149,8 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	}
 
 	hostname := hf.Hostname
-	if hostname == "" {
+	if hostname == "" && opts.Rootfs == "" {
+		// Under --rootfs the image's own name is unknown, never ours.
 		hostname, _ = os.Hostname()
 	}
 	return report.Build(cat, report.Input{
@@ -164,6 +170,64 @@ func scrubFinding(f *finding.Finding, secrets []string) {
 		e.Value = finding.RedactAll(e.Value, secrets)
 		e.Detail = finding.RedactAll(e.Detail, secrets)
 	}
+}
+
+// ownedByDeployment keeps the service units and gateway processes that
+// belong to the deployment being audited. A host may run several gateways
+// (other users, other profiles, test instances); their environment must
+// not relocate this audit and their sockets and owners are not this
+// deployment's. A unit or process belongs when its environment resolves to
+// the same state dir that OpenClaw would use for the audited user. Under
+// --rootfs the audited deployment is the one the units describe, so every
+// unit is kept (there are no processes).
+func ownedByDeployment(hf *host.Facts, base openclaw.Options, log *slog.Logger) ([]host.Unit, []host.Process) {
+	if base.Rootfs != "" {
+		return hf.Units, hf.Processes
+	}
+	want := openclaw.ResolvePaths(base).StateDir
+	homeOf := func(name string) string {
+		if u, ok := hf.UserByName(name); ok {
+			return u.Home
+		}
+		return ""
+	}
+	same := func(env map[string]string, home string) bool {
+		o := base
+		o.ServiceEnv, o.HomeDir = env, home
+		return openclaw.ResolvePaths(o).StateDir == want
+	}
+	var units []host.Unit
+	for _, u := range hf.Units {
+		runAs := u.User
+		if u.Kind == "systemd-user" {
+			runAs = u.Owner
+		}
+		if runAs == "" {
+			runAs = "root"
+		}
+		if same(u.Environment, homeOf(runAs)) {
+			units = append(units, u)
+		} else if log != nil {
+			log.Debug("service unit belongs to another deployment", "unit", u.Path)
+		}
+	}
+	var procs []host.Process
+	uid := os.Getuid()
+	for _, p := range hf.Processes {
+		switch {
+		case p.Env != nil && same(p.Env, homeOf(p.User)):
+			procs = append(procs, p)
+		case p.Env == nil && p.UID == uid:
+			// Environment unreadable (another user's process without
+			// privilege): attribute it only when it runs as us.
+			procs = append(procs, p)
+		default:
+			if log != nil {
+				log.Debug("gateway process belongs to another deployment", "pid", p.PID)
+			}
+		}
+	}
+	return units, procs
 }
 
 // serviceEnv merges the environment of gateway service units and running

@@ -78,10 +78,8 @@ func fixtures() []fixture {
 				}},
 				{"channels.telegram", map[string]any{"enabled": true, "botToken": "123456:ABCDEFghijklmnopqrstuv", "dmPolicy": "open", "allowFrom": []string{"*"}, "groupPolicy": "open"}},
 				{"agents.defaults.sandbox", map[string]any{"mode": "off", "docker": map[string]any{"binds": []string{"/var/run/docker.sock:/var/run/docker.sock"}, "network": "bridge"}}},
-				{"agents.defaults.model.primary", "anthropic/claude-3-haiku-20240307"},
 				{"browser.ssrfPolicy.dangerouslyAllowPrivateNetwork", true},
 				{"browser.profiles.remote.cdpUrl", "http://10.0.0.5:9222"},
-				{"browser.profiles.remote.color", "#FF4500"},
 				{"update.checkOnStart", false},
 			},
 			setup: func(t testing.TB, home string) {

@@ -53,10 +53,10 @@ func checkSBX001(s *Snapshot) []finding.Finding {
 		return errs
 	}
 	// The framework prefers container or VM isolation; a gateway that
-	// itself runs in a container already has it.
-	if s.Host != nil && s.Host.Container.InContainer {
-		return nil
-	}
+	// itself runs in a container already has it, so there only Docker
+	// sandbox settings left inert by mode off are worth a warning (the
+	// operator believes tools are sandboxed; they are not).
+	inContainer := s.Host != nil && s.Host.Container.InContainer
 	var out []finding.Finding
 	for _, a := range lpScopes(c) {
 		if a.ID != "" {
@@ -83,6 +83,8 @@ func checkSBX001(s *Snapshot) []finding.Finding {
 		key := "mode_off"
 		if docker != nil && docker.Kind == json5.Object && len(docker.Members) > 0 {
 			key, params = "mode_off_docker_config", kv("scope", scope)
+		} else if inContainer {
+			continue
 		}
 		out = append(out, newFinding(id, finding.Warn, finding.Medium, key, params, e))
 	}

@@ -17,6 +17,7 @@ func TestSandboxChecks(t *testing.T) {
 		{name: "all", cfg: `{agents: {defaults: {sandbox: {mode: "all"}}}}`, check: "CG-SBX-001"},
 		{name: "non-main", cfg: `{agents: {defaults: {sandbox: {mode: "non-main"}}}}`, check: "CG-SBX-001"},
 		{name: "gateway itself in a container", mut: inContainer, check: "CG-SBX-001"},
+		{name: "in a container, docker settings left inert", cfg: `{agents: {defaults: {sandbox: {mode: "off", docker: {network: "none"}}}}}`, mut: inContainer, check: "CG-SBX-001", want: []string{"warn:mode_off_docker_config"}},
 		{name: "docker settings but off", cfg: `{agents: {defaults: {sandbox: {docker: {network: "none"}}}}}`, check: "CG-SBX-001", want: []string{"warn:mode_off_docker_config"}},
 		{name: "agent turns it off", cfg: `{agents: {defaults: {sandbox: {mode: "all"}}, entries: {ops: {sandbox: {mode: "off"}}}}}`, check: "CG-SBX-001", want: []string{"warn:mode_off"}},
 		{name: "config unreadable", mut: func(s *Snapshot) { s.OC.Paths.ConfigExists = true }, check: "CG-SBX-001", want: []string{"error:-"}},
