@@ -178,7 +178,7 @@ func TestGW012Origins(t *testing.T) {
 		{name: "loopback default", cfg: ``, want: nil},
 		{name: "wildcard loopback", cfg: `{gateway: {controlUi: {allowedOrigins: ["*"]}}}`, want: []string{"warn/medium/wildcard"}},
 		{name: "wildcard exposed", cfg: `{gateway: {bind: "lan", controlUi: {allowedOrigins: ["*"]}}}`, want: []string{"fail/critical/wildcard"}},
-		{name: "exposed without origins", cfg: `{gateway: {bind: "lan"}}`, want: []string{"fail/high/required"}},
+		{name: "exposed without origins", cfg: `{gateway: {bind: "lan"}}`, want: []string{"warn/medium/required"}},
 		{name: "exposed with origins", cfg: `{gateway: {bind: "lan", controlUi: {allowedOrigins: ["https://ui.example.com"]}}}`, want: nil},
 		{name: "exposed with UI off", cfg: `{gateway: {bind: "lan", controlUi: {enabled: false}}}`, want: nil},
 		{name: "exposed with host-header fallback", cfg: `{gateway: {bind: "lan", controlUi: {dangerouslyAllowHostHeaderOriginFallback: true}}}`, want: nil},
