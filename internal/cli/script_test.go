@@ -67,6 +67,12 @@ func TestScript(t *testing.T) {
 				return err
 			}
 			env.Setenv("EXAMPLES", examples)
+			// This machine's name, which a --rootfs report must never claim.
+			if h, err := os.Hostname(); err == nil && h != "" {
+				env.Setenv("THIS_HOST", h)
+			} else {
+				env.Setenv("THIS_HOST", "clawgov-test-unknown-host")
+			}
 			env.Setenv("NO_COLOR", "1")
 			// The advisory database cache lives under the user cache dir:
 			// keep the machine's own cache out of the verdicts.
@@ -431,8 +437,8 @@ func leakFixture(t *testing.T) string {
 			"Environment=DISCORD_BOT_TOKEN=" + s["env SecretRef value"] + "\n" +
 			"EnvironmentFile=/etc/openclaw/gateway.env\n" +
 			"ExecStart=/usr/bin/openclaw gateway run --port 18789 --token " + s["unit EnvironmentFile token"] + "\n",
-		"etc/openclaw/gateway.env":   "OPENCLAW_GATEWAY_TOKEN=" + s["unit EnvironmentFile token"] + "\n",
-		"home/claw/.openclaw/.env":   "OPENAI_API_KEY=" + s["state .env key"] + "\n",
+		"etc/openclaw/gateway.env": "OPENCLAW_GATEWAY_TOKEN=" + s["unit EnvironmentFile token"] + "\n",
+		"home/claw/.openclaw/.env": "OPENAI_API_KEY=" + s["state .env key"] + "\n",
 		"home/claw/.openclaw/openclaw.json": `{
   gateway: { mode: "local", bind: "lan", auth: { mode: "token", token: "` + s["gateway.auth.token"] + `" } },
   hooks: { enabled: true, token: "` + s["hooks.token"] + `" },
@@ -587,7 +593,9 @@ func TestAuditHugeStateDir(t *testing.T) {
 		t.Fatalf("report does not validate: %v", err)
 	}
 	var r struct {
-		Target   struct{ StateDir string `json:"state_dir"` }
+		Target struct {
+			StateDir string `json:"state_dir"`
+		}
 		Controls []struct{ ID, Status string }
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
