@@ -399,9 +399,7 @@ func readTargetsFile(path string) ([]string, error) {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
 		}
-		for _, t := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-			out = append(out, t)
-		}
+		out = append(out, strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })...)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read targets file %s: %w", path, err)
