@@ -5,12 +5,15 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"runtime"
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/clawgov/clawgov/internal/probe/probetest"
 )
 
 // The three sweep methods must find exactly the same open ports.
@@ -92,5 +95,29 @@ func TestSynPacketChecksum(t *testing.T) {
 	}
 	if binary.BigEndian.Uint16(p[2:]) != 18789 || p[13] != 0x02 || p[12]>>4 != 6 {
 		t.Fatalf("header %x", p)
+	}
+}
+
+// IPv6 targets go through the connect sweep (the SYN sweep is IPv4 only)
+// and are fingerprinted like any other.
+func TestScanIPv6Loopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	srv := &http.Server{Handler: &probetest.FakeGateway{AuthOpen: true}, ReadHeaderTimeout: time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	set, err := ParseTargets(context.Background(), []string{fmt.Sprintf("[::1]:%d", port)}, TargetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, st, err := (&Scanner{Prober: &Prober{Timeout: time.Second}}).Scan(context.Background(), set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Method == "syn" || len(res) != 1 || !res[0].IsGateway() || res[0].Auth != AuthOpen || res[0].Endpoint() != fmt.Sprintf("[::1]:%d", port) {
+		t.Fatalf("method %s results %+v", st.Method, res)
 	}
 }
