@@ -37,6 +37,7 @@ func init() {
 	register("CG-GW-021", checkMCPApps)
 	register("CG-GW-022", checkNodeCommands)
 	register("CG-GW-023", checkRemoteTransport)
+	register("CG-GW-024", checkControlUIEmbeds)
 }
 
 // withGateway runs fn with the gateway model, or returns the error finding
@@ -565,6 +566,16 @@ func checkOpenAIEndpoints(s *Snapshot) []finding.Finding {
 				st, sev = finding.Fail, finding.High
 			}
 			out = append(out, newFinding("CG-GW-017", st, sev, "enabled", kv("endpoint", ep, "auth", g.auth.Mode), g.c.ev(path, v, "true")))
+			// Server-side URL fetches for image/file parts without a host
+			// allowlist let any caller make the gateway fetch internal URLs.
+			for _, part := range []string{"images", "files"} {
+				base := "gateway.http.endpoints." + ep + "." + part
+				if on, uv := g.c.isTrue(base + ".allowUrl"); on {
+					if list, _ := g.c.strings(base + ".urlAllowlist"); len(nonEmpty(list)) == 0 {
+						out = append(out, newFinding("CG-GW-017", finding.Warn, finding.Medium, "url_fetch", kv("key", base+".allowUrl"), g.c.ev(base+".allowUrl", uv, "true")))
+					}
+				}
+			}
 		}
 		return out
 	})
@@ -779,4 +790,25 @@ func checkRemoteTransport(s *Snapshot) []finding.Finding {
 		out = append(out, newFinding("CG-GW-023", finding.Warn, finding.Medium, "insecure_private_ws", nil, envEvidence(s, "OPENCLAW_ALLOW_INSECURE_PRIVATE_WS")))
 	}
 	return out
+}
+
+// CG-GW-024: Control UI switches that let other code run with the signed-in
+// operator's gateway permissions: external embed URLs, "trusted" embeds
+// (same-origin iframes) and custom plugin UI.
+func checkControlUIEmbeds(s *Snapshot) []finding.Finding {
+	return withGateway(s, "CG-GW-024", func(g gatewayModel) []finding.Finding {
+		if !controlUIEnabled(g.c) {
+			return nil
+		}
+		var out []finding.Finding
+		for _, key := range []string{"gateway.controlUi.allowExternalEmbedUrls", "gateway.controlUi.experimental.customPlugins"} {
+			if on, v := g.c.isTrue(key); on {
+				out = append(out, newFinding("CG-GW-024", finding.Warn, finding.Medium, "flag", kv("key", key), g.c.ev(key, v, "true")))
+			}
+		}
+		if mode, v := g.c.str("gateway.controlUi.embedSandbox", "scripts"); mode == "trusted" {
+			out = append(out, newFinding("CG-GW-024", finding.Warn, finding.Medium, "embed_trusted", nil, g.c.ev("gateway.controlUi.embedSandbox", v, mode)))
+		}
+		return out
+	})
 }

@@ -330,3 +330,20 @@ func TestGW023RemoteTransport(t *testing.T) {
 		{name: "break-glass env", cfg: ``, opts: []snapOpt{optEnv("OPENCLAW_ALLOW_INSECURE_PRIVATE_WS", "1")}, want: []string{"warn/medium/insecure_private_ws"}},
 	})
 }
+
+func TestGW017URLFetch(t *testing.T) {
+	runCases(t, "CG-GW-017", []checkCase{
+		{name: "image urls without allowlist", cfg: `{gateway: {auth: {token: "` + strongToken + `"}, http: {endpoints: {chatCompletions: {enabled: true, images: {allowUrl: true}}}}}}`, want: []string{"warn/medium/enabled", "warn/medium/url_fetch"}},
+		{name: "image urls with allowlist", cfg: `{gateway: {auth: {token: "` + strongToken + `"}, http: {endpoints: {chatCompletions: {enabled: true, images: {allowUrl: true, urlAllowlist: ["*.example.com"]}}}}}}`, want: []string{"warn/medium/enabled"}},
+		{name: "file urls on disabled endpoint", cfg: `{gateway: {http: {endpoints: {responses: {files: {allowUrl: true}}}}}}`, want: nil},
+	})
+}
+
+func TestGW024ControlUIEmbeds(t *testing.T) {
+	runCases(t, "CG-GW-024", []checkCase{
+		{name: "defaults", cfg: ``, want: nil},
+		{name: "all loosened", cfg: `{gateway: {controlUi: {allowExternalEmbedUrls: true, embedSandbox: "trusted", experimental: {customPlugins: true}}}}`, want: []string{"warn/medium/flag", "warn/medium/flag", "warn/medium/embed_trusted"}},
+		{name: "strict", cfg: `{gateway: {controlUi: {embedSandbox: "strict"}}}`, want: nil},
+		{name: "UI off", cfg: `{gateway: {controlUi: {enabled: false, allowExternalEmbedUrls: true}}}`, want: nil},
+	})
+}

@@ -123,6 +123,7 @@ var riskyConfigs = []struct {
 	{cfg: `{}`, opts: []snapOpt{optNoHost()}},
 	{cfg: `{mcp: {apps: {enabled: true}}, gateway: {nodes: {commands: {allow: ["sms.send"], deny: ["system.*"]}}}, channels: {telegram: {allowFrom: ["@alice"], groups: {"-100": {}}}}}`},
 	{cfg: `{gateway: {mode: "remote", remote: {url: "ws://10.1.2.3:18789"}}, discovery: {wideArea: {domain: "claw.example"}}}`, opts: []snapOpt{optEnv("OPENCLAW_ALLOW_INSECURE_PRIVATE_WS", "1")}},
+	{cfg: `{gateway: {auth: {token: "x"}, controlUi: {allowExternalEmbedUrls: true, embedSandbox: "trusted"}, http: {endpoints: {responses: {enabled: true, files: {allowUrl: true}}}}}}`},
 	{cfg: `{security: {audit: {suppressions: [{checkId: "a", reason: "r"}, {checkId: "b"}]}}}`},
 	{cfg: `{update: {auto: {enabled: true}}, models: {providers: {x: {apiKey: {source: "store", provider: "store", id: "x"}}}}}`, opts: []snapOpt{optEnv("OPENCLAW_NO_AUTO_UPDATE", "1")}},
 	{cfg: ``, opts: []snapOpt{
