@@ -185,8 +185,8 @@ func TestKnownSecretsCoverFixture(t *testing.T) {
 			t.Errorf("%s survives scrubbing", what)
 		}
 	}
-	if strings.Contains(dump, fixtureSecret) {
-		t.Error("secret store value is held in the inventory")
+	if strings.Contains(dump, fixtureSecret) || strings.Contains(dump, fixtureAuthKey) {
+		t.Error("a secret store or auth profile value is held in the inventory")
 	}
 	if KnownSecrets(nil) != nil || len(KnownSecrets(&Inventory{})) != 0 {
 		t.Error("empty inventory")

@@ -65,6 +65,17 @@ func ReadState(ctx context.Context, rootfs, stateDir string) (*State, []Problem)
 		probs = append(probs, Problem{Path: dbPath, Area: "state", Err: fmt.Errorf("state database %s is not a regular file", dbPath)})
 	}
 
+	// Per-agent databases: auth profiles (bounded number of agents).
+	if ents, _, err := rfs.ReadDirLimit(path.Join(stateDir, "agents"), maxAgents); err == nil {
+		sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
+		for _, e := range ents {
+			adb := path.Join(stateDir, "agents", e.Name(), "agent", "openclaw-agent.sqlite")
+			if fi, err := rfs.Stat(adb); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+				found = true
+				readAgentDB(ctx, rfs, e.Name(), adb, st, &probs)
+			}
+		}
+	}
 	if readLegacyState(rfs, stateDir, st, &probs) {
 		found = true
 		if st.Path == "" {
@@ -77,43 +88,63 @@ func ReadState(ctx context.Context, rootfs, stateDir string) (*State, []Problem)
 	return st, probs
 }
 
-func readStateDB(ctx context.Context, rfs rootFS, dbPath string, st *State, probs *[]Problem) error {
+// openSnapshot opens a database read-only as described above. The caller
+// must call cleanup (which closes the database and removes any copy).
+func openSnapshot(rfs rootFS, dbPath string, probs *[]Problem) (db *sql.DB, kind string, cleanup func(), err error) {
 	host, err := rfs.hostPath(dbPath)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
 	walInfo, werr := os.Stat(host + "-wal")
 	hasWAL := werr == nil && walInfo.Size() > 0
 	dbInfo, err := os.Stat(host)
 	if err != nil {
-		return pathErr("stat", dbPath, err)
+		return nil, "", nil, pathErr("stat", dbPath, err)
 	}
-
 	var dsn string
+	dir := ""
 	if !hasWAL || dbInfo.Size()+walInfo.Size() > maxStateCopyBytes {
 		if hasWAL {
-			*probs = append(*probs, Problem{Path: dbPath, Area: "state", Err: fmt.Errorf("state database %s is over %d MiB: read in place without its WAL, recent changes may be missing", dbPath, maxStateCopyBytes>>20)})
+			*probs = append(*probs, Problem{Path: dbPath, Area: "state", Err: fmt.Errorf("database %s is over %d MiB: read in place without its WAL, recent changes may be missing", dbPath, maxStateCopyBytes>>20)})
 		}
 		dsn = sqliteURI(host, "mode=ro&immutable=1")
-		st.Snapshot = "immutable"
+		kind = "immutable"
 	} else {
-		dir, err := os.MkdirTemp("", "clawgov-state-")
+		dir, err = os.MkdirTemp("", "clawgov-state-")
 		if err != nil {
-			return fmt.Errorf("snapshot %s: %w", dbPath, err)
+			return nil, "", nil, fmt.Errorf("snapshot %s: %w", dbPath, err)
 		}
-		defer os.RemoveAll(dir)
 		if err := snapshotDB(host, dir); err != nil {
-			return fmt.Errorf("snapshot %s: %w", dbPath, unwrapPathError(err))
+			os.RemoveAll(dir)
+			return nil, "", nil, fmt.Errorf("snapshot %s: %w", dbPath, unwrapPathError(err))
 		}
 		dsn = sqliteURI(filepath.Join(dir, "openclaw.sqlite"), "")
-		st.Snapshot = "copy"
+		kind = "copy"
 	}
-	db, err := sql.Open("sqlite", dsn)
+	db, err = sql.Open("sqlite", dsn)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", dbPath, err)
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
+		return nil, "", nil, fmt.Errorf("open %s: %w", dbPath, err)
 	}
-	defer db.Close()
 	db.SetMaxOpenConns(1)
+	cleanup = func() {
+		db.Close()
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
+	}
+	return db, kind, cleanup, nil
+}
+
+func readStateDB(ctx context.Context, rfs rootFS, dbPath string, st *State, probs *[]Problem) error {
+	db, kind, cleanup, err := openSnapshot(rfs, dbPath, probs)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	st.Snapshot = kind
 	r := &dbReader{ctx: ctx, db: db, path: dbPath, probs: probs}
 	if err := r.loadSchema(); err != nil {
 		return fmt.Errorf("read %s: %w", dbPath, err)
@@ -126,8 +157,78 @@ func readStateDB(ctx context.Context, rfs rootFS, dbPath string, st *State, prob
 	r.secrets(st)
 	r.auditEvents(st)
 	r.machineState(st)
+	r.authProfiles(st, "config_machine_state", "value_json", "state_key = 'authProfiles.store'", "shared")
+	r.credentialRows(st)
 	r.pairingAllow(st)
 	return nil
+}
+
+// readAgentDB reads the per-agent database's auth profile store.
+func readAgentDB(ctx context.Context, rfs rootFS, agent, dbPath string, st *State, probs *[]Problem) {
+	db, _, cleanup, err := openSnapshot(rfs, dbPath, probs)
+	if err != nil {
+		*probs = append(*probs, Problem{Path: dbPath, Area: "state", Err: err})
+		return
+	}
+	defer cleanup()
+	r := &dbReader{ctx: ctx, db: db, path: dbPath, probs: probs}
+	if err := r.loadSchema(); err != nil {
+		*probs = append(*probs, Problem{Path: dbPath, Area: "state", Err: fmt.Errorf("read %s: %w", dbPath, err)})
+		return
+	}
+	if _, ok := r.tables["auth_profile_store"]; !ok {
+		return
+	}
+	r.authProfiles(st, "auth_profile_store", "store_json", "1", agent)
+}
+
+// authProfiles lists auth profiles of a store document
+// ({profiles: {<id>: {type, provider, key|access|refresh|token, keyRef}}})
+// using SQLite's JSON functions, so credential values are tested for
+// presence inside SQLite and never reach clawgov's memory.
+func (r *dbReader) authProfiles(st *State, table, col, where, store string) {
+	have, ok := r.tables[table]
+	if !ok || !have[col] {
+		return
+	}
+	present := func(k string) string {
+		return fmt.Sprintf("(json_type(j.value, '$.%s') = 'text' AND json_extract(j.value, '$.%s') != '')", k, k)
+	}
+	q := fmt.Sprintf(`SELECT j.key, json_extract(j.value, '$.type'), json_extract(j.value, '$.provider'),
+		%s OR %s OR %s OR %s,
+		json_type(j.value, '$.keyRef') = 'object' OR json_type(j.value, '$.tokenRef') = 'object'
+		FROM %s AS t, json_each(CASE WHEN json_valid(t."%s") THEN t."%s" ELSE '{}' END, '$.profiles') AS j WHERE %s ORDER BY 1`,
+		present("key"), present("access"), present("refresh"), present("token"), table, col, col, where)
+	r.query(table, q, func(rows *sql.Rows) error {
+		var id, typ, provider sql.NullString
+		var secret, ref sql.NullBool
+		if err := rows.Scan(&id, &typ, &provider, &secret, &ref); err != nil {
+			return err
+		}
+		st.AuthProfiles = append(st.AuthProfiles, AuthProfile{Store: store, ID: id.String, Type: typ.String, Provider: provider.String,
+			HasSecret: secret.Bool, HasRef: ref.Bool})
+		return nil
+	})
+}
+
+// credentialRows counts rows of other credential-bearing tables.
+func (r *dbReader) credentialRows(st *State) {
+	for _, t := range []string{"mcp_oauth_stores", "device_auth_tokens", "worker_environment_credentials"} {
+		if _, ok := r.tables[t]; !ok {
+			continue
+		}
+		r.query(t, `SELECT COUNT(*) FROM "`+t+`"`, func(rows *sql.Rows) error {
+			var n int
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+			if st.CredentialRows == nil {
+				st.CredentialRows = map[string]int{}
+			}
+			st.CredentialRows[t] = n
+			return nil
+		})
+	}
 }
 
 func sqliteURI(p, query string) string {

@@ -56,7 +56,10 @@ var fixtureRows = []string{
 	  ('e2','s2',2,1795599000000,'tool','exec','ok','agent','main')`,
 	`INSERT INTO config_machine_state VALUES ('plugins.installedIndex','{"installRecords":{"voice":{"source":"npm","spec":"@openclaw/voice@1.2.0","installPath":"/h/.openclaw/extensions/voice","resolvedVersion":"1.2.0","integrity":"sha512-abc"}}}',1)`,
 	`INSERT INTO channel_pairing_allow_entries VALUES ('telegram','default','12345',0,1)`,
+	`INSERT INTO config_machine_state VALUES ('authProfiles.store','{"version":1,"profiles":{"openai:manual":{"type":"api_key","provider":"openai","key":"` + fixtureAuthKey + `"},"anthropic:me@x":{"type":"oauth","provider":"anthropic","access":"` + fixtureAuthKey + `-access","refresh":"r","expires":1},"ref:1":{"type":"api_key","provider":"groq","keyRef":{"source":"env","id":"GROQ_API_KEY"}},"empty":{"type":"token","provider":"aws","token":""}}}',1)`,
 }
+
+const fixtureAuthKey = "sk-auth-profile-plaintext-key-0001"
 
 func TestReadStateFixture(t *testing.T) {
 	stateDir := t.TempDir()
@@ -126,6 +129,18 @@ func TestReadStateFixture(t *testing.T) {
 	}
 	if len(st.PairingAllow) != 1 || st.PairingAllow[0].Entry != "12345" {
 		t.Errorf("pairing: %+v", st.PairingAllow)
+	}
+	wantProfiles := []AuthProfile{
+		{Store: "shared", ID: "anthropic:me@x", Type: "oauth", Provider: "anthropic", HasSecret: true},
+		{Store: "shared", ID: "empty", Type: "token", Provider: "aws"},
+		{Store: "shared", ID: "openai:manual", Type: "api_key", Provider: "openai", HasSecret: true},
+		{Store: "shared", ID: "ref:1", Type: "api_key", Provider: "groq", HasRef: true},
+	}
+	if fmt.Sprint(st.AuthProfiles) != fmt.Sprint(wantProfiles) {
+		t.Errorf("auth profiles\n got %+v\nwant %+v", st.AuthProfiles, wantProfiles)
+	}
+	if strings.Contains(fmt.Sprintf("%#v", st), fixtureAuthKey) {
+		t.Fatal("auth profile key leaked into State")
 	}
 	if len(st.Tables) != 9 { // the 8 tables plus sqlite_sequence
 		t.Errorf("tables %v", st.Tables)
@@ -299,6 +314,7 @@ func TestReadStateRealOpenClaw(t *testing.T) {
 	run("", "config", "set", "gateway.mode", "local")
 	run("", "approvals", "allowlist", "add", "/usr/bin/uptime")
 	run(fixtureSecret, "secrets", "store", "set", "OPENAI_API_KEY", "--value-file", "-", "--allow-host", "api.openai.example")
+	run(fixtureAuthKey+"\n", "models", "auth", "paste-api-key", "--provider", "openai")
 	st, probs := ReadState(context.Background(), "", filepath.Join(home, ".openclaw"))
 	if len(probs) > 0 || st == nil {
 		t.Fatalf("problems %v", probs)
@@ -315,7 +331,37 @@ func TestReadStateRealOpenClaw(t *testing.T) {
 	if !st.Audit.TablePresent || len(st.Tables) < 100 {
 		t.Errorf("audit %+v tables %d", st.Audit, len(st.Tables))
 	}
-	if strings.Contains(fmt.Sprintf("%#v", st), fixtureSecret) {
+	if len(st.AuthProfiles) != 1 || st.AuthProfiles[0] != (AuthProfile{Store: "shared", ID: "openai:manual", Type: "api_key", Provider: "openai", HasSecret: true}) {
+		t.Errorf("auth profiles %+v", st.AuthProfiles)
+	}
+	if dump := fmt.Sprintf("%#v", st); strings.Contains(dump, fixtureSecret) || strings.Contains(dump, fixtureAuthKey) {
 		t.Fatal("secret value leaked")
+	}
+}
+
+func TestReadAgentAuthProfiles(t *testing.T) {
+	stateDir := t.TempDir()
+	adir := filepath.Join(stateDir, "agents", "ops", "agent")
+	must(t, os.MkdirAll(adir, 0o700))
+	db, err := sql.Open("sqlite", filepath.Join(adir, "openclaw-agent.sqlite"))
+	must(t, err)
+	defer db.Close()
+	for _, q := range []string{
+		"PRAGMA journal_mode=WAL",
+		// the per-agent table as OpenClaw 2026.9.6 declares it
+		"CREATE TABLE IF NOT EXISTS auth_profile_store (\n  store_key TEXT NOT NULL PRIMARY KEY,\n  store_json TEXT NOT NULL,\n  updated_at INTEGER NOT NULL\n) STRICT",
+		`INSERT INTO auth_profile_store VALUES ('primary', '{"version":1,"profiles":{"openai:ops":{"type":"api_key","provider":"openai","key":"` + fixtureAuthKey + `"}}}', 1)`,
+		`INSERT INTO auth_profile_store VALUES ('broken', 'not json', 1)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, probs := ReadState(context.Background(), "", stateDir)
+	if len(probs) > 0 || st == nil {
+		t.Fatalf("problems %v", probs)
+	}
+	if len(st.AuthProfiles) != 1 || st.AuthProfiles[0] != (AuthProfile{Store: "ops", ID: "openai:ops", Type: "api_key", Provider: "openai", HasSecret: true}) {
+		t.Fatalf("profiles %+v", st.AuthProfiles)
 	}
 }

@@ -114,6 +114,13 @@ type State struct {
 	PluginInstalls []PluginInstallRecord
 	// PairingAllow are senders approved through DM pairing.
 	PairingAllow []PairingAllowEntry
+	// AuthProfiles are model auth profiles from the shared store
+	// (config_machine_state authProfiles.store) and the per-agent
+	// databases (auth_profile_store); values are never read.
+	AuthProfiles []AuthProfile
+	// CredentialRows counts rows of other credential tables
+	// (mcp_oauth_stores, device_auth_tokens, worker_environment_credentials).
+	CredentialRows map[string]int
 	// AuthProfileFiles are legacy auth-profiles.json files found
 	// (plaintext model credentials in older builds).
 	AuthProfileFiles []string
@@ -124,6 +131,19 @@ type State struct {
 	// WAL to a private directory), "immutable" (no WAL; opened in place
 	// read-only) or "" for JSON-only state.
 	Snapshot string
+}
+
+// AuthProfile is one model auth profile, without its secret.
+type AuthProfile struct {
+	// Store is "shared" or the agent ID of a per-agent database.
+	Store    string
+	ID       string
+	Type     string // api_key, oauth, token
+	Provider string
+	// HasSecret is true when a plaintext key/token is stored; HasRef
+	// when a SecretRef (keyRef/tokenRef) is used instead.
+	HasSecret bool
+	HasRef    bool
 }
 
 // PairingAllowEntry is one row of channel_pairing_allow_entries.
