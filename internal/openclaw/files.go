@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -189,6 +190,8 @@ func FileFacts(rootfs string, p Paths, cfg *Config, profile string, now time.Tim
 	return c.files, logs, c.probs
 }
 
+var uidDirRE = regexp.MustCompile(`^openclaw-[0-9]+$`)
+
 // logFacts finds the gateway's file log: logging.file when configured,
 // else /tmp/openclaw/openclaw[-<profile>]-YYYY-MM-DD.log (OpenClaw keeps
 // dated files for 24 h, so all dated files present are collected).
@@ -217,26 +220,36 @@ func (c *fileCollector) logFacts(p Paths, cfg *Config, profile string, now time.
 			addLog(c.add(fmt.Sprintf("%s.%d", configured, i), "log", true))
 		}
 	} else {
-		dir := "/tmp/openclaw"
-		c.add(dir, "log-dir", false)
 		prefix := "openclaw-"
 		if profile != "" {
 			prefix = "openclaw-" + profile + "-"
 		}
-		today := path.Join(dir, prefix+now.Format("2006-01-02")+".log")
-		addLog(c.add(today, "log", false))
+		// /tmp/openclaw, or the per-user fallback <tmp>/openclaw-<uid>
+		// OpenClaw uses when /tmp/openclaw is unsafe.
+		dirs := []string{"/tmp/openclaw"}
+		ents, _, _ := c.rfs.ReadDirLimit("/tmp", maxListEntries)
+		sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
+		for _, e := range ents {
+			if uidDirRE.MatchString(e.Name()) && e.IsDir() {
+				dirs = append(dirs, path.Join("/tmp", e.Name()))
+			}
+		}
 		n := 0
-		for _, e := range c.list(dir, maxListEntries, "files") {
-			name := e.Name()
-			if !strings.HasPrefix(name, "openclaw") || !strings.Contains(name, ".log") || e.IsDir() {
-				continue
-			}
-			if n++; n > maxLogFiles {
-				break
-			}
-			f := path.Join(dir, name)
-			if f != today {
-				addLog(c.add(f, "log", false))
+		for i, dir := range dirs {
+			c.add(dir, "log-dir", i > 0)
+			today := path.Join(dir, prefix+now.Format("2006-01-02")+".log")
+			addLog(c.add(today, "log", i > 0))
+			for _, e := range c.list(dir, maxListEntries, "files") {
+				name := e.Name()
+				if !strings.HasPrefix(name, "openclaw") || !strings.Contains(name, ".log") || e.IsDir() {
+					continue
+				}
+				if n++; n > maxLogFiles {
+					break
+				}
+				if f := path.Join(dir, name); f != today {
+					addLog(c.add(f, "log", false))
+				}
 			}
 		}
 	}

@@ -328,3 +328,35 @@ func BenchmarkGather(b *testing.B) {
 		}
 	}
 }
+
+func TestDefaultLogFiles(t *testing.T) {
+	root := t.TempDir()
+	buildTree(t, root, tree{
+		"tmp/openclaw/openclaw-2026-11-25.log":        "{}\n",
+		"tmp/openclaw/openclaw-2026-11-24.log":        "{}\n",
+		"tmp/openclaw/other.txt":                      "",
+		"tmp/openclaw-1000/openclaw-2026-11-25.log":   "{}\n",
+		"tmp/openclaw-work-x/openclaw-2026-11-25.log": "{}\n",
+	})
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	files, logs, probs := FileFacts(root, Paths{StateDir: "/root/.openclaw", Home: "/root"}, nil, "", now)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	var got []string
+	for _, l := range logs {
+		got = append(got, l.Path)
+	}
+	want := "/tmp/openclaw-1000/openclaw-2026-11-25.log,/tmp/openclaw/openclaw-2026-11-24.log,/tmp/openclaw/openclaw-2026-11-25.log"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("logs %v", got)
+	}
+	if files["/tmp/openclaw"].Role != "log-dir" || !files["/tmp/openclaw"].IsDir {
+		t.Fatalf("log dir %+v", files["/tmp/openclaw"])
+	}
+	// A profile's dated file carries the profile name.
+	_, logs, _ = FileFacts(root, Paths{StateDir: "/root/.openclaw", Home: "/root"}, nil, "work", now)
+	if _, ok := files["/tmp/openclaw/openclaw-work-2026-11-25.log"]; ok || len(logs) != 3 {
+		t.Fatalf("profile logs %+v", logs)
+	}
+}
