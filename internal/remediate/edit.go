@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/clawgov/clawgov/internal/json5"
 )
@@ -164,7 +165,7 @@ func detectStyle(data []byte, root *json5.Value) style {
 			last = v.Elems[n-1].End
 		}
 		if last >= 0 && last <= len(data) && v.End <= len(data) && bytes.IndexByte(data[v.Pos.Offset:last], '\n') >= 0 {
-			if i := skipBlanks(data, last); i < len(data) && data[i] == ',' {
+			if i := skipWS(data, last); i < len(data) && data[i] == ',' {
 				withComma++
 			} else {
 				without++
@@ -218,14 +219,37 @@ func (st style) key(k string) string {
 }
 
 func (st style) str(s string) string {
-	q := strconv.Quote(s)
-	if !st.singleQuot {
-		return q
+	q := byte('"')
+	if st.singleQuot {
+		q = '\''
 	}
-	body := q[1 : len(q)-1]
-	body = strings.ReplaceAll(body, `\"`, `"`)
-	body = strings.ReplaceAll(body, `'`, `\'`)
-	return "'" + body + "'"
+	return quoteJSON5(s, q)
+}
+
+// quoteJSON5 quotes s with only the escapes JSON5 defines (strconv.Quote
+// would write Go escapes such as \a that JSON5 reads differently).
+func quoteJSON5(s string, q byte) string {
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == rune(q) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 || r == utf8.RuneError:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
 }
 
 // render writes v; indent is the indentation of the line the value starts
@@ -336,6 +360,30 @@ func skipBlanks(data []byte, i int) int {
 	return i
 }
 
+// skipWS skips whitespace and comments; it returns the offset of the
+// next significant byte.
+func skipWS(data []byte, i int) int {
+	for i < len(data) {
+		switch {
+		case data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r':
+			i++
+		case i+1 < len(data) && data[i] == '/' && data[i+1] == '/':
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+		case i+1 < len(data) && data[i] == '/' && data[i+1] == '*':
+			end := bytes.Index(data[i+2:], []byte("*/"))
+			if end < 0 {
+				return len(data)
+			}
+			i += end + 4
+		default:
+			return i
+		}
+	}
+	return i
+}
+
 // ---- operations ----
 
 // setOp sets the value at path (an in-file path) to value, creating the
@@ -430,7 +478,7 @@ func insertMember(data []byte, o *json5.Value, st style, key string, value any) 
 		return splice(data, o.Pos.Offset+1, o.Pos.Offset+1, text), nil
 	}
 	multiline = bytes.IndexByte(data[o.Pos.Offset:last.KeyPos.Offset], '\n') >= 0
-	after := skipBlanks(data, last.Value.End)
+	after := skipWS(data, last.Value.End)
 	hasComma := after < len(data) && data[after] == ','
 	if !multiline {
 		// { a: 1 } -> { a: 1, key: value }
@@ -503,8 +551,8 @@ func (op dropOp) apply(file string, data []byte) ([]byte, error) {
 func removeElem(data []byte, arr *json5.Value, i int) []byte {
 	e := arr.Elems[i]
 	start, end := e.Pos.Offset, e.End
-	// Swallow the element's own comma.
-	a := skipBlanks(data, end)
+	// Swallow the element's own comma (comments before it go too).
+	a := skipWS(data, end)
 	if a < len(data) && data[a] == ',' {
 		end = a + 1
 	}

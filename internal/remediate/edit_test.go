@@ -3,7 +3,9 @@ package remediate
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	tjson5 "github.com/titanous/json5"
 
@@ -189,4 +191,93 @@ func TestPathAt(t *testing.T) {
 	if _, ok := pathAt(root, 4, json5.Number); ok {
 		t.Fatal("shadowed duplicate must not be addressable")
 	}
+}
+
+// FuzzSetOp: on any JSON5 text that parses, setting a key either fails
+// cleanly or yields JSON5 that parses, holds the new value, and keeps
+// every other top-level key.
+func FuzzSetOp(f *testing.F) {
+	for _, s := range []string{
+		"{}", "{\n}", "// c\n{\n  a: 1,\n}\n", "{a: {b: 'x'}}", `{"gateway": {"bind": "lan"}}`,
+		"{\n  gateway: { /* c */ },\n}", "{\n\tgateway: {\n\t\tmode: 'local' // m\n\t}\n}", "{ gateway: { auth: { mode: 'none' } }, x: [1,2,], }",
+		"{a: 1, a: 2}", "{gateway: 1}", "[]",
+	} {
+		f.Add(s, "gateway.terminal.enabled")
+		f.Add(s, "a")
+	}
+	f.Fuzz(func(t *testing.T, in, keyPath string) {
+		// Keys come from clawgov's own fixes: valid UTF-8.
+		if len(in) > 4096 || keyPath == "" || len(keyPath) > 64 || !utf8.ValidString(keyPath) {
+			return
+		}
+		root, err := json5.Parse("f", []byte(in))
+		if err != nil || root.Kind != json5.Object {
+			return
+		}
+		keys := strings.Split(keyPath, ".")
+		for _, k := range keys {
+			if k == "" || k == "__proto__" {
+				return
+			}
+		}
+		out, err := setOp{path: keySegs(keys...), value: "v\"'\n"}.apply("f", []byte(in))
+		if err != nil {
+			return
+		}
+		got, err := json5.Parse("f", out)
+		if err != nil {
+			t.Fatalf("edit broke the file: %v\n%q\n->\n%q", err, in, out)
+		}
+		v := got
+		for _, k := range keys {
+			v = v.Get(k)
+		}
+		if s, ok := v.AsString(); !ok || s != "v\"'\n" {
+			t.Fatalf("value not set: %q -> %q", in, out)
+		}
+		for _, k := range root.Keys() {
+			if k != keys[0] && got.Get(k) == nil {
+				t.Fatalf("key %q lost: %q -> %q", k, in, out)
+			}
+		}
+	})
+}
+
+// FuzzDropOp: removing wildcard elements from an array keeps the file
+// parseable and keeps every other element in order.
+func FuzzDropOp(f *testing.F) {
+	for _, s := range []string{`{o: ["*"]}`, "{\n  o: [\n    \"*\", // c\n    \"a\",\n  ],\n}", `{o: ["a", "*", 'b', "*",]}`, `{o: [/*x*/"*"/*y*/, "a"]}`, `{o: []}`, `{o: 1}`} {
+		f.Add(s)
+	}
+	star := func(v *json5.Value) bool { s, ok := v.AsString(); return ok && s == "*" }
+	f.Fuzz(func(t *testing.T, in string) {
+		if len(in) > 4096 {
+			return
+		}
+		root, err := json5.Parse("f", []byte(in))
+		if err != nil || root.Kind != json5.Object || root.Get("o") == nil || root.Get("o").Kind != json5.Array {
+			return
+		}
+		var want []string
+		for _, e := range root.Get("o").Elems {
+			if !star(e) {
+				want = append(want, showValue(e))
+			}
+		}
+		out, err := dropOp{path: keySegs("o"), drop: star}.apply("f", []byte(in))
+		if err != nil {
+			t.Fatalf("drop failed: %v", err)
+		}
+		got, err := json5.Parse("f", out)
+		if err != nil {
+			t.Fatalf("drop broke the file: %v\n%q\n->\n%q", err, in, out)
+		}
+		var have []string
+		for _, e := range got.Get("o").Elems {
+			have = append(have, showValue(e))
+		}
+		if strings.Join(have, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("elements %v, want %v\n%q -> %q", have, want, in, out)
+		}
+	})
 }
