@@ -223,8 +223,11 @@ func (p *Plan) Apply() (*Result, error) {
 		if fi, err := os.Stat(hp); err == nil {
 			mode = fi.Mode().Perm()
 			uid, gid = statOwner(fi)
-		} else if hp == p.hostPath(p.ConfigPath) {
-			mode = 0o600
+		} else if di, err := os.Stat(filepath.Dir(hp)); err == nil {
+			// A new file belongs to whoever owns its directory (the
+			// deployment user), not to root running clawgov: the gateway
+			// must be able to read its token.
+			uid, gid = statOwner(di)
 		}
 		if env[hp] {
 			mode = 0o600 // an env file with a secret is private, always
@@ -256,6 +259,10 @@ func (p *Plan) Apply() (*Result, error) {
 			if err := os.MkdirAll(p.hostPath(d), 0o700); err != nil {
 				cleanup()
 				return nil, p.stepFailed(id, fmt.Errorf("mkdir %s: %w", d, err))
+			}
+			if di, err := os.Stat(filepath.Dir(p.hostPath(d))); err == nil && os.Geteuid() == 0 {
+				uid, gid := statOwner(di)
+				_ = os.Lchown(p.hostPath(d), uid, gid)
 			}
 			logStep("mkdir %s", d)
 		}

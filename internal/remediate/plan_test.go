@@ -733,3 +733,84 @@ func TestUnifiedDiff(t *testing.T) {
 		t.Fatal("equal inputs must give no diff")
 	}
 }
+
+func TestOwnershipHandedBack(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("ownership fixes need root")
+	}
+	d := newDeployment(t, "{}\n")
+	if err := os.Chmod(d.config, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(d.state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The deployment user owns the state dir; root left a config behind.
+	if err := os.Chown(d.state, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	p := d.build(t, func(o *Options) { o.Only = []string{"CG-PRV-004"} })
+	if got := strings.Join(ids(p), ","); got != "owner" || len(p.Actions[0].Changes) != 1 || p.Actions[0].Changes[0].New != "4242:4242" {
+		t.Fatalf("actions %s %+v", got, p.Actions)
+	}
+	res, err := p.Apply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(d.config)
+	if uid, gid := statOwner(fi); uid != 4242 || gid != 4242 {
+		t.Fatalf("owner %d:%d", uid, gid)
+	}
+	if _, err := Rollback(BackupRoot(d.opts(), d.state), res.BackupID); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ = os.Stat(d.config)
+	if uid, _ := statOwner(fi); uid != 0 {
+		t.Fatalf("owner after rollback %d", uid)
+	}
+	// A token file created by root goes to the deployment user.
+	p = d.build(t, func(o *Options) { o.Only = []string{"CG-GW-005"} })
+	if _, err := p.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err = os.Stat(filepath.Join(d.state, ".env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid, _ := statOwner(fi); uid != 4242 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf(".env owner %d mode %o", uid, fi.Mode().Perm())
+	}
+}
+
+func TestRootfs(t *testing.T) {
+	rootfs := t.TempDir()
+	state := filepath.Join(rootfs, "srv", "oc")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, "openclaw.json"), []byte(commented), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &deployment{raised: allChecks, hf: &host.Facts{}, env: map[string]string{}}
+	d.inv = &openclaw.Inventory{Env: map[string]string{}, Paths: openclaw.Paths{StateDir: "/srv/oc", ConfigPath: "/srv/oc/openclaw.json"}}
+	o := d.opts()
+	o.StateDir, o.ConfigPath, o.Rootfs = "", "", rootfs
+	o.Only = []string{"CG-GW-001"}
+	p, err := Build(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Actions) != 1 || p.Actions[0].Changes[0].File != "/srv/oc/openclaw.json" || !strings.Contains(p.Diff, "--- /srv/oc/openclaw.json") {
+		t.Fatalf("%+v\n%s", p.Actions, p.Diff)
+	}
+	res, err := p.Apply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readFile(t, filepath.Join(state, "openclaw.json"))), `bind: "loopback"`) {
+		t.Fatal("not applied under rootfs")
+	}
+	if !strings.HasPrefix(res.BackupDir, filepath.Join(state, ".clawgov", "backups")) {
+		t.Fatalf("backup %s", res.BackupDir)
+	}
+}
