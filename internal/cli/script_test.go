@@ -666,3 +666,52 @@ func firstDiff(a, b string) string {
 	}
 	return "(equal)"
 }
+
+// TestOutputToSpecialFile: --output naming a FIFO (or a device such as
+// /dev/stdout or /dev/null) must write into it, not replace it. The
+// atomic temp-file-and-rename of writeFileAtomic (reportflags.go) renames a
+// regular file over the special file instead: as root, `-o /dev/null`
+// replaces the system's /dev/null with a regular file. Reported to the
+// lead; the skip goes when reportflags.go writes special files in place.
+func TestOutputToSpecialFile(t *testing.T) {
+	if os.Getenv("CLAWGOV_RUN_KNOWN_BUGS") == "" {
+		t.Skip("BUG (reportflags.go writeFileAtomic): --output renames a regular file over a FIFO/device instead of writing into it (set CLAWGOV_RUN_KNOWN_BUGS=1 to run)")
+	}
+	isolateCache(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "report.fifo")
+	if err := exec.Command("mkfifo", fifo).Run(); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		// Blocks until clawgov opens the FIFO for writing.
+		b, _ := os.ReadFile(fifo)
+		got <- string(b)
+	}()
+	root := riskyHost(t)
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := auditRun(t, nil, "audit", "--rootfs", root, "--format", "json", "-o", fifo, "--fail-on", "none")
+		done <- code
+	}()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("clawgov did not finish writing to the FIFO")
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
+		t.Fatalf("the FIFO was replaced: %v %v", st.Mode(), err)
+	}
+	select {
+	case s := <-got:
+		if err := validateReport([]byte(s)); err != nil {
+			t.Fatalf("report read from the FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing arrived through the FIFO")
+	}
+}
