@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clawgov/clawgov/internal/iostreams"
 	"github.com/clawgov/clawgov/internal/openclaw"
 	"github.com/clawgov/clawgov/internal/probe"
 	"github.com/clawgov/clawgov/internal/probe/probetest"
@@ -91,6 +94,38 @@ func TestDiscoverRealGateways(t *testing.T) {
 		}
 		if (g.Mode == probetest.ModeOpenAI) != (lg.OpenAI == "open") {
 			t.Errorf("%s --deep openai %q", g.Mode, lg.OpenAI)
+		}
+	}
+
+	// End to end: `clawgov audit --deep` on the auth-none gateway's home
+	// finds it over loopback and fails CG-EXP-010 on the live answer.
+	for _, g := range gws {
+		if g.Mode != probetest.ModeAuthNone {
+			continue
+		}
+		env := map[string]string{"HOME": g.Home, "OPENCLAW_GATEWAY_PORT": strconv.Itoa(g.Port), "PATH": os.Getenv("PATH")}
+		io, _, out, errOut := iostreams.Test()
+		f := &factory{IO: io, Getenv: func(k string) string { return env[k] }, Now: time.Now}
+		code := run([]string{"audit", "--deep", "--format", "json", "--lang", "en"}, f)
+		var rep struct {
+			Checks []struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+			} `json:"checks"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("audit --deep exit %d: %v\nstderr %s", code, err, errOut)
+		}
+		st := map[string]string{}
+		for _, c := range rep.Checks {
+			st[c.ID] = c.Status
+		}
+		if st["CG-EXP-010"] != "fail" || st["CG-EXP-013"] != "pass" || st["CG-EXP-012"] != "warn" || st["CG-EXP-011"] != "pass" {
+			t.Errorf("audit --deep statuses: 010=%s 011=%s 012=%s 013=%s", st["CG-EXP-010"], st["CG-EXP-011"], st["CG-EXP-012"], st["CG-EXP-013"])
+		}
+		// The real socket is loopback: nothing for CG-EXP-001 to fail.
+		if st["CG-EXP-001"] == "fail" || st["CG-EXP-001"] == "" {
+			t.Errorf("CG-EXP-001 = %q on a loopback gateway", st["CG-EXP-001"])
 		}
 	}
 }

@@ -234,21 +234,30 @@ func StartGateways(t testing.TB, bin string, modes ...GatewayMode) []Gateway {
 	errs := make([]error, len(modes))
 	var wg sync.WaitGroup
 	for i, m := range modes {
-		home := t.TempDir()
-		port := FreePort(t)
-		out[i] = Gateway{Mode: m, Port: port, Home: home, Log: filepath.Join(home, "gateway.out")}
-		cmd, err := gatewayCmd(bin, m, port, home)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Registered after TempDir, so it runs first: the process is gone
-		// before its home is removed.
-		t.Cleanup(func() { stopGroup(cmd) })
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
-			errs[i] = startAndWait(bin, cmd, out[i])
-		}(i)
+			// Under heavy CPU load OpenClaw can give up during start-up
+			// (its state lease times out): one fresh retry.
+			for attempt := 0; attempt < 2; attempt++ {
+				home := t.TempDir()
+				port := FreePort(t)
+				g := Gateway{Mode: m, Port: port, Home: home, Log: filepath.Join(home, "gateway.out")}
+				cmd, err := gatewayCmd(bin, m, port, home)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				// Registered after TempDir, so it runs first: the process
+				// is gone before its home is removed.
+				t.Cleanup(func() { stopGroup(cmd) })
+				out[i] = g
+				if errs[i] = startAndWait(bin, cmd, g); errs[i] == nil {
+					return
+				}
+				stopGroup(cmd)
+			}
+		}()
 	}
 	wg.Wait()
 	for i, err := range errs {
