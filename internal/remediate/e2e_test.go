@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -514,9 +515,15 @@ func TestCrashSafety(t *testing.T) {
 	}
 	bin := clawgovBin(t)
 	const pauseMS = 12
-	// Skip the auth action: its plan depends on the environment of any
-	// gateway running on this machine; the rest is deterministic.
+	// In a private PID namespace the audit sees no other gateway, so the
+	// whole plan (new token included) is deterministic. Without one, skip
+	// the auth action: its plan depends on the environment of gateways
+	// other people run on this machine.
+	iso := isolated()
 	fixArgs := func(home string) []string {
+		if iso {
+			return append([]string{"fix", "--yes"}, target(home)...)
+		}
 		return append([]string{"fix", "--yes", "--skip", "gateway.auth"}, target(home)...)
 	}
 	setup := func(t *testing.T) (home, cfg string) {
@@ -541,6 +548,9 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatalf("reference fix: %d %s", r.code, r.stderr)
 	}
 	newBytes, _ := os.ReadFile(refCfg)
+	if iso && !strings.Contains(string(newBytes), "OPENCLAW_GATEWAY_TOKEN") {
+		t.Fatal("reference fix did not switch to a token SecretRef")
+	}
 	if string(newBytes) == commentedJSON5 {
 		t.Fatal("reference fix changed nothing")
 	}
@@ -563,7 +573,11 @@ func TestCrashSafety(t *testing.T) {
 			defer func() { <-sem }()
 			t.Run(fmt.Sprintf("trial%03d", i), func(t *testing.T) {
 				home, cfg := setup(t)
-				cmd := exec.Command(bin, fixArgs(home)...)
+				argv := append([]string{bin}, fixArgs(home)...)
+				if iso {
+					argv = append([]string{"unshare", "-p", "-f", "--mount-proc"}, argv...)
+				}
+				cmd := exec.Command(argv[0], argv[1:]...)
 				cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "LANG=en_US.UTF-8", fmt.Sprintf("CLAWGOV_FIX_TEST_PAUSE=%d", pauseMS)}
 				cmd.Stdout = io.Discard
 				errPipe, err := cmd.StderrPipe()
@@ -593,8 +607,18 @@ func TestCrashSafety(t *testing.T) {
 					<-inApply
 					time.Sleep(delay)
 				}
-				_ = cmd.Process.Signal(syscall.SIGKILL)
+				victim := cmd.Process.Pid
+				if iso {
+					// Kill clawgov itself (unshare's child), then wait
+					// for unshare, which returns once it is gone.
+					victim = childOf(cmd.Process.Pid)
+				}
+				_ = syscall.Kill(victim, syscall.SIGKILL)
 				_ = cmd.Wait()
+				envFile := filepath.Join(filepath.Dir(cfg), ".env")
+				if b, err := os.ReadFile(envFile); err == nil && !tokenLine.Match(b) {
+					t.Fatalf("token file is partial: %q", b)
+				}
 
 				got, err := os.ReadFile(cfg)
 				if err != nil {
@@ -620,6 +644,9 @@ func TestCrashSafety(t *testing.T) {
 				if mustRead(cfg) != commentedJSON5 {
 					t.Fatal("rollback did not restore the old config")
 				}
+				if _, err := os.Stat(envFile); err == nil {
+					t.Fatal("token file created by the killed fix survived rollback")
+				}
 				for _, p := range []string{cfg, filepath.Dir(cfg), filepath.Join(filepath.Dir(cfg), "credentials")} {
 					fi, err := os.Stat(p)
 					if err != nil || fi.Mode().Perm()&0o077 == 0 {
@@ -635,4 +662,24 @@ func TestCrashSafety(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("%d trials in %s: config found old %d times, new %d times after SIGKILL", trials, time.Since(start).Round(time.Millisecond), stats["old"], stats["new"])
+}
+
+var tokenLine = regexp.MustCompile(`^OPENCLAW_GATEWAY_TOKEN=[A-Za-z0-9_-]{43}\n$`)
+
+// childOf returns the first child of pid (unshare's forked child), or pid
+// itself when it has none yet after a short wait.
+func childOf(pid int) int {
+	for i := 0; i < 500; i++ {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		if err == nil {
+			if f := strings.Fields(string(b)); len(f) > 0 {
+				var c int
+				if _, err := fmt.Sscan(f[0], &c); err == nil {
+					return c
+				}
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return pid
 }

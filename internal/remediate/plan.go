@@ -732,17 +732,31 @@ func (p *Plan) pairingAction() *Action {
 }
 
 func (p *Plan) execAction() *Action {
+	a := p.newAction("tools.exec.mode", []string{"CG-TL-001"}, tr(p.Lang, "exec.summary"), tr(p.Lang, "exec.risk"), false)
 	mode, _ := p.cfg.String("tools.exec.mode")
 	switch mode {
 	case "ask", "allowlist", "deny":
+	default:
+		if mode == "" && (p.cfg.Get("tools.exec.security") != nil || p.cfg.Get("tools.exec.ask") != nil) {
+			a.Skipped = tr(p.Lang, "exec.legacy")
+			return a
+		}
+		p.setKey(a, "tools.exec.mode", "ask", `"ask"`)
+	}
+	// Agents that set full (or auto) trust themselves override the global
+	// mode: they get "ask" too. Agents that set nothing inherit it.
+	for _, ag := range openclaw.AgentEntries(p.cfg) {
+		if ag.Key == "" || strings.Contains(ag.ID, ".") {
+			continue
+		}
+		k := ag.Key + ".tools.exec.mode"
+		if m, _ := p.cfg.String(k); m == "full" || m == "auto" {
+			p.setKey(a, k, "ask", `"ask"`)
+		}
+	}
+	if len(a.Changes) == 0 && a.Skipped == "" {
 		return nil
 	}
-	a := p.newAction("tools.exec.mode", []string{"CG-TL-001"}, tr(p.Lang, "exec.summary"), tr(p.Lang, "exec.risk"), false)
-	if mode == "" && (p.cfg.Get("tools.exec.security") != nil || p.cfg.Get("tools.exec.ask") != nil) {
-		a.Skipped = tr(p.Lang, "exec.legacy")
-		return a
-	}
-	p.setKey(a, "tools.exec.mode", "ask", `"ask"`)
 	return a
 }
 

@@ -814,3 +814,23 @@ func TestRootfs(t *testing.T) {
 		t.Fatalf("backup %s", res.BackupDir)
 	}
 }
+
+func TestExecPerAgent(t *testing.T) {
+	d := newDeployment(t, "{\n  tools: { exec: { mode: \"ask\" } },\n  agents: {\n    entries: {\n      main: {},\n      ops: { tools: { exec: { mode: \"full\" } } },\n    },\n  },\n}\n")
+	p := d.build(t, func(o *Options) { o.Only = []string{"CG-TL-001"} })
+	if len(p.Actions) != 1 || len(p.Actions[0].Changes) != 1 || p.Actions[0].Changes[0].KeyPath != "agents.entries.ops.tools.exec.mode" {
+		t.Fatalf("%+v", p.Actions)
+	}
+	if _, err := p.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	if p2 := d.build(t, func(o *Options) { o.Only = []string{"CG-TL-001"} }); len(p2.Actions) != 0 {
+		t.Fatalf("second plan %v", ids(p2))
+	}
+	// Legacy security/ask pair: skipped with the way forward.
+	d2 := newDeployment(t, "{ tools: { exec: { security: \"full\", ask: \"off\" } } }")
+	p = d2.build(t, func(o *Options) { o.Only = []string{"CG-TL-001"} })
+	if len(p.Skipped) != 1 || !strings.Contains(p.Skipped[0].Skipped, "doctor --fix") {
+		t.Fatalf("%+v", p.Skipped)
+	}
+}
