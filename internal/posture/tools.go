@@ -229,16 +229,25 @@ func (p tlPolicy) anyOf(tools ...string) bool {
 // Exec modes from least to most permissive; the stricter setting wins.
 var tlModeRank = map[string]int{"deny": 0, "allowlist": 1, "ask": 2, "auto": 3, "full": 4}
 
-// tlLegacyMode maps the legacy security/ask pair onto a mode.
+// tlLegacyMode maps a security/ask pair onto a mode, following the table
+// in tools/permission-modes.md: deny = deny/*, allowlist = allowlist/off,
+// ask = allowlist/on-miss; full with any prompting counts as ask.
 func tlLegacyMode(security, ask string) string {
+	prompts := false
+	switch strings.ToLower(ask) {
+	case "on-miss", "always":
+		prompts = true
+	}
 	switch strings.ToLower(security) {
 	case "deny":
 		return "deny"
 	case "allowlist":
+		if prompts {
+			return "ask"
+		}
 		return "allowlist"
 	}
-	switch strings.ToLower(ask) {
-	case "on-miss", "always":
+	if prompts {
 		return "ask"
 	}
 	if security == "" && ask == "" {

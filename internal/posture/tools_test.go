@@ -237,6 +237,14 @@ func TestToolChecks(t *testing.T) {
 			approvals("", "")(s)
 			s.OC.State.ExecApprovals.AskFallback = "full"
 		}, check: "CG-TL-001", want: []string{"warn:ask_fallback_full"}},
+		{name: "approvals allowlist/on-miss with askFallback full", cfg: `{}`, mut: func(s *Snapshot) {
+			approvals("allowlist", "on-miss")(s)
+			s.OC.State.ExecApprovals.AskFallback = "full"
+		}, check: "CG-TL-001", want: []string{"warn:ask_fallback_full"}},
+		{name: "approvals allowlist/off ignores askFallback", cfg: `{}`, mut: func(s *Snapshot) {
+			approvals("allowlist", "off")(s)
+			s.OC.State.ExecApprovals.AskFallback = "full"
+		}, check: "CG-TL-001"},
 		{name: "ask with askFallback deny", cfg: `{tools: {exec: {mode: "ask"}}}`, mut: func(s *Snapshot) {
 			approvals("", "")(s)
 			s.OC.State.ExecApprovals.AskFallback = "deny"
