@@ -64,8 +64,16 @@ quarantined skill.
 Exit codes: 0 done (or nothing to do), 2 refused or bad input (a managed
 or unparseable config, a running gateway that would be locked out without
 --yes-restart-needed), 3 the apply failed.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// "--rollback ID" (with a space) leaves ID as an argument,
+			// because the flag's value is optional.
+			if len(args) == 1 {
+				if o.Rollback != "latest" {
+					return usageErrorf("unexpected argument %q", args[0])
+				}
+				o.Rollback = args[0]
+			}
 			return runFix(cmd.Context(), f, o)
 		},
 	}

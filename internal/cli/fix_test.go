@@ -61,6 +61,7 @@ func TestFixUsageErrors(t *testing.T) {
 		fixArgs(state, cfg, "--format", "xml"),
 		fixArgs(state, cfg, "--rollback", "--list-backups"),
 		fixArgs(state, cfg, "--lang", "fr"),
+		fixArgs(state, cfg, "stray-argument"),
 	} {
 		if code, _, _ := runFixCLI(t, home, "", false, args...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, ExitUsage)
@@ -105,8 +106,9 @@ func TestFixTTYConfirmation(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0]["status"] != "applied" {
 		t.Fatalf("list-backups: %d %s", code, out)
 	}
-	code, out, _ = runFixCLI(t, home, "", false, "fix", "--state-dir", state, "--rollback")
-	if code != 0 || !strings.Contains(out, "rolled back") {
+	id, _ := list[0]["id"].(string)
+	code, out, _ = runFixCLI(t, home, "", false, "fix", "--state-dir", state, "--rollback", id)
+	if code != 0 || !strings.Contains(out, "rolled back "+id) {
 		t.Fatalf("rollback: %d %s", code, out)
 	}
 	if b, _ := os.ReadFile(cfg); string(b) != fixConfig {
