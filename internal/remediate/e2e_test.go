@@ -683,3 +683,84 @@ func childOf(pid int) int {
 	}
 	return pid
 }
+
+// TestFixQuarantinesMaliciousSkill: a skill from the labelled malicious
+// corpus, judged by the real skill engine in the audit, is moved into
+// quarantine with a manifest, and --restore puts it back unchanged.
+func TestFixQuarantinesMaliciousSkill(t *testing.T) {
+	src := "/work/shared/data/skills-corpus/malicious/clawhub/cyberengage/secure-sync"
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("labelled skill corpus not present (%v)", err)
+	}
+	home := newHome(t)
+	state := filepath.Join(home, ".openclaw")
+	skill := filepath.Join(state, "skills", "secure-sync")
+	if err := os.MkdirAll(filepath.Dir(skill), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", src, skill).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(state, "openclaw.json"), []byte("{\n  gateway: { mode: \"local\", bind: \"loopback\" },\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	chmodT(t, state, 0o700)
+	before := treeSum(t, skill)
+	r := clawgov(t, home, nil, append([]string{"fix", "--yes", "--only", "CG-SKL-001"}, target(home)...)...)
+	if r.code != 0 {
+		t.Fatalf("fix: %d %s", r.code, r.stderr)
+	}
+	m := regexp.MustCompile(`Quarantined (\S+-secure-sync) `).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no quarantine in output:\n%s", r.stdout)
+	}
+	if _, err := os.Stat(skill); !os.IsNotExist(err) {
+		t.Fatal("skill still installed")
+	}
+	var man struct {
+		Origin     string            `json:"origin"`
+		Reason     string            `json:"reason"`
+		Files      map[string]string `json:"files"`
+		TreeSHA256 string            `json:"tree_sha256"`
+	}
+	b, err := os.ReadFile(filepath.Join(state, "quarantine", m[1], "manifest.json"))
+	if err != nil || json.Unmarshal(b, &man) != nil || man.Origin != skill || !strings.Contains(man.Reason, "malicious") || len(man.Files) == 0 {
+		t.Fatalf("manifest %s %v", b, err)
+	}
+	again := clawgov(t, home, nil, append([]string{"fix", "--dry-run", "--format", "json", "--only", "CG-SKL-001"}, target(home)...)...)
+	var p planJSON
+	if err := json.Unmarshal([]byte(again.stdout), &p); err != nil || len(p.Actions) != 0 {
+		t.Fatalf("second plan: %v %s", err, again.stdout)
+	}
+	rs := clawgov(t, home, nil, append([]string{"fix", "--restore", m[1]}, target(home)...)...)
+	if rs.code != 0 {
+		t.Fatalf("restore: %d %s", rs.code, rs.stderr)
+	}
+	if treeSum(t, skill) != before {
+		t.Fatal("restored skill differs")
+	}
+}
+
+func treeSum(t testing.TB, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(h, "%s %o\n", rel, fi.Mode())
+		if fi.Mode().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}

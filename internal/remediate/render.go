@@ -91,6 +91,9 @@ func (p *Plan) Token() string { return p.token }
 // AppliedText is the one-line summary after an apply.
 func AppliedText(lang catalog.Lang, r *Result) string {
 	s := tr(lang, "applied", r.Applied, r.BackupDir, r.BackupID)
+	for _, q := range r.Quarantined {
+		s += "\n" + tr(lang, "quarantined", q)
+	}
 	for _, n := range r.Notes {
 		s += "\n" + n
 	}

@@ -52,6 +52,7 @@ var texts = map[string][2]string{ // key: {zh, en}
 	"plan.resolves":      {"解决", "Resolves"},
 	"plan.dryrun":        {"演练模式：未做任何更改。使用 --yes 应用。", "Dry run: nothing was changed. Use --yes to apply."},
 	"applied":            {"已应用 %[1]d 项操作。备份：%[2]s（回滚：clawgov fix --rollback %[3]s）", "Applied %[1]d actions. Backup: %[2]s (undo: clawgov fix --rollback %[3]s)"},
+	"quarantined":        {"已隔离 %[1]s（恢复：clawgov fix --restore %[1]s）", "Quarantined %[1]s (restore: clawgov fix --restore %[1]s)"},
 	"restart.hint":       {"请重启网关使更改生效（例如 openclaw gateway restart 或 systemctl restart 对应服务）。", "Restart the gateway for the changes to take effect (e.g. openclaw gateway restart, or systemctl restart its unit)."},
 }
 
