@@ -67,6 +67,9 @@ beyond the first two go only to endpoints that already look like OpenClaw.
 Ports are found with a half-open SYN sweep when clawgov runs as root and
 every target is IPv4 (like nmap as root: open ports see a SYN and a RST,
 never a connection), otherwise with TCP connects (--sweep).
+--mdns additionally sends one mDNS question for _openclaw-gw._tcp to the
+local link (224.0.0.251) and lists the adverts that answer; it announces
+nothing.
 
 Targets: IPs, CIDRs (10.0.0.0/24, fd00::/120), ranges (10.0.0.1-10.0.0.50
 or 10.0.0.1-50), hostnames, and any of those but CIDRs and ranges with
