@@ -72,8 +72,31 @@ func (o *reportFlags) emit(f *factory, r *report.Report) error {
 
 // writeFileAtomic writes through a temp file in the same directory and
 // renames it into place, so a crash or a write error never leaves a
-// partial report where a previous good one was.
+// partial report where a previous good one was. A target that exists and
+// is not a regular file (/dev/stdout, /dev/null, a FIFO) is written in
+// place: renaming over it would replace the device itself. A symlink is
+// followed so the link survives and its target gets the report.
 func writeFileAtomic(path string, write func(*os.File) error) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return &UsageError{fmt.Errorf("write report %s: is a directory", path)}
+		}
+		fh, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return &UsageError{fmt.Errorf("write report %s: %w", path, err)}
+		}
+		if err := write(fh); err != nil {
+			fh.Close()
+			return fmt.Errorf("write report %s: %w", path, err)
+		}
+		if err := fh.Close(); err != nil {
+			return fmt.Errorf("write report %s: %w", path, err)
+		}
+		return nil
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
