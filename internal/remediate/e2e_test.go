@@ -258,9 +258,13 @@ type fixture struct {
 	name  string
 	ops   []setOp
 	json5 string
+	// files are extra files in the state dir (includes).
+	files map[string]string
 	setup func(t testing.TB, state string)
 	// fixed are checks the fix must clear (each must be raised before).
 	fixed []string
+	// after checks the files after the fix.
+	after func(t testing.TB, state string)
 }
 
 var quiet = []setOp{{"gateway.mode", "local"}, {"discovery.mdns.mode", "off"}, {"update.checkOnStart", false}}
@@ -300,6 +304,23 @@ func fixtures() []fixture {
 			fixed: []string{"CG-TL-001", "CG-LOG-001", "CG-FS-001", "CG-FS-002", "CG-SEC-001"},
 		},
 		{
+			name:  "include",
+			json5: "// main config\n{\n  gateway: { $include: \"./gateway.json5\" },\n  discovery: { mdns: { mode: \"off\" } },\n  update: { checkOnStart: false },\n}\n",
+			files: map[string]string{"gateway.json5": "// gateway settings, included\n{\n  mode: \"local\",\n  bind: \"lan\", // exposed\n  auth: { mode: \"token\", token: \"weaktoken12345\" },\n}\n"},
+			fixed: []string{"CG-GW-001", "CG-GW-005", "CG-GW-015"},
+			after: func(t testing.TB, state string) {
+				inc := mustRead(filepath.Join(state, "gateway.json5"))
+				for _, s := range []string{"// gateway settings, included", `bind: "loopback", // exposed`, `token: { source: "env", provider: "default", id: "OPENCLAW_GATEWAY_TOKEN" }`, "terminal: {"} {
+					if !strings.Contains(inc, s) {
+						t.Errorf("include lacks %q:\n%s", s, inc)
+					}
+				}
+				if main := mustRead(filepath.Join(state, "openclaw.json")); !strings.Contains(main, `gateway: { $include: "./gateway.json5" },`) || strings.Contains(main, "loopback") {
+					t.Errorf("main config:\n%s", main)
+				}
+			},
+		},
+		{
 			name:  "commented-json5",
 			json5: commentedJSON5,
 			fixed: []string{"CG-GW-001", "CG-GW-005", "CG-GW-012", "CG-TL-001", "CG-LOG-001"},
@@ -324,6 +345,11 @@ func buildFixture(t testing.TB, oc string, f fixture) string {
 		}
 		if err := os.WriteFile(filepath.Join(state, "openclaw.json"), []byte(f.json5), 0o600); err != nil {
 			t.Fatal(err)
+		}
+		for n, c := range f.files {
+			if err := os.WriteFile(filepath.Join(state, n), []byte(c), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 	} else {
 		b, _ := json.Marshal(f.ops)
@@ -385,7 +411,7 @@ func TestFixAgainstRealOpenClaw(t *testing.T) {
 				}
 			}
 			got, _ := os.ReadFile(cfg)
-			if f.json5 != "" {
+			if f.json5 == commentedJSON5 {
 				for _, c := range []string{"// Hand-written OpenClaw config", "/* gateway: exposed, weak token, any origin */", "// this host runs the gateway", "// LAN for the demo", "// too short", "// wildcard!", "// tools run without approval"} {
 					if !bytes.Contains(got, []byte(c)) {
 						t.Errorf("comment %q lost:\n%s", c, got)
@@ -394,6 +420,9 @@ func TestFixAgainstRealOpenClaw(t *testing.T) {
 				if !bytes.Contains(got, []byte("\n    mode: \"local\", // this host runs the gateway\n")) {
 					t.Errorf("formatting outside the changed values changed:\n%s", got)
 				}
+			}
+			if f.after != nil {
+				f.after(t, filepath.Join(home, ".openclaw"))
 			}
 			// Running fix again changes nothing.
 			if p2 := planOf(t, home, env); len(p2.Actions) != 0 {
