@@ -142,9 +142,18 @@ func (p *Plan) Apply() (*Result, error) {
 	id += "-" + hex.EncodeToString(rb[:])
 	dir := filepath.Join(p.backupRoot(), id)
 	if err := os.MkdirAll(filepath.Join(dir, "files"), 0o700); err != nil {
-		return nil, fmt.Errorf("create backup dir %s: %w", dir, err)
+		return nil, fmt.Errorf("create backup dir %s: %w (nothing was changed)", dir, err)
 	}
 	_ = os.Chmod(filepath.Dir(p.backupRoot()), 0o700)
+	// One fix at a time per deployment.
+	unlock, err := lockDir(p.backupRoot())
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	defer unlock()
+	_ = syncDir(dir)
+	_ = syncDir(p.backupRoot())
 	j := &Journal{ID: id, CreatedAt: p.opts.Now().UTC(), Status: "applying", StateDir: p.StateDir, Rootfs: p.opts.Rootfs}
 	for _, a := range p.Actions {
 		j.Actions = append(j.Actions, a.ID)
@@ -309,6 +318,22 @@ func (p *Plan) Apply() (*Result, error) {
 		res.Notes = append(res.Notes, a.Notes...)
 	}
 	return res, nil
+}
+
+// lockDir takes an exclusive, non-blocking flock on dir.
+func lockDir(dir string) (func(), error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another clawgov fix is running on this deployment (%s is locked)", dir)
+		}
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
 // stepFailed reports a failure after changes began; the backup stays so
@@ -547,6 +572,13 @@ func restoreEntry(dir string, e JournalEntry) error {
 			return fmt.Errorf("backup of %s is damaged (hash differs)", e.Host)
 		}
 		cur, err := os.ReadFile(e.Host)
+		if err == nil && !bytes.Equal(cur, orig) && sum(cur) != e.After {
+			// Changed by someone after the fix: keep that version next
+			// to the backup rather than lose it.
+			if err := writeAtomic(filepath.Join(dir, e.Backup+".before-rollback"), cur, 0o600, -1, -1); err != nil {
+				return fmt.Errorf("save %s before restoring it: %w", e.Host, err)
+			}
+		}
 		if err != nil || !bytes.Equal(cur, orig) {
 			if err := writeAtomic(e.Host, orig, fs.FileMode(e.Mode).Perm(), e.UID, e.GID); err != nil {
 				return fmt.Errorf("restore %s: %w", e.Host, err)

@@ -834,3 +834,49 @@ func TestExecPerAgent(t *testing.T) {
 		t.Fatalf("%+v", p.Skipped)
 	}
 }
+
+func TestRollbackKeepsLaterEdits(t *testing.T) {
+	d := newDeployment(t, commented)
+	p := d.build(t, func(o *Options) { o.Only = []string{"CG-GW-015"} })
+	res, err := p.Apply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := append(readFile(t, d.config), []byte("// edited later by hand\n")...)
+	if err := os.WriteFile(d.config, later, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Rollback(BackupRoot(d.opts(), d.state), res.BackupID); err != nil {
+		t.Fatal(err)
+	}
+	if string(readFile(t, d.config)) != commented {
+		t.Fatal("not restored")
+	}
+	m, _ := filepath.Glob(filepath.Join(res.BackupDir, "files", "*.before-rollback"))
+	if len(m) != 1 || !bytes.Equal(readFile(t, m[0]), later) {
+		t.Fatalf("later edit not kept: %v", m)
+	}
+}
+
+func TestConcurrentFixLocked(t *testing.T) {
+	d := newDeployment(t, commented)
+	root := BackupRoot(d.opts(), d.state)
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	p := d.build(t, func(o *Options) { o.Only = []string{"CG-GW-015"} })
+	if _, err := p.Apply(); err == nil || !strings.Contains(err.Error(), "another clawgov fix") {
+		t.Fatalf("want lock error, got %v", err)
+	}
+	if string(readFile(t, d.config)) != commented {
+		t.Fatal("changed while locked")
+	}
+	if list, _ := ListBackups(root); len(list) != 0 {
+		t.Fatalf("left a backup set: %+v", list)
+	}
+}
