@@ -265,6 +265,10 @@ type tlExecPolicy struct {
 	// Source describes where the deciding value came from.
 	Source   string
 	Evidence []finding.Evidence
+	// CfgMode is what the config alone requests ("" when nothing), with
+	// its key and node, before the approvals document tightens it.
+	CfgMode, CfgKey string
+	CfgV            *json5.Value
 }
 
 // lpExecPolicy resolves the effective host exec mode of a scope.
@@ -297,6 +301,7 @@ func lpExecPolicy(c conf, a agentScope, st *openclaw.State) tlExecPolicy {
 		}
 	}
 	cfgMode = strings.ToLower(cfgMode)
+	out.CfgMode, out.CfgKey, out.CfgV = cfgMode, cfgKey, cfgV
 	apMode, apKey := "", ""
 	if st != nil && st.ExecApprovals != nil {
 		ap := st.ExecApprovals
@@ -416,15 +421,28 @@ func checkTL001(s *Snapshot) []finding.Finding {
 	}
 	var out []finding.Finding
 	for _, a := range lpScopes(c) {
-		if !lpHostExec(c, a) {
-			continue
-		}
 		// An agent that sets nothing itself inherits the global verdict;
 		// report it once, at the global scope.
 		if a.ID != "" && !lpScopeSetsExec(a, s.OC.State) {
 			continue
 		}
+		if !lpHostExec(c, a) {
+			// Exec reachable but routed to the sandbox: an explicit full
+			// request is still one setting away from host exec (OpenClaw
+			// reports it as security_full_configured too).
+			if lpToolPolicy(c, a).anyOf("exec", "process") {
+				if p := lpExecPolicy(c, a, s.OC.State); p.CfgMode == "full" {
+					out = append(out, newFinding(id, finding.Warn, finding.Medium, "explicit_full_sandboxed",
+						kv("scope", a.label("tools.exec"), "source", p.CfgKey), c.ev(p.CfgKey, p.CfgV, display(p.CfgV))))
+				}
+			}
+			continue
+		}
 		p := lpExecPolicy(c, a, s.OC.State)
+		if p.CfgMode == "full" && p.Mode != "full" {
+			out = append(out, newFinding(id, finding.Warn, finding.Medium, "explicit_full_tightened",
+				kv("scope", a.label("tools.exec"), "source", p.CfgKey), append([]finding.Evidence{c.ev(p.CfgKey, p.CfgV, display(p.CfgV))}, p.Evidence...)...))
+		}
 		if why := lpStateProblem(s); why != "" && lpApprovals(s) == nil && p.Mode == "full" {
 			// The approvals document could tighten the verdict but could
 			// not be read: keep the finding, say so.

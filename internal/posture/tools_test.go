@@ -230,7 +230,8 @@ func TestToolChecks(t *testing.T) {
 		{name: "legacy full/on-miss is ask", cfg: `{tools: {exec: {security: "full", ask: "on-miss"}}}`, check: "CG-TL-001"},
 		{name: "legacy allowlist", cfg: `{tools: {exec: {security: "allowlist"}}}`, check: "CG-TL-001"},
 		{name: "approvals stricter than unset config", cfg: `{}`, mut: approvals("allowlist", "on-miss"), check: "CG-TL-001"},
-		{name: "approvals stricter than explicit full", cfg: `{tools: {exec: {mode: "full"}}}`, mut: approvals("deny", ""), check: "CG-TL-001"},
+		{name: "approvals stricter than explicit full", cfg: `{tools: {exec: {mode: "full"}}}`, mut: approvals("deny", ""), check: "CG-TL-001", want: []string{"warn:explicit_full_tightened"}},
+		{name: "explicit full routed to the sandbox", cfg: `{agents: {entries: {ops: {tools: {exec: {mode: "full", host: "sandbox"}}}}}}`, check: "CG-TL-001", want: []string{"fail:implicit_full", "warn:explicit_full_sandboxed"}},
 		{name: "approvals full does not loosen ask", cfg: `{tools: {exec: {mode: "ask"}}}`, mut: approvals("full", "off"), check: "CG-TL-001"},
 		{name: "approvals full with config unset", cfg: `{}`, mut: approvals("full", "off"), check: "CG-TL-001", want: []string{"fail:explicit_full"}},
 		{name: "ask with askFallback full", cfg: `{tools: {exec: {mode: "ask"}}}`, mut: func(s *Snapshot) {
@@ -257,6 +258,7 @@ func TestToolChecks(t *testing.T) {
 		{name: "messaging profile has no exec", cfg: `{tools: {profile: "messaging"}}`, check: "CG-TL-001"},
 		{name: "sandbox all keeps exec off host", cfg: `{agents: {defaults: {sandbox: {mode: "all"}}}}`, check: "CG-TL-001"},
 		{name: "exec host sandbox", cfg: `{tools: {exec: {host: "sandbox"}}}`, check: "CG-TL-001"},
+		{name: "explicit full with sandbox all", cfg: `{tools: {exec: {mode: "full"}}, agents: {defaults: {sandbox: {mode: "all"}}}}`, check: "CG-TL-001", want: []string{"warn:explicit_full_sandboxed"}},
 		{name: "entries agent overrides to full", cfg: `{tools: {exec: {mode: "ask"}}, agents: {entries: {ops: {tools: {exec: {mode: "full"}}}}}}`,
 			check: "CG-TL-001", want: []string{"fail:explicit_full"}},
 		{name: "legacy list agent overrides to full", cfg: `{tools: {exec: {mode: "ask"}}, agents: {list: [{id: "ops", tools: {exec: {security: "full"}}}]}}`,
