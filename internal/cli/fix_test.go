@@ -52,7 +52,9 @@ func runFixCLI(t *testing.T, home, in string, tty bool, args ...string) (int, st
 func fixArgs(state, cfg string, extra ...string) []string {
 	// The auth action depends on gateways running on this machine; the
 	// CLI behaviour under test does not.
-	return append([]string{"fix", "--state-dir", state, "--config", cfg, "--only", "CG-GW-001"}, extra...)
+	// --yes-restart-needed: a gateway someone runs on this machine must
+	// not turn these tests into refusals.
+	return append([]string{"fix", "--state-dir", state, "--config", cfg, "--only", "CG-GW-001", "--yes-restart-needed"}, extra...)
 }
 
 func TestFixUsageErrors(t *testing.T) {

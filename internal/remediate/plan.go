@@ -105,8 +105,9 @@ type Action struct {
 	modes  []modeChange
 	move   *quarantineMove
 	mkdirs []string // host paths
-	// authChange marks actions that lock out clients of a running gateway.
-	authChange bool
+	// locksOut marks actions that cut off clients of a running gateway
+	// once it restarts (new auth, loopback bind).
+	locksOut bool
 	// needsFinding: the config alone does not show the problem; plan the
 	// action only when the audit raised one of its checks.
 	needsFinding bool
@@ -602,6 +603,7 @@ func (p *Plan) bindAction() *Action {
 	// Unset is loopback on a bare host: only the audit (which knows about
 	// containers) can say it is exposed.
 	a.needsFinding = bind == "" && !p.inContainer()
+	a.locksOut = true
 	p.setKey(a, "gateway.bind", "loopback", `"loopback"`)
 	return a
 }
@@ -623,7 +625,7 @@ func (p *Plan) authAction() *Action {
 		return nil
 	}
 	a := p.newAction("gateway.auth", []string{"CG-GW-002", "CG-GW-003", "CG-GW-004", "CG-GW-005", "CG-SEC-001"}, tr(p.Lang, "auth.summary"), tr(p.Lang, "auth.risk"), true)
-	a.authChange = true
+	a.locksOut = true
 	if mode != "token" {
 		p.setKey(a, "gateway.auth.mode", "token", `"token"`)
 	}

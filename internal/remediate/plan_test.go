@@ -383,8 +383,8 @@ func TestRefusals(t *testing.T) {
 		if !strings.Contains(p.Refusal, "--yes-restart-needed") {
 			t.Fatalf("refusal %q", p.Refusal)
 		}
-		// Without the auth change there is no lockout.
-		if p := d.build(t, func(o *Options) { o.Skip = []string{"gateway.auth"} }); p.Refusal != "" {
+		// Without the auth and bind changes there is no lockout.
+		if p := d.build(t, func(o *Options) { o.Skip = []string{"gateway.auth", "gateway.bind"} }); p.Refusal != "" {
 			t.Fatalf("refusal without auth change: %q", p.Refusal)
 		}
 		if p := d.build(t, func(o *Options) { o.RestartOK = true }); p.Refusal != "" {

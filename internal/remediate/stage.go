@@ -178,8 +178,8 @@ func (p *Plan) refusal() string {
 	}
 	if p.running() && !p.opts.RestartOK {
 		for _, a := range p.Actions {
-			if a.authChange {
-				return "a gateway is running and the plan changes its authentication: its clients would be locked out until they get the new token. Re-run with --yes-restart-needed, then restart the gateway and update its clients (see the plan's notes)"
+			if a.locksOut {
+				return fmt.Sprintf("a gateway is running and the plan changes how clients reach it (%s): once it restarts, clients that are not updated are locked out. Re-run with --yes-restart-needed, then restart the gateway and update its clients (see the plan's risks and notes)", a.ID)
 			}
 		}
 	}
