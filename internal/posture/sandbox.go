@@ -21,6 +21,7 @@ func init() {
 	register("CG-SBX-004", lpWrap(checkSBX004))
 	register("CG-SBX-005", lpWrap(checkSBX005))
 	register("CG-SBX-006", lpWrap(checkSBX006))
+	register("CG-SBX-007", lpWrap(checkSBX007))
 }
 
 // sbxBlock is one sandbox config block: the global defaults or an agent's
@@ -269,6 +270,28 @@ func checkSBX006(s *Snapshot) []finding.Finding {
 		if v := b.node.Get("sessionToolsVisibility"); v != nil {
 			if sv, _ := v.AsString(); sv == "all" {
 				out = append(out, newFinding(id, finding.Warn, finding.Medium, "session_tools_all", kv("scope", b.scope), c.ev(b.path+".sessionToolsVisibility", v, sv)))
+			}
+		}
+	}
+	return out
+}
+
+func checkSBX007(s *Snapshot) []finding.Finding {
+	const id = "CG-SBX-007"
+	c, errs, ok := confOf(s, id)
+	if !ok {
+		return errs
+	}
+	var out []finding.Finding
+	for _, b := range lpSandboxBlocks(c) {
+		if t, v := c.isTrue(b.path + ".browser.allowHostControl"); t {
+			out = append(out, newFinding(id, finding.Warn, finding.Medium, "host_control", kv("scope", b.scope), c.ev(b.path+".browser.allowHostControl", v, "true")))
+		}
+		if t, v := c.isTrue(b.path + ".browser.enabled"); t {
+			if r, _ := b.node.Lookup("browser.cdpSourceRange").AsString(); strings.TrimSpace(r) == "" {
+				e := c.ev(b.path+".browser.enabled", v, "true")
+				e.Detail = "browser.cdpSourceRange unset"
+				out = append(out, newFinding(id, finding.Warn, finding.Medium, "cdp_unrestricted", kv("scope", b.scope), e))
 			}
 		}
 	}

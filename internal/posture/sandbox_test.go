@@ -51,6 +51,11 @@ func TestSandboxChecks(t *testing.T) {
 		// CG-SBX-006
 		{name: "workspace rw", cfg: `{agents: {defaults: {sandbox: {mode: "all", workspaceAccess: "rw"}}}}`, check: "CG-SBX-006", want: []string{"warn:workspace_rw"}},
 		{name: "session tools all", cfg: `{agents: {entries: {a: {sandbox: {sessionToolsVisibility: "all"}}}}}`, check: "CG-SBX-006", want: []string{"warn:session_tools_all"}},
+		// CG-SBX-007
+		{name: "sandbox browser without source range", cfg: `{agents: {defaults: {sandbox: {mode: "all", browser: {enabled: true}}}}}`, check: "CG-SBX-007", want: []string{"warn:cdp_unrestricted"}},
+		{name: "sandbox browser with source range", cfg: `{agents: {defaults: {sandbox: {mode: "all", browser: {enabled: true, cdpSourceRange: "172.21.0.1/32"}}}}}`, check: "CG-SBX-007"},
+		{name: "host control", cfg: `{agents: {entries: {a: {sandbox: {browser: {allowHostControl: true}}}}}}`, check: "CG-SBX-007", want: []string{"warn:host_control"}},
+		{name: "no sandbox browser", cfg: `{}`, check: "CG-SBX-007"},
 		{name: "ro and spawned", cfg: `{agents: {defaults: {sandbox: {workspaceAccess: "ro", sessionToolsVisibility: "spawned"}}}}`, check: "CG-SBX-006"},
 	})
 }
