@@ -51,6 +51,14 @@ func lpBrowserOn(c conf) (bool, finding.Evidence) {
 			return false, c.ev("plugins.entries.browser.enabled", v, "false")
 		}
 	}
+	// A plugins.allow list without "browser" keeps the bundled plugin
+	// unloaded unless a root browser block activates it
+	// (tools/browser/setup.md, "Missing browser command or tool").
+	if al := c.get("plugins.allow"); al != nil && al.Kind == json5.Array && len(al.Elems) > 0 && !lpContains(al.Strings(), "browser") {
+		if b := c.get("browser"); b == nil || b.Kind != json5.Object || len(b.Members) == 0 {
+			return false, c.ev("plugins.allow", al, display(al))
+		}
+	}
 	for _, a := range lpScopes(c) {
 		if lpToolPolicy(c, a).allows("browser") {
 			v := c.get("browser.enabled")
