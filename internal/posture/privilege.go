@@ -23,6 +23,7 @@ func init() {
 	register("CG-PRV-004", lpWrap(checkPRV004))
 	register("CG-PRV-005", lpWrap(checkPRV005))
 	register("CG-PRV-006", lpWrap(checkPRV006))
+	register("CG-PRV-007", lpWrap(checkPRV007))
 }
 
 // prvIdentity is one account the gateway runs (or would run) as.
@@ -430,6 +431,35 @@ func checkPRV006(s *Snapshot) []finding.Finding {
 				out = append(out, newFinding(id, finding.Fail, finding.Critical, "sandbox_docker_sock", kv("scope", b.scope, "bind", bd.raw), c.ev(bd.key, bd.v, bd.raw)))
 			}
 		}
+	}
+	return out
+}
+
+// prvNoLogin are shells that refuse interactive logins.
+var prvNoLogin = map[string]bool{"/usr/sbin/nologin": true, "/sbin/nologin": true, "/bin/false": true, "/usr/bin/false": true, "/usr/bin/nologin": true}
+
+func checkPRV007(s *Snapshot) []finding.Finding {
+	const id = "CG-PRV-007"
+	if e := lpHostErr(s, id); e != nil {
+		return e
+	}
+	ids := lpIdentities(s, false)
+	if len(ids) == 0 {
+		return []finding.Finding{newFinding(id, finding.Skip, finding.Info, "no_identity", nil)}
+	}
+	var out []finding.Finding
+	for _, p := range ids {
+		if p.isRoot() {
+			continue // CG-PRV-001..003 already fail it
+		}
+		u, ok := s.Host.UserByName(p.User)
+		if !ok || u.Shell == "" || prvNoLogin[u.Shell] {
+			continue
+		}
+		f := newFinding(id, finding.Warn, finding.Low, "login_shell", kv("user", u.Name, "shell", u.Shell),
+			finding.Evidence{Kind: "file", File: "/etc/passwd", KeyPath: u.Name, Value: u.Shell}, p.Ev)
+		f.MatchKey = "login_shell:" + u.Name
+		out = append(out, f)
 	}
 	return out
 }

@@ -111,6 +111,13 @@ func TestPrivilegeChecks(t *testing.T) {
 		{name: "privilege unknown", mut: func(s *Snapshot) { s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"error:privilege_unknown"}},
 		{name: "privilege not visible in an image", mut: func(s *Snapshot) { s.Host.Live = false; s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"skip:privilege_unknown"}},
 
+		// CG-PRV-007
+		{name: "service user with bash", mut: func(s *Snapshot) { s.Host.Users[1].Shell = "/bin/bash" }, check: "CG-PRV-007", want: []string{"warn:login_shell"}},
+		{name: "service user with nologin", mut: func(s *Snapshot) { s.Host.Users[1].Shell = "/usr/sbin/nologin" }, check: "CG-PRV-007"},
+		{name: "root service is judged elsewhere", mut: systemUnit(""), check: "CG-PRV-007"},
+		{name: "no identity", mut: func(s *Snapshot) { s.Host.Units, s.Host.Processes, s.OC.Files = nil, nil, nil }, check: "CG-PRV-007", want: []string{"skip:no_identity"}},
+		{name: "no host", mut: func(s *Snapshot) { s.Host = nil }, check: "CG-PRV-007", want: []string{"error:no_host"}},
+
 		// CG-PRV-006
 		{name: "sandbox binds docker.sock", cfg: `{agents: {defaults: {sandbox: {mode: "all", docker: {binds: ["/var/run/docker.sock:/var/run/docker.sock"]}}}}}`, check: "CG-PRV-006", want: []string{"fail:sandbox_docker_sock"}},
 		{name: "agent sandbox binds docker.sock", cfg: `{agents: {list: [{id: "ci", sandbox: {docker: {binds: ["/run/docker.sock:/x:ro"]}}}]}}`, check: "CG-PRV-006", want: []string{"fail:sandbox_docker_sock"}},
