@@ -38,7 +38,7 @@ func newSkillsCmd(f *factory) *cobra.Command {
 		Use:   "skills",
 		Short: "Vet OpenClaw skills: scan folders and archives, or act as the install-policy hook",
 	}
-	cmd.AddCommand(newSkillsScanCmd(f, nil), newSkillsHookCmd(f))
+	cmd.AddCommand(newSkillsScanCmd(f, nil), newSkillsHookCmd(f), newSkillsRulesCmd(f))
 	return cmd
 }
 
@@ -245,4 +245,35 @@ func writeJSONLine(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+func newSkillsRulesCmd(f *factory) *cobra.Command {
+	var patterns bool
+	var lang string
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "List the embedded skill-scan rules (or print their RE2 patterns, one per line)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rs, err := skillscan.DefaultRules()
+			if err != nil {
+				return fmt.Errorf("load skill rules: %w", err)
+			}
+			l, err := resolveLang(f, lang)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs.Rules {
+				if patterns {
+					fmt.Fprintln(f.IO.Out, r.Re.String())
+					continue
+				}
+				fmt.Fprintf(f.IO.Out, "%s\t%-8s\t%-22s\t%s\n", r.ID, r.Severity, r.Category, r.Title.Get(string(l)))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&patterns, "patterns", false, "print only the patterns (for comparing with grep tools)")
+	cmd.Flags().StringVar(&lang, "lang", "", "language of the titles zh|en")
+	return cmd
 }

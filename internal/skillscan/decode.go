@@ -62,8 +62,7 @@ func lineAt(text []byte, off int) int {
 
 var (
 	hexEscRe  = regexp.MustCompile(`(?:\\x[0-9a-fA-F]{2}){8,}`)
-	hexRunRe  = regexp.MustCompile(`\b(?:[0-9a-fA-F]{2}){16,}\b`)
-	charCodes = regexp.MustCompile(`(?i)(?:fromcharcode\s*\(\s*((?:\d{2,3}\s*,\s*){3,}\d{2,3})\s*\))|(?:\[\s*((?:\d{2,3}\s*,\s*){7,}\d{2,3})\s*\])`)
+	charCodes = regexp.MustCompile(`(?i)fromcharcode\s*\(\s*((?:\d{2,3}\s*,\s*){3,}\d{2,3})\s*\)`)
 	chrCat    = regexp.MustCompile(`(?i)(?:chr\(\s*\d{2,3}\s*\)\s*[+.]\s*){3,}chr\(\s*\d{2,3}\s*\)`)
 	chrNum    = regexp.MustCompile(`\d{2,3}`)
 	concatRe  = regexp.MustCompile(`(?:(?:"[^"\n]{0,64}"|'[^'\n]{0,64}')\s*[+.]\s*){2,}(?:"[^"\n]{0,64}"|'[^'\n]{0,64}')`)
@@ -123,30 +122,40 @@ func decodeLayers(text []byte, budget *int) []layer {
 			}
 		}
 	}
-	for _, loc := range hexRunRe.FindAllIndex(text, maxBlobsPerFile) {
-		if dec, err := hex.DecodeString(string(text[loc[0]:loc[1]])); err == nil && looksLikeText(dec) && !push("hex", dec, loc[0]) {
-			return out
+	// Plain hex runs, scanned by hand like base64 (a hex regex over every
+	// file dominated the profile).
+	for i := 0; i < len(text); {
+		if !isHex(text[i]) || (i > 0 && isWordByte(text[i-1])) {
+			i++
+			continue
 		}
+		j := i
+		for j < len(text) && isHex(text[j]) {
+			j++
+		}
+		if n := j - i; n >= 32 && n%2 == 0 && (j == len(text) || !isWordByte(text[j])) {
+			if dec, err := hex.DecodeString(string(text[i:j])); err == nil && looksLikeText(dec) && !push("hex", dec, i) {
+				return out
+			}
+		}
+		i = j + 1
 	}
-	if bytes.Contains(text, []byte(",")) {
+	if bytes.Contains(lowerASCII(text), []byte("fromcharcode")) {
 		for _, m := range charCodes.FindAllSubmatchIndex(text, maxBlobsPerFile) {
 			g := m[2:4]
-			if g[0] < 0 {
-				g = m[4:6]
-			}
 			if dec := fromCodes(text[g[0]:g[1]]); looksLikeText(dec) && !push("charcode", dec, m[0]) {
 				return out
 			}
 		}
 	}
-	if bytes.Contains(bytes.ToLower(text), []byte("chr(")) {
+	if bytes.Contains(text, []byte("chr(")) || bytes.Contains(text, []byte("CHR(")) {
 		for _, loc := range chrCat.FindAllIndex(text, maxBlobsPerFile) {
 			if dec := fromCodes(text[loc[0]:loc[1]]); len(dec) >= 4 && !push("charcode", dec, loc[0]) {
 				return out
 			}
 		}
 	}
-	if bytes.Contains(text, []byte("+")) || bytes.Contains(text, []byte(".")) {
+	if hasConcat(text) {
 		for _, loc := range concatRe.FindAllIndex(text, maxBlobsPerFile) {
 			var joined []byte
 			for _, q := range quotedRe.FindAllSubmatch(text[loc[0]:loc[1]], -1) {
@@ -191,4 +200,31 @@ func decodeB64(b []byte) []byte {
 		return d
 	}
 	return nil
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func lowerASCII(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = lowerTab[c]
+	}
+	return out
+}
+
+// hasConcat is a cheap test for quoted strings joined with + or . before
+// running the concatenation regex.
+func hasConcat(b []byte) bool {
+	for _, p := range []string{`" + "`, `"+"`, `' + '`, `'+'`, `" . "`, `' . '`, `" +"`, `"+ "`, `' +'`, `'+ '`} {
+		if bytes.Contains(b, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }

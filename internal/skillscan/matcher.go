@@ -96,3 +96,41 @@ func (m *matcher) find(text []byte, seen []bool) int {
 	}
 	return n
 }
+
+// kwHit is one keyword occurrence: keyword index and the offset just past
+// its last byte.
+type kwHit struct {
+	kw  int32
+	end int32
+}
+
+// maxHits bounds the hits recorded per text; past it the caller falls
+// back to running the candidate rules over the whole text.
+const maxHits = 1 << 16
+
+// findHits is find that also records where each keyword occurs (up to
+// maxHits); overflow reports that hits were dropped.
+func (m *matcher) findHits(text []byte, seen []bool, hits []kwHit) (_ []kwHit, n int, overflow bool) {
+	if m == nil || m.n == 0 {
+		return hits, 0, false
+	}
+	s := int32(0)
+	delta := m.delta
+	for i, b := range text {
+		s = delta[int(s)<<8|int(lowerTab[b])]
+		if o := m.out[s]; o != nil {
+			for _, k := range o {
+				if !seen[k] {
+					seen[k] = true
+					n++
+				}
+				if len(hits) < maxHits {
+					hits = append(hits, kwHit{int32(k), int32(i + 1)})
+				} else {
+					overflow = true
+				}
+			}
+		}
+	}
+	return hits, n, overflow
+}

@@ -105,14 +105,16 @@ type rawFile struct {
 
 // Rule is a compiled, validated detection rule.
 type Rule struct {
-	ID        string
-	Title     Text
-	Severity  finding.Severity
-	Category  string
-	Files     []string
-	Keywords  []string
-	NonASCII  bool
-	Raw       bool
+	ID       string
+	Title    Text
+	Severity finding.Severity
+	Category string
+	Files    []string
+	Keywords []string
+	NonASCII bool
+	Raw      bool
+	// Multiline is set for (?s) patterns, whose matches may span lines.
+	Multiline bool
 	Re        *regexp.Regexp
 	Exclude   *regexp.Regexp
 	Group     int
@@ -148,8 +150,10 @@ type RuleSet struct {
 	byID  map[string]*Rule
 	// kw is one automaton over every rule's keywords; kwRules[i] lists the
 	// rules keyword i enables.
-	kw       *matcher
-	kwRules  [][]int
+	kw      *matcher
+	kwRules [][]int
+	// ruleKws[r] lists the keyword indices of rule r.
+	ruleKws  [][]int
 	nonASCII []int
 }
 
@@ -257,7 +261,8 @@ func compileRules(raws []rawRule, srcs []string) (*RuleSet, error) {
 		r := &Rule{
 			ID: raw.ID, Title: raw.Title, Severity: raw.Severity, Category: raw.Category,
 			Files: raw.Files, NonASCII: raw.Prefilter == "nonascii", Raw: raw.Raw,
-			Re: re, Exclude: ex, Group: raw.Group, Examples: raw.Examples, SourceYML: srcs[i],
+			Multiline: strings.Contains(raw.Pattern, "(?s") || strings.Contains(raw.Pattern, "(?is") || strings.Contains(raw.Pattern, "(?si") || strings.Contains(raw.Pattern, `\n`),
+			Re:        re, Exclude: ex, Group: raw.Group, Examples: raw.Examples, SourceYML: srcs[i],
 		}
 		r.Files = make([]string, len(raw.Files))
 		for j, g := range raw.Files {
@@ -283,6 +288,7 @@ func compileRules(raws []rawRule, srcs []string) (*RuleSet, error) {
 	sort.Slice(rs.Rules, func(i, j int) bool { return rs.Rules[i].ID < rs.Rules[j].ID })
 	var kws []string
 	kwIndex := map[string]int{}
+	rs.ruleKws = make([][]int, len(rs.Rules))
 	for ri, r := range rs.Rules {
 		if r.NonASCII && len(r.Keywords) == 0 {
 			rs.nonASCII = append(rs.nonASCII, ri)
@@ -297,6 +303,7 @@ func compileRules(raws []rawRule, srcs []string) (*RuleSet, error) {
 				rs.kwRules = append(rs.kwRules, nil)
 			}
 			rs.kwRules[ki] = append(rs.kwRules[ki], ri)
+			rs.ruleKws[ri] = append(rs.ruleKws[ri], ki)
 		}
 	}
 	rs.kw = newMatcher(kws)

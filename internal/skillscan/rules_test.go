@@ -49,6 +49,22 @@ func TestRuleExamples(t *testing.T) {
 				if n == 0 {
 					t.Errorf("match example not matched: %q", ex)
 				}
+				// Patterns run only in windows around keyword hits, so
+				// every match must contain one of the rule's keywords.
+				if len(r.Keywords) > 0 {
+					for _, loc := range r.Re.FindAllStringIndex(ex, -1) {
+						m := strings.ToLower(ex[loc[0]:loc[1]])
+						found := false
+						for _, k := range r.Keywords {
+							if strings.Contains(m, k) {
+								found = true
+							}
+						}
+						if !found {
+							t.Errorf("match %q of example %q contains none of the keywords %v", m, ex, r.Keywords)
+						}
+					}
+				}
 			}
 			for _, ex := range r.Examples.NoMatch {
 				for _, m := range matchesOf(t, s, file, ex) {

@@ -179,6 +179,7 @@ type unitScan struct {
 	matches []Match
 	errs    []string
 	seen    []bool // keyword scratch
+	hits    []kwHit
 	files   int
 	bytes   int64
 	// skillMD is SKILL.md lowercased, to tell referenced files from
@@ -217,6 +218,10 @@ func (s *Scanner) scanUnit(ctx context.Context, u *unit) Result {
 
 const chunkSize = 4 << 20
 
+// chunkPool recycles read buffers: one 4 MiB buffer per file would make
+// the allocator and GC the bottleneck on thousands of small files.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
 func (us *unitScan) scanFileRef(f fileRef) {
 	lim := us.s.opts.Limits
 	us.files++
@@ -248,7 +253,9 @@ func (us *unitScan) scanFileRef(f fileRef) {
 // scanStream reads a file in line-aligned chunks so memory stays bounded
 // whatever the file size, and every byte up to the limit is scanned.
 func (us *unitScan) scanStream(rel string, r io.Reader) {
-	buf := make([]byte, chunkSize)
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := *bp
 	carry := 0
 	line := 1
 	first := true
@@ -363,6 +370,52 @@ func (us *unitScan) classify(rel string, b []byte) {
 	us.addBuiltin(ruleOpaqueBinary, rel, 0, "binary file of unknown type", "")
 }
 
+// Windows. Rules are written so that a match contains one of their
+// keywords (TestRuleExamples checks it), so each pattern runs only around
+// keyword hits: Go's regexp has no DFA and runs at a few MB/s on
+// case-insensitive alternations, far too slow to run 60 patterns over
+// every byte. A single-line rule sees the hit's line, clipped to
+// winBefore/winAfter bytes around the hit (bounded repetitions in the
+// rules stay below that); a multi-line rule ((?s) patterns) sees
+// winMulti bytes either side.
+const (
+	winBefore = 400
+	winAfter  = 900
+	winMulti  = 1200
+)
+
+type span struct{ a, b int }
+
+// windows merges the regions around the hits of the keywords in isKw.
+func windows(src []byte, hits []kwHit, isKw []bool, multi bool) []span {
+	var out []span
+	n := len(src)
+	for _, h := range hits {
+		if !isKw[h.kw] {
+			continue
+		}
+		e := int(h.end)
+		var a, b int
+		if multi {
+			a, b = max(0, e-winMulti), min(n, e+winMulti)
+		} else {
+			a, b = max(0, e-winBefore), min(n, e+winAfter)
+			if i := bytes.LastIndexByte(src[a:e], '\n'); i >= 0 {
+				a += i + 1
+			}
+			if i := bytes.IndexByte(src[e:b], '\n'); i >= 0 {
+				b = e + i
+			}
+		}
+		if k := len(out) - 1; k >= 0 && a <= out[k].b {
+			out[k].b = max(out[k].b, b)
+			continue
+		}
+		out = append(out, span{a, b})
+	}
+	return out
+}
+
 // scanText runs the rules over one chunk of text (or a decoded layer).
 func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, depth int, budget *int) {
 	rs := us.s.rules
@@ -372,7 +425,9 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 		us.seen[i] = false
 	}
 	cands := map[int]bool{}
-	if rs.kw.find(text, us.seen) > 0 {
+	hits, n, overflow := rs.kw.findHits(text, us.seen, us.hits[:0])
+	us.hits = hits
+	if n > 0 {
 		for k, ok := range us.seen {
 			if ok {
 				for _, ri := range rs.kwRules[k] {
@@ -381,9 +436,11 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 			}
 		}
 	}
+	rawCands := map[int]bool{}
 	if nz.nonASCII {
 		for _, ri := range rs.nonASCII {
 			cands[ri] = true
+			rawCands[ri] = true
 		}
 		// Rules whose keywords only show in the raw text (a zero-width
 		// character is a keyword that normalisation removes).
@@ -396,6 +453,7 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 					for _, ri := range rs.kwRules[k] {
 						if rs.Rules[ri].Raw {
 							cands[ri] = true
+							rawCands[ri] = true
 						}
 					}
 				}
@@ -407,6 +465,7 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 		order = append(order, ri)
 	}
 	sort.Ints(order)
+	isKw := make([]bool, len(rs.kwRules))
 	for _, ri := range order {
 		r := rs.Rules[ri]
 		if !r.appliesTo(baseRel(rel)) {
@@ -416,29 +475,27 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 		if r.Raw {
 			src = raw
 		}
-		for _, m := range r.Re.FindAllSubmatchIndex(src, 8) {
-			a, b := m[0], m[1]
-			if r.Group > 0 && m[2*r.Group] >= 0 {
-				a, b = m[2*r.Group], m[2*r.Group+1]
+		// Whole text for raw/Unicode rules, after hit overflow, and for
+		// small texts; keyword windows otherwise.
+		spans := []span{{0, len(src)}}
+		if !rawCands[ri] && !r.Raw && !overflow {
+			for i := range isKw {
+				isKw[i] = false
 			}
-			if r.Exclude != nil && r.Exclude.Match(src[a:b]) {
-				continue
+			for _, k := range rs.ruleKws[ri] {
+				isKw[k] = true
 			}
-			ln := line0
-			if via == "" {
-				ln = line0 + bytes.Count(src[:a], []byte{'\n'})
+			spans = windows(src, hits, isKw, r.Multiline)
+		}
+		for _, sp := range spans {
+			for _, m := range r.Re.FindAllSubmatchIndex(src[sp.a:sp.b], 8) {
+				for i := range m {
+					if m[i] >= 0 {
+						m[i] += sp.a
+					}
+				}
+				us.addMatch(r, rel, src, m, line0, via)
 			}
-			sev := r.Severity
-			if via != "" && sev >= finding.Medium && sev < finding.Critical {
-				// Hiding a dangerous command behind an encoding is itself
-				// evidence of intent.
-				sev++
-			}
-			pen, why := us.contextPenalty(r, rel, src, a, b)
-			us.matches = append(us.matches, Match{
-				RuleID: r.ID, Title: r.Title, Severity: lower(sev, pen), Category: r.Category,
-				File: rel, Line: ln, Text: snippet(src[a:b]), Via: via, Context: why,
-			})
 		}
 	}
 	if !us.s.opts.NoIndicators {
@@ -463,6 +520,32 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 		}
 		us.scanText(rel, l.text, ln, how, depth+1, budget)
 	}
+}
+
+// addMatch records one regex match m (submatch offsets into src).
+func (us *unitScan) addMatch(r *Rule, rel string, src []byte, m []int, line0 int, via string) {
+	a, b := m[0], m[1]
+	if r.Group > 0 && m[2*r.Group] >= 0 {
+		a, b = m[2*r.Group], m[2*r.Group+1]
+	}
+	if r.Exclude != nil && r.Exclude.Match(src[a:b]) {
+		return
+	}
+	ln := line0
+	if via == "" {
+		ln = line0 + bytes.Count(src[:a], []byte{'\n'})
+	}
+	sev := r.Severity
+	if via != "" && sev >= finding.Medium && sev < finding.Critical {
+		// Hiding a dangerous command behind an encoding is itself
+		// evidence of intent.
+		sev++
+	}
+	pen, why := us.contextPenalty(r, rel, src, a, b)
+	us.matches = append(us.matches, Match{
+		RuleID: r.ID, Title: r.Title, Severity: lower(sev, pen), Category: r.Category,
+		File: rel, Line: ln, Text: snippet(src[a:b]), Via: via, Context: why,
+	})
 }
 
 // baseRel strips an "archive!/" prefix so file globs apply to members of
