@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -442,5 +443,31 @@ func TestAreaTemplatesUsed(t *testing.T) {
 	}
 	if n < 50 {
 		t.Fatalf("only %d checks of this area in the catalog", n)
+	}
+}
+
+// Evidence names the $include file a value came from, with its line.
+func TestEvidenceFromIncludeFile(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "openclaw.json")
+	inc := filepath.Join(dir, "tools.json5")
+	if err := os.WriteFile(main, []byte("{\n  tools: { $include: \"./tools.json5\" },\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inc, []byte("// exec policy\n{\n  exec: {\n    mode: \"full\",\n  },\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := openclaw.LoadConfig("", main, func(string) string { return "" }, nil)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	s := lpSnap(t, "")
+	s.OC.Config, s.OC.Paths.ConfigExists = cfg, true
+	fs := checkTL001(s)
+	if len(fs) != 1 || fs[0].MessageKey != "explicit_full" {
+		t.Fatalf("findings %+v", fs)
+	}
+	if e := fs[0].Evidence[0]; e.File != inc || e.Line != 4 || e.KeyPath != "tools.exec.mode" {
+		t.Fatalf("evidence %+v, want %s:4 tools.exec.mode", e, inc)
 	}
 }
