@@ -92,3 +92,38 @@ func FuzzBrowserPolicy(f *testing.F) {
 		_ = p.urlFilterOnly()
 	})
 }
+
+// A config that exists but was not loaded must never be judged on
+// defaults: every config-reading check reports error and nothing else.
+func TestUnloadedConfigIsError(t *testing.T) {
+	withPolicies(t)
+	configChecks := []string{
+		"CG-TL-001", "CG-TL-003", "CG-TL-004", "CG-TL-005", "CG-TL-006", "CG-TL-007", "CG-TL-008", "CG-TL-009",
+		"CG-TL-010", "CG-TL-011", "CG-TL-013", "CG-TL-014",
+		"CG-SBX-001", "CG-SBX-002", "CG-SBX-003", "CG-SBX-004", "CG-SBX-005", "CG-SBX-006", "CG-SBX-007", "CG-PRV-006",
+		"CG-BRW-001", "CG-BRW-002", "CG-BRW-003", "CG-BRW-004", "CG-BRW-005", "CG-BRW-006", "CG-BRW-007", "CG-BRW-008",
+		"CG-BRW-009", "CG-BRW-011",
+		"CG-LOG-001", "CG-LOG-002", "CG-LOG-004", "CG-LOG-005", "CG-LOG-006", "CG-LOG-007", "CG-LOG-009",
+	}
+	for _, broken := range []func(*Snapshot){
+		func(s *Snapshot) { s.OC.Config, s.OC.Paths.ConfigExists = nil, true },
+		func(s *Snapshot) {
+			s.OC.Config = nil
+			s.OC.Problems = append(s.OC.Problems, openclaw.Problem{Path: lpTestConfig, Area: "config"})
+		},
+	} {
+		s := lpSnap(t, `{tools: {exec: {mode: "ask"}}}`)
+		broken(s)
+		for _, id := range configChecks {
+			fs := registry[id](s)
+			if len(fs) == 0 {
+				t.Errorf("%s passed on a config it never read", id)
+			}
+			for _, f := range fs {
+				if f.Status != "error" {
+					t.Errorf("%s: %s finding on an unread config: %+v", id, f.Status, f)
+				}
+			}
+		}
+	}
+}
