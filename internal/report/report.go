@@ -172,7 +172,14 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 		f = render(meta, f, in.Lang, prof)
 		r.Findings = append(r.Findings, f)
 		ran[f.CheckID] = true
-		checkStatus[f.CheckID] = finding.Worse(checkStatus[f.CheckID], f.Status)
+		// The first finding sets the status even when it is skip (whose
+		// rank equals the empty status): a check that only reported
+		// "not applicable" must show skip, never pass.
+		if prev, seen := checkStatus[f.CheckID]; !seen {
+			checkStatus[f.CheckID] = f.Status
+		} else {
+			checkStatus[f.CheckID] = finding.Worse(prev, f.Status)
+		}
 		checkCount[f.CheckID]++
 	}
 	finding.Sort(r.Findings)
