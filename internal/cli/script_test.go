@@ -315,6 +315,15 @@ func TestAuditEveryFormat(t *testing.T) {
 					t.Errorf("stderr not empty:\n%s", errOut)
 				}
 				checkFormat(t, format, lang, out)
+				// The example's own (made-up) secrets stay out of every format.
+				for _, secret := range []string{"shorttoken123", "example-token-123"} {
+					if strings.Contains(out, secret) {
+						t.Errorf("%s output leaks %q", format, secret)
+					}
+				}
+				if piece := leakedPiece(out, "123456:EXAMPLEexampleEXAMPLEexample"); piece != "" {
+					t.Errorf("%s output leaks the telegram bot token (%q)", format, piece)
+				}
 			})
 		}
 	}
