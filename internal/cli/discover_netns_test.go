@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgov/clawgov/internal/iostreams"
 	"github.com/clawgov/clawgov/internal/probe"
 	"github.com/clawgov/clawgov/internal/probe/probetest"
 )
@@ -186,4 +188,107 @@ func csvByEndpoint(t *testing.T, out string) map[string]map[string]string {
 		recs[m["address"]+":"+m["port"]] = m
 	}
 	return recs
+}
+
+// netnsHost creates a network namespace joined to this one by a veth
+// pair: this side 198.18.<net>.1/30, the namespace side 198.18.<net>.2/30.
+// It skips the test where namespaces cannot be made, and removes
+// everything when the test ends.
+func netnsHost(t *testing.T, net int) (ns, nsIP string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create network namespaces (ip netns add)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs iproute2 (the ip command) to create network namespaces")
+	}
+	id := strconv.Itoa(os.Getpid()%100000) + strconv.Itoa(net)
+	ns, hostIf, nsIf := "cgx"+id, "cgy"+id, "cgz"+id
+	hostIP, nsIP := fmt.Sprintf("198.18.%d.1", net), fmt.Sprintf("198.18.%d.2", net)
+	ip := func(args ...string) error {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	if err := ip("netns", "add", ns); err != nil {
+		t.Skipf("cannot create network namespaces here: %v", err)
+	}
+	t.Cleanup(func() { _ = ip("netns", "del", ns); _ = ip("link", "del", hostIf) })
+	for _, s := range [][]string{
+		{"link", "add", hostIf, "type", "veth", "peer", "name", nsIf},
+		{"link", "set", nsIf, "netns", ns},
+		{"addr", "add", hostIP + "/30", "dev", hostIf},
+		{"link", "set", hostIf, "up"},
+		{"-n", ns, "addr", "add", nsIP + "/30", "dev", nsIf},
+		{"-n", ns, "link", "set", nsIf, "up"},
+		{"-n", ns, "link", "set", "lo", "up"},
+	} {
+		if err := ip(s...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ns, nsIP
+}
+
+// TestExposureOfRealGatewayInNamespace runs a real OpenClaw gateway bound
+// to every interface (--bind lan, with a token) inside a namespace of its
+// own, so it is exposed on the namespace's link and nowhere else. Then
+// discover must see it on the network, and the host audit must read its
+// real wildcard socket (CG-EXP-001), the missing TLS (CG-EXP-004) and
+// never pass the firewall check.
+func TestExposureOfRealGatewayInNamespace(t *testing.T) {
+	bin := probetest.OpenClawBin(t)
+	if testing.Short() {
+		t.Skip("-short: a real gateway takes ~15 s to start")
+	}
+	ns, nsIP := netnsHost(t, 7)
+	g := probetest.StartGatewaySpecs(t, bin, probetest.GatewaySpec{Mode: probetest.ModeToken, NetNS: ns, Host: nsIP, Bind: "lan"})[0]
+
+	code, out, errOut := runCLI(t, "discover", nsIP, "--ports", strconv.Itoa(g.Port), "--format", "csv", "--fail-on", "none")
+	if code != ExitOK || !strings.Contains(out, nsIP+","+strconv.Itoa(g.Port)+",,OpenClaw,2026.9.6,authenticated") {
+		t.Fatalf("discover exit %d:\n%s\n%s", code, out, errOut)
+	}
+	_, out, _ = runCLI(t, "discover", nsIP, "--ports", strconv.Itoa(g.Port), "--format", "json", "--fail-on", "none")
+	if !strings.Contains(out, `"check_id": "CG-EXP-020"`) || strings.Contains(out, probetest.TestToken) {
+		t.Fatalf("discover json:\n%s", out)
+	}
+
+	env := map[string]string{"HOME": g.Home, "OPENCLAW_GATEWAY_PORT": strconv.Itoa(g.Port), "PATH": os.Getenv("PATH")}
+	io, _, stdout, stderr := iostreams.Test()
+	f := &factory{IO: io, Getenv: func(k string) string { return env[k] }, Now: time.Now}
+	run([]string{"audit", "--format", "json", "--lang", "en"}, f)
+	var rep struct {
+		Checks []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"checks"`
+		Findings []struct {
+			CheckID string `json:"check_id"`
+			Message string `json:"message"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("audit: %v\n%s", err, stderr)
+	}
+	st := map[string]string{}
+	for _, c := range rep.Checks {
+		st[c.ID] = c.Status
+	}
+	if st["CG-EXP-001"] != "fail" || st["CG-EXP-004"] != "fail" || st["CG-EXP-005"] == "pass" || st["CG-EXP-005"] == "" {
+		t.Errorf("audit statuses: 001=%s 004=%s 005=%s", st["CG-EXP-001"], st["CG-EXP-004"], st["CG-EXP-005"])
+	}
+	found := false
+	for _, fd := range rep.Findings {
+		if fd.CheckID == "CG-EXP-001" && strings.Contains(fd.Message, "0.0.0.0:"+strconv.Itoa(g.Port)) && strings.Contains(fd.Message, "wildcard") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no CG-EXP-001 finding naming 0.0.0.0:%d: %+v", g.Port, rep.Findings)
+	}
+	if strings.Contains(stdout.String(), probetest.TestToken) {
+		t.Error("audit output contains the gateway token")
+	}
 }

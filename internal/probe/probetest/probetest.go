@@ -222,6 +222,20 @@ type Gateway struct {
 	Port int
 	Home string
 	Log  string
+	// Host is where it answers (127.0.0.1, or its namespace address).
+	Host string
+}
+
+// GatewaySpec says where and how to run one gateway.
+type GatewaySpec struct {
+	Mode GatewayMode
+	// NetNS runs the gateway inside this network namespace (ip netns
+	// exec); Host is then the namespace address to reach it on.
+	NetNS string
+	Host  string
+	// Bind is the --bind value (default loopback). Anything else belongs
+	// inside a namespace the test created.
+	Bind string
 }
 
 // StartGateways starts one real gateway per mode, in parallel, on
@@ -230,10 +244,31 @@ type Gateway struct {
 // the test ends. Never uses --force.
 func StartGateways(t testing.TB, bin string, modes ...GatewayMode) []Gateway {
 	t.Helper()
-	out := make([]Gateway, len(modes))
-	errs := make([]error, len(modes))
-	var wg sync.WaitGroup
+	specs := make([]GatewaySpec, len(modes))
 	for i, m := range modes {
+		specs[i] = GatewaySpec{Mode: m}
+	}
+	return StartGatewaySpecs(t, bin, specs...)
+}
+
+// StartGatewaySpecs is StartGateways with a namespace and bind per gateway.
+func StartGatewaySpecs(t testing.TB, bin string, specs ...GatewaySpec) []Gateway {
+	t.Helper()
+	for i := range specs {
+		if specs[i].Bind == "" {
+			specs[i].Bind = "loopback"
+		}
+		if specs[i].Host == "" {
+			specs[i].Host = "127.0.0.1"
+		}
+		if specs[i].Bind != "loopback" && specs[i].NetNS == "" {
+			t.Fatalf("refusing --bind %s outside a test network namespace", specs[i].Bind)
+		}
+	}
+	out := make([]Gateway, len(specs))
+	errs := make([]error, len(specs))
+	var wg sync.WaitGroup
+	for i, sp := range specs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -242,8 +277,8 @@ func StartGateways(t testing.TB, bin string, modes ...GatewayMode) []Gateway {
 			for attempt := 0; attempt < 2; attempt++ {
 				home := t.TempDir()
 				port := FreePort(t)
-				g := Gateway{Mode: m, Port: port, Home: home, Log: filepath.Join(home, "gateway.out")}
-				cmd, err := gatewayCmd(bin, m, port, home)
+				g := Gateway{Mode: sp.Mode, Port: port, Home: home, Log: filepath.Join(home, "gateway.out"), Host: sp.Host}
+				cmd, err := gatewayCmd(bin, sp, port, home)
 				if err != nil {
 					errs[i] = err
 					return
@@ -279,17 +314,20 @@ func gatewayEnv(home string) []string {
 	return env
 }
 
-func gatewayCmd(bin string, m GatewayMode, port int, home string) (*exec.Cmd, error) {
-	args := []string{"gateway", "run", "--port", strconv.Itoa(port), "--bind", "loopback"}
-	switch m {
+func gatewayCmd(bin string, sp GatewaySpec, port int, home string) (*exec.Cmd, error) {
+	args := []string{"gateway", "run", "--port", strconv.Itoa(port), "--bind", sp.Bind}
+	switch sp.Mode {
 	case ModeAuthNone, ModeOpenAI:
 		args = append(args, "--auth", "none")
 	case ModeToken:
 		args = append(args, "--token", TestToken)
 	default:
-		return nil, fmt.Errorf("unknown gateway mode %q", m)
+		return nil, fmt.Errorf("unknown gateway mode %q", sp.Mode)
 	}
 	cmd := exec.Command(bin, args...)
+	if sp.NetNS != "" {
+		cmd = exec.Command("ip", append([]string{"netns", "exec", sp.NetNS, bin}, args...)...)
+	}
 	cmd.Env = gatewayEnv(home)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return cmd, nil
@@ -341,7 +379,7 @@ func startAndWait(bin string, cmd *exec.Cmd, g Gateway) error {
 			return fmt.Errorf("exited before ready: %v", err)
 		default:
 		}
-		resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(g.Port) + "/readyz")
+		resp, err := client.Get("http://" + net.JoinHostPort(g.Host, strconv.Itoa(g.Port)) + "/readyz")
 		if err == nil {
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 			resp.Body.Close()
