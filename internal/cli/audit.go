@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"regexp"
 
 	"github.com/spf13/cobra"
 
@@ -48,7 +49,7 @@ with non-executing requests.
 	fl.StringVar(&o.Config, "config", "", "OpenClaw config file (default: as OpenClaw resolves it)")
 	fl.StringVar(&o.Rootfs, "rootfs", "", "treat this directory as / (a mounted disk or an unpacked container image)")
 	fl.StringVar(&o.Profile, "profile", "miit-2026", "compliance profile (see `clawgov controls --profiles`)")
-	fl.StringVar(&o.OpenClawProfile, "openclaw-profile", "", "OpenClaw named profile (like OPENCLAW_PROFILE)")
+	fl.StringVar(&o.OpenClawProfile, "openclaw-profile", "", "OpenClaw named profile (like openclaw --profile NAME: ~/.openclaw-NAME)")
 	fl.BoolVar(&o.Deep, "deep", false, "also probe the local gateway over loopback with non-executing requests")
 	return cmd
 }
@@ -60,6 +61,11 @@ func runAudit(ctx context.Context, f *factory, o *AuditOptions) error {
 	lang, err := resolveLang(f, o.Lang)
 	if err != nil {
 		return err
+	}
+	if o.OpenClawProfile != "" && !openclawProfileRE.MatchString(o.OpenClawProfile) {
+		// OpenClaw refuses such names too; a path here would move the
+		// audit outside the home directory.
+		return usageErrorf("--openclaw-profile %q: invalid (use letters, numbers, \"_\", \"-\" only, as OpenClaw does)", o.OpenClawProfile)
 	}
 	abs := func(p string) string {
 		if p == "" {
@@ -86,6 +92,9 @@ func runAudit(ctx context.Context, f *factory, o *AuditOptions) error {
 	}
 	return o.emit(f, r)
 }
+
+// openclawProfileRE is OpenClaw's rule for --profile names.
+var openclawProfileRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
 // localProber is set by the probe integration; nil means --deep records
 // that no probe ran.
