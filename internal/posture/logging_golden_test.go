@@ -137,3 +137,44 @@ func lpDiff(a, b string) string {
 	}
 	return ""
 }
+
+// A deployment hardened the way the remediations say raises nothing in
+// this area except the manual documents check: the checks do not fire on
+// good practice.
+func TestHardenedDeploymentPasses(t *testing.T) {
+	withPolicies(t)
+	s := lpSnap(t, `{
+  tools: {
+    profile: "messaging",
+    exec: { mode: "ask", strictInlineEval: true },
+    fs: { workspaceOnly: true },
+    sessions: { visibility: "agent" },
+    agentToAgent: { enabled: false },
+    elevated: { enabled: false },
+    web: { fetch: { enabled: false } },
+  },
+  channels: { telegram: { dmPolicy: "pairing", groupPolicy: "allowlist" } },
+  agents: { defaults: { sandbox: { mode: "all", workspaceAccess: "ro", sessionToolsVisibility: "spawned" } } },
+  browser: { enabled: false },
+  logging: { level: "info", file: "/home/oc/.openclaw/logs/openclaw.log" },
+}`)
+	s.Host.Users[1].Shell = "/usr/sbin/nologin"
+	s.OC.State = &openclaw.State{Path: lpTestState + "/state/openclaw.sqlite",
+		ExecApprovals: &openclaw.ExecApprovals{Source: "sqlite", DefaultSecurity: "allowlist", DefaultAsk: "on-miss", AskFallback: "deny"}}
+	for _, f := range []openclaw.FileInfo{
+		lpFile(lpTestState+"/credentials", "credentials-dir", fs.ModeDir|0o700, 999),
+		lpFile(lpTestState+"/agents/main", "agent-dir", fs.ModeDir|0o700, 999),
+		lpFile(lpTestState+"/state/openclaw.sqlite", "sqlite", 0o600, 999),
+		lpFile("/home/oc/.openclaw/logs", "log-dir", fs.ModeDir|0o700, 999),
+	} {
+		s.OC.Files[f.Path] = f
+	}
+	for _, id := range lpAreaIDs() {
+		for _, f := range registry[id](s) {
+			if id == "CG-BRW-010" && f.Status == "manual" {
+				continue
+			}
+			t.Errorf("%s raised %s %s %v on a hardened deployment", id, f.Status, f.MessageKey, f.Params)
+		}
+	}
+}
