@@ -138,10 +138,31 @@ func checkLOG003(s *Snapshot) []finding.Finding {
 	if s == nil || s.OC == nil {
 		return errorFinding(id, "no OpenClaw inventory was gathered")
 	}
+	// The account the gateway runs as, when exactly one non-root account
+	// is known: a log dir someone else owns (e.g. a pre-created
+	// /tmp/openclaw) is theirs to read, swap or empty.
+	svcUID, svcUser := -1, ""
+	if s.Host != nil {
+		for _, p := range lpIdentities(s, false) {
+			if p.isRoot() || p.UID < 0 {
+				continue
+			}
+			if svcUID >= 0 && svcUID != p.UID {
+				svcUID = -2 // several accounts: cannot say whose dir it should be
+				break
+			}
+			svcUID, svcUser = p.UID, lpUserLabel(p)
+		}
+	}
 	var out []finding.Finding
 	for _, f := range lpLogFiles(s.OC) {
 		if !f.Exists || f.Err != "" {
 			continue
+		}
+		if f.IsDir && svcUID >= 0 && f.UID != svcUID && f.UID != 0 {
+			nf := newFinding(id, finding.Warn, finding.Medium, "dir_foreign_owner", kv("path", f.Path, "uid", strconv.Itoa(f.UID), "user", svcUser), lpFileEv(f, ""))
+			nf.MatchKey = "dir_foreign_owner:" + f.Path
+			out = append(out, nf)
 		}
 		perm := f.Mode.Perm()
 		p := kv("path", f.Path, "mode", fsMode(f.Mode))

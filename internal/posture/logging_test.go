@@ -55,6 +55,16 @@ func TestLoggingChecks(t *testing.T) {
 			s.OC.Files["/tmp/openclaw"] = lpFile("/tmp/openclaw", "log-dir", fs.ModeDir|fs.ModeSticky|0o777, 0)
 		}, check: "CG-LOG-003"},
 
+		{name: "log dir owned by another user", mut: func(s *Snapshot) {
+			s.OC.Files["/tmp/openclaw"] = lpFile("/tmp/openclaw", "log-dir", fs.ModeDir|0o755, 1000)
+		}, check: "CG-LOG-003", want: []string{"warn:dir_foreign_owner"}},
+		{name: "log dir owned by the service user", mut: func(s *Snapshot) {
+			s.OC.Files["/tmp/openclaw"] = lpFile("/tmp/openclaw", "log-dir", fs.ModeDir|0o755, 999)
+		}, check: "CG-LOG-003"},
+		{name: "log dir owned by root", mut: func(s *Snapshot) {
+			s.OC.Files["/var/log/openclaw"] = lpFile("/var/log/openclaw", "log-dir", fs.ModeDir|0o755, 0)
+		}, check: "CG-LOG-003"},
+
 		// CG-LOG-004
 		{name: "audit default on", check: "CG-LOG-004"},
 		{name: "audit off", cfg: `{logging: {audit: {enabled: false}}}`, check: "CG-LOG-004", want: []string{"fail:audit_off"}},
