@@ -304,6 +304,27 @@ func fixtures() []fixture {
 			fixed: []string{"CG-TL-001", "CG-LOG-001", "CG-FS-001", "CG-FS-002", "CG-SEC-001"},
 		},
 		{
+			name: "risky",
+			ops: []setOp{
+				{"gateway", map[string]any{
+					"mode": "local", "bind": "lan", "port": 18789,
+					"auth":                map[string]any{"mode": "token", "token": "shorttoken123"},
+					"controlUi":           map[string]any{"allowedOrigins": []string{"*"}, "dangerouslyAllowHostHeaderOriginFallback": true},
+					"allowRealIpFallback": true,
+					"http":                map[string]any{"endpoints": map[string]any{"chatCompletions": map[string]any{"enabled": true}}},
+				}},
+				{"discovery.mdns.mode", "off"},
+				{"tools", map[string]any{"profile": "full", "exec": map[string]any{"mode": "full"}}},
+				{"browser.ssrfPolicy.dangerouslyAllowPrivateNetwork", true},
+				{"update.checkOnStart", false},
+			},
+			setup: func(t testing.TB, state string) {
+				chmodT(t, filepath.Join(state, "openclaw.json"), 0o644)
+				chmodT(t, state, 0o755)
+			},
+			fixed: []string{"CG-GW-001", "CG-GW-005", "CG-GW-008", "CG-GW-012", "CG-GW-013", "CG-GW-015", "CG-GW-017", "CG-TL-001", "CG-BRW-003", "CG-FS-001", "CG-FS-002"},
+		},
+		{
 			name:  "include",
 			json5: "// main config\n{\n  gateway: { $include: \"./gateway.json5\" },\n  discovery: { mdns: { mode: \"off\" } },\n  update: { checkOnStart: false },\n}\n",
 			files: map[string]string{"gateway.json5": "// gateway settings, included\n{\n  mode: \"local\",\n  bind: \"lan\", // exposed\n  auth: { mode: \"token\", token: \"weaktoken12345\" },\n}\n"},

@@ -471,6 +471,9 @@ func (p *Plan) candidates(rep *report.Report) []*Action {
 	add(p.logLevelAction())
 	add(p.logFileAction())
 	add(p.logAuditAction())
+	for _, f := range dangerFlags {
+		add(p.flagAction(f))
+	}
 	out = append(out, p.modeActions()...)
 	out = append(out, p.quarantineActions(rep)...)
 	return out
@@ -845,5 +848,32 @@ func (p *Plan) logAuditAction() *Action {
 	}
 	a := p.newAction("logging.audit.enabled", []string{"CG-LOG-004"}, tr(p.Lang, "logaudit.summary"), tr(p.Lang, "logaudit.risk"), false)
 	p.setKey(a, "logging.audit.enabled", true, "true")
+	return a
+}
+
+// dangerFlag is a switch that is only ever dangerous when set: fixing it
+// means writing the safe value over an explicit dangerous one.
+type dangerFlag struct {
+	key     string
+	check   string
+	bad     bool // the dangerous value
+	restart bool
+	risk    string // text key
+}
+
+var dangerFlags = []dangerFlag{
+	{"gateway.controlUi.dangerouslyAllowHostHeaderOriginFallback", "CG-GW-013", true, true, "flag.risk.origin"},
+	{"gateway.allowRealIpFallback", "CG-GW-008", true, true, "flag.risk.realip"},
+	{"gateway.http.endpoints.chatCompletions.enabled", "CG-GW-017", true, true, "flag.risk.openai"},
+	{"gateway.http.endpoints.responses.enabled", "CG-GW-017", true, true, "flag.risk.openai"},
+	{"browser.ssrfPolicy.dangerouslyAllowPrivateNetwork", "CG-BRW-003", true, false, "flag.risk.ssrf"},
+}
+
+func (p *Plan) flagAction(f dangerFlag) *Action {
+	if v, ok := p.cfg.Bool(f.key); !ok || v != f.bad {
+		return nil
+	}
+	a := p.newAction(f.key, []string{f.check}, tr(p.Lang, "flag.summary", f.key, strconv.FormatBool(!f.bad)), tr(p.Lang, f.risk), f.restart)
+	p.setKey(a, f.key, !f.bad, strconv.FormatBool(!f.bad))
 	return a
 }

@@ -880,3 +880,25 @@ func TestConcurrentFixLocked(t *testing.T) {
 		t.Fatalf("left a backup set: %+v", list)
 	}
 }
+
+func TestDangerFlags(t *testing.T) {
+	d := newDeployment(t, "{\n  gateway: {\n    allowRealIpFallback: true,\n    controlUi: { dangerouslyAllowHostHeaderOriginFallback: true },\n    http: { endpoints: { chatCompletions: { enabled: true }, responses: { enabled: false } } },\n  },\n  browser: { ssrfPolicy: { dangerouslyAllowPrivateNetwork: true } },\n}\n")
+	d.raised = []string{"CG-GW-008", "CG-GW-013", "CG-GW-017", "CG-BRW-003"}
+	only := func(o *Options) { o.Only = d.raised }
+	p := d.build(t, only)
+	if got := strings.Join(ids(p), ","); got != "gateway.controlUi.dangerouslyAllowHostHeaderOriginFallback,gateway.allowRealIpFallback,gateway.http.endpoints.chatCompletions.enabled,browser.ssrfPolicy.dangerouslyAllowPrivateNetwork" {
+		t.Fatalf("actions %s", got)
+	}
+	if _, err := p.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := json5.Parse("x", readFile(t, d.config))
+	for _, k := range []string{"gateway.allowRealIpFallback", "gateway.controlUi.dangerouslyAllowHostHeaderOriginFallback", "gateway.http.endpoints.chatCompletions.enabled", "browser.ssrfPolicy.dangerouslyAllowPrivateNetwork"} {
+		if b, ok := root.Lookup(k).AsBool(); !ok || b {
+			t.Errorf("%s still on", k)
+		}
+	}
+	if p2 := d.build(t, only); len(p2.Actions) != 0 {
+		t.Fatalf("second plan %v", ids(p2))
+	}
+}
