@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -73,6 +74,11 @@ func TestScript(t *testing.T) {
 				env.Setenv("THIS_HOST", h)
 			} else {
 				env.Setenv("THIS_HOST", "clawgov-test-unknown-host")
+			}
+			// The account's home from the user database: where OpenClaw
+			// (Node's os.homedir()) looks when HOME is unset.
+			if u, err := user.Current(); err == nil {
+				env.Setenv("USER_HOME", u.HomeDir)
 			}
 			env.Setenv("NO_COLOR", "1")
 			// The advisory database cache lives under the user cache dir:
@@ -428,6 +434,7 @@ var leakSecrets = map[string]string{
 	"secret store row":             "sk-store-Cd4Ef8Gh2Ij6Kl0Mn3Op7Qr1St5",
 	"state .env key":               "sk-dotenv-Pq9Rs3Tu7Vw1Xy5Za8Bc2De6Fg",
 	"process env gateway password": "PwProc-Hi4Jk8Lm2No6Pq0Rs3Tu7Vw1Xy5",
+	"process env ClawHub token":    "ClawHubTok-Zy9Xw8Vu7Ts6Rq5Po4Nm3",
 }
 
 // leakFixture builds a rootfs whose deployment holds every kind of secret
@@ -510,7 +517,10 @@ func createSecretStore(t *testing.T, stateDir, value string) {
 func TestSecretsNeverLeak(t *testing.T) {
 	isolateCache(t)
 	root := leakFixture(t)
-	env := map[string]string{"OPENCLAW_GATEWAY_PASSWORD": leakSecrets["process env gateway password"]}
+	env := map[string]string{
+		"OPENCLAW_GATEWAY_PASSWORD": leakSecrets["process env gateway password"],
+		"CLAWHUB_TOKEN":             leakSecrets["process env ClawHub token"],
+	}
 	var outputs []string
 	sawSecretFindings := false
 	for _, format := range output.Formats() {
