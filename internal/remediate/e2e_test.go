@@ -33,6 +33,14 @@ var (
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // clawgovBin builds cmd/clawgov once per test run.
 func clawgovBin(t testing.TB) string {
 	t.Helper()
