@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -77,9 +78,10 @@ or 10.0.0.1-50), hostnames, and any of those but CIDRs and ranges with
 16777216 are refused. Ports default to 18789 (gateway) and 19001 (--dev);
 --profile-ports adds the named-profile range 20000-59999.
 
-Output: --format text (a table of gateways, then the findings), csv (one
-record per open endpoint, OpenClaw or not) or any report format (json,
-sarif, ...: findings per exposed gateway, checks CG-EXP-0xx). A progress
+Output: --format text (a table of gateways, then the findings), csv or
+records (one record per open endpoint, OpenClaw or not, as CSV or JSON) or
+any report format (json, sarif, ...: findings per exposed gateway, checks
+CG-EXP-0xx). A progress
 bar is drawn on stderr when it is a terminal.
 
 ` + exitCodeHelp
@@ -100,7 +102,7 @@ func newDiscoverCmd(f *factory, runF func(context.Context, *DiscoverOptions) err
 	}
 	o.register(cmd)
 	fl := cmd.Flags()
-	fl.Lookup("format").Usage = "output format: text|csv|" + strings.Join(reportFormats(), "|")
+	fl.Lookup("format").Usage = "output format: text|csv|records|" + strings.Join(reportFormats(), "|")
 	fl.StringVar(&o.TargetsFile, "targets-file", "", "read more targets from this file (one per line, # comments)")
 	fl.StringVar(&o.Ports, "ports", "", "ports to scan, e.g. 18789,19001,20000-20100 (default 18789,19001)")
 	fl.BoolVar(&o.ProfilePorts, "profile-ports", false, "also scan the named-profile port range 20000-59999")
@@ -142,7 +144,7 @@ func parseRate(s string) (float64, error) {
 func (o *DiscoverOptions) validate() (threshold finding.Severity, never bool, rate float64, err error) {
 	format := strings.ToLower(o.Format)
 	rf := o.reportFlags
-	if format == "csv" {
+	if format == "csv" || format == "records" {
 		rf.Format = "json" // validate --fail-on with a format the writers know
 	}
 	if threshold, never, err = rf.validate(); err != nil {
@@ -339,6 +341,8 @@ func (o *DiscoverOptions) write(f *factory, r *report.Report, results []probe.Re
 		switch format {
 		case "csv":
 			return probe.WriteCSV(w, results)
+		case "records":
+			return writeRecords(w, results, adverts)
 		case "text":
 			if err := probe.WriteTable(w, results, o.All); err != nil {
 				return err
@@ -364,6 +368,21 @@ func (o *DiscoverOptions) write(f *factory, r *report.Report, results []probe.Re
 		return nil
 	}
 	return writeFileAtomic(o.Output, func(fh *os.File) error { return render(fh) })
+}
+
+// writeRecords writes every open endpoint (and mDNS advert) as JSON: the
+// machine-readable twin of the CSV.
+func writeRecords(w io.Writer, results []probe.Result, adverts []probe.MDNSAdvert) error {
+	doc := struct {
+		Records []probe.Result     `json:"records"`
+		MDNS    []probe.MDNSAdvert `json:"mdns,omitempty"`
+	}{Records: results, MDNS: adverts}
+	if doc.Records == nil {
+		doc.Records = []probe.Result{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
 }
 
 // discoverTargetLabel names what was scanned for the report header.

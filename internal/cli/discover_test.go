@@ -337,3 +337,29 @@ func TestProbeLocalRefusesRootfs(t *testing.T) {
 		t.Fatalf("rootfs probe: %+v dialed=%v", lg, dialed)
 	}
 }
+
+func TestDiscoverRecordsFormat(t *testing.T) {
+	gw := startFake(t, &probetest.FakeGateway{AuthOpen: true})
+	decoy := probetest.StartDecoy(t, probetest.DecoyPlainHTTP)
+	code, out, errOut := runCLI(t, "discover", "127.0.0.1", "--ports", strconv.Itoa(gw)+","+strconv.Itoa(decoy), "--format", "records", "--fail-on", "none")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		Records []probe.Result `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(doc.Records) != 2 {
+		t.Fatalf("records %+v", doc.Records)
+	}
+	byPort := map[int]probe.Result{}
+	for _, r := range doc.Records {
+		byPort[r.Port] = r
+	}
+	g, d := byPort[gw], byPort[decoy]
+	if !g.IsGateway() || g.Auth != probe.AuthOpen || d.Product != probe.NotOpenClaw || len(g.Evidence) == 0 {
+		t.Fatalf("records %+v", doc.Records)
+	}
+}
