@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/remediate"
 )
 
@@ -156,6 +158,9 @@ func runFix(ctx context.Context, f *factory, o *FixOptions) error {
 	if modes > 1 {
 		return usageErrorf("--rollback, --list-backups and --restore exclude each other")
 	}
+	if err := checkIDs(o.Only, o.Skip); err != nil {
+		return err
+	}
 	ro, err := o.remediateOptions(f)
 	if err != nil {
 		return err
@@ -272,4 +277,28 @@ func runFixMaintenance(f *factory, o *FixOptions, ro remediate.Options) error {
 		fmt.Fprintf(f.IO.Out, "restored %s to %s\n", m.Name, m.Origin)
 		return nil
 	}
+}
+
+var checkIDRE = regexp.MustCompile(`(?i)^CG-[A-Z]+-\d+$`)
+
+// checkIDs rejects --only/--skip check IDs the catalog does not know, so a
+// typo does not silently select nothing. Other values are action IDs.
+func checkIDs(lists ...[]string) error {
+	cat, err := catalog.Default()
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, id := range cat.CheckIDs() {
+		known[id] = true
+	}
+	for _, l := range lists {
+		for _, id := range l {
+			id = strings.ToUpper(strings.TrimSpace(id))
+			if checkIDRE.MatchString(id) && !known[id] {
+				return usageErrorf("unknown check ID %s (see clawgov controls)", id)
+			}
+		}
+	}
+	return nil
 }

@@ -64,6 +64,7 @@ func TestFixUsageErrors(t *testing.T) {
 		fixArgs(state, cfg, "--rollback", "--list-backups"),
 		fixArgs(state, cfg, "--lang", "fr"),
 		fixArgs(state, cfg, "stray-argument"),
+		fixArgs(state, cfg, "--skip", "CG-GW-999"),
 	} {
 		if code, _, _ := runFixCLI(t, home, "", false, args...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, ExitUsage)
