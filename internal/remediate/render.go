@@ -14,7 +14,7 @@ import (
 // skipped ones with their reasons, then the diff.
 func (p *Plan) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s (config %s)\n", tr(p.Lang, "plan.title"), p.StateDir, p.ConfigPath)
+	fmt.Fprintf(&b, "%s: %s (%s %s)\n", tr(p.Lang, "plan.title"), p.StateDir, tr(p.Lang, "plan.config"), p.ConfigPath)
 	if len(p.Actions) == 0 {
 		fmt.Fprintf(&b, "%s\n", tr(p.Lang, "plan.empty"))
 	}

@@ -52,6 +52,7 @@ var texts = map[string][2]string{ // key: {zh, en}
 	"restart.no":         {"无需重启", "no restart needed"},
 	"plan.empty":         {"没有需要修复的内容。", "Nothing to fix."},
 	"plan.title":         {"修复计划", "Fix plan"},
+	"plan.config":        {"配置", "config"},
 	"plan.skipped":       {"跳过", "Skipped"},
 	"plan.risk":          {"风险", "Risk"},
 	"plan.resolves":      {"解决", "Resolves"},
