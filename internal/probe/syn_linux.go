@@ -27,7 +27,6 @@ type synScanner struct {
 	mu      sync.Mutex
 	srcFor  map[netip.Addr]netip.Addr
 	pending map[synKey]*synState
-	cond    *sync.Cond
 }
 
 type synKey struct {
@@ -59,7 +58,6 @@ func newSynScanner() (*synScanner, error) {
 	tv := syscall.NsecToTimeval(int64(50 * time.Millisecond))
 	_ = syscall.SetsockoptTimeval(recv, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
 	s := &synScanner{send: send, recv: recv, srcFor: map[netip.Addr]netip.Addr{}, pending: map[synKey]*synState{}}
-	s.cond = sync.NewCond(&s.mu)
 	var b [10]byte
 	_, _ = rand.Read(b[:])
 	copy(s.secret[:], b[:8])
@@ -192,6 +190,22 @@ func (s *synScanner) parseAnswer(b []byte) (synKey, bool, bool) {
 func (s *synScanner) sweep(ctx context.Context, next func() (Endpoint, bool), window int, timeout time.Duration, retries int, pace *pacer, done func(Endpoint, bool, error)) error {
 	stop := make(chan struct{})
 	var rwg sync.WaitGroup
+	// handle settles the endpoint an answer belongs to (exactly once).
+	handle := func(pkt []byte) {
+		k, open, ok := s.parseAnswer(pkt)
+		if !ok {
+			return
+		}
+		s.mu.Lock()
+		st := s.pending[k]
+		if st != nil {
+			delete(s.pending, k)
+		}
+		s.mu.Unlock()
+		if st != nil {
+			done(st.ep, open, errIf(!open, syscall.ECONNREFUSED))
+		}
+	}
 	rwg.Go(func() {
 		buf := make([]byte, 256)
 		for {
@@ -204,22 +218,22 @@ func (s *synScanner) sweep(ctx context.Context, next func() (Endpoint, bool), wi
 			if err != nil || n <= 0 {
 				continue
 			}
-			k, open, ok := s.parseAnswer(buf[:n])
-			if !ok {
-				continue
-			}
-			s.mu.Lock()
-			st := s.pending[k]
-			if st != nil {
-				delete(s.pending, k)
-				s.cond.Broadcast()
-			}
-			s.mu.Unlock()
-			if st != nil {
-				done(st.ep, open, errIf(!open, syscall.ECONNREFUSED))
-			}
+			handle(buf[:n])
 		}
 	})
+	// drain reads whatever answers are already queued, so a receiver
+	// goroutine starved of CPU never turns an answered port into a
+	// timeout.
+	dbuf := make([]byte, 256)
+	drain := func() {
+		for {
+			n, _, err := syscall.Recvfrom(s.recv, dbuf, syscall.MSG_DONTWAIT)
+			if err != nil || n <= 0 {
+				return
+			}
+			handle(dbuf[:n])
+		}
+	}
 	defer func() { close(stop); rwg.Wait() }()
 
 	var sendErr error
@@ -259,6 +273,7 @@ func (s *synScanner) sweep(ctx context.Context, next func() (Endpoint, bool), wi
 	// expire resends or fails SYNs unanswered for timeout; it returns how
 	// many are still pending.
 	expire := func() int {
+		drain()
 		now := time.Now()
 		var again []*synState
 		s.mu.Lock()
