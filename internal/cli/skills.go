@@ -248,7 +248,7 @@ func writeJSONLine(w io.Writer, v any) error {
 }
 
 func newSkillsRulesCmd(f *factory) *cobra.Command {
-	var patterns bool
+	var patterns, keywords bool
 	var lang string
 	cmd := &cobra.Command{
 		Use:   "rules",
@@ -263,6 +263,18 @@ func newSkillsRulesCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if keywords {
+				seen := map[string]bool{}
+				for _, r := range rs.Rules {
+					for _, k := range r.Keywords {
+						if !seen[k] {
+							seen[k] = true
+							fmt.Fprintln(f.IO.Out, k)
+						}
+					}
+				}
+				return nil
+			}
 			for _, r := range rs.Rules {
 				if patterns {
 					fmt.Fprintln(f.IO.Out, r.Re.String())
@@ -274,6 +286,7 @@ func newSkillsRulesCmd(f *factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&patterns, "patterns", false, "print only the patterns (for comparing with grep tools)")
+	cmd.Flags().BoolVar(&keywords, "keywords", false, "print the prefilter keywords, one per line")
 	cmd.Flags().StringVar(&lang, "lang", "", "language of the titles zh|en")
 	return cmd
 }

@@ -78,6 +78,8 @@ const (
 	ruleBadArchive        = "OC-SKL-210"
 	ruleSymlink           = "OC-SKL-211"
 	ruleInvalidUTF8       = "OC-SKL-212"
+	ruleInstallNoHash     = "OC-SKL-213"
+	ruleBadFrontMatter    = "OC-SKL-214"
 	ruleIndicatorNetwork  = "OC-SKL-220"
 	ruleIndicatorHandle   = "OC-SKL-221"
 	ruleIndicatorHash     = "OC-SKL-222"

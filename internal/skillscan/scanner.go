@@ -192,7 +192,21 @@ func (s *Scanner) scanUnit(ctx context.Context, u *unit) Result {
 	for _, p := range u.problems {
 		us.addBuiltin(p.rule, p.file, 0, p.detail, "")
 	}
-	us.skillMD = strings.ToLower(string(readSkillMD(u)))
+	md := readSkillMD(u)
+	us.skillMD = strings.ToLower(string(md))
+	if md != nil {
+		fm, err := ParseFrontMatter(md)
+		switch {
+		case err != nil:
+			us.addBuiltin(ruleBadFrontMatter, "SKILL.md", 1, err.Error(), "")
+		case fm != nil:
+			for _, in := range fm.Install {
+				if strings.EqualFold(in.Kind, "download") && in.SHA256 == "" {
+					us.addBuiltin(ruleInstallNoHash, "SKILL.md", 0, "install "+in.ID+" downloads "+in.URL+" with no sha256", "")
+				}
+			}
+		}
+	}
 	if !s.opts.NoIndicators {
 		for _, o := range publishers(u) {
 			if it, ok := s.ind.CheckHandle(o.handle); ok {

@@ -369,3 +369,10 @@ func TestIndicatorBoundaries(t *testing.T) {
 		t.Error("known publisher not flagged")
 	}
 }
+
+func writeFile(t *testing.T, p string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -120,6 +120,8 @@ var builtinRules = map[string]builtin{
 	ruleBadArchive:        {Text{ZH: "无法读取的压缩包", EN: "Unreadable archive"}, finding.Medium, "packaging"},
 	ruleSymlink:           {Text{ZH: "技能目录内的符号链接", EN: "Symbolic link in the skill folder"}, finding.Medium, "packaging"},
 	ruleInvalidUTF8:       {Text{ZH: "文本文件含无效UTF-8字节", EN: "Invalid UTF-8 in a text file"}, finding.Low, "packaging"},
+	ruleInstallNoHash:     {Text{ZH: "下载型安装项未固定sha256", EN: "Download installer without a pinned sha256"}, finding.Low, "packaging"},
+	ruleBadFrontMatter:    {Text{ZH: "SKILL.md 头部无法解析", EN: "SKILL.md front matter cannot be parsed"}, finding.Low, "packaging"},
 	ruleIndicatorNetwork:  {Text{ZH: "已知恶意活动的网络指标（IP/域名/URL）", EN: "Known malicious campaign address (IP/domain/URL)"}, finding.High, "indicator"},
 	ruleIndicatorHandle:   {Text{ZH: "已知恶意发布者账号", EN: "Known malicious publisher handle"}, finding.Critical, "indicator"},
 	ruleIndicatorHash:     {Text{ZH: "已知恶意文件哈希", EN: "Known malicious file hash"}, finding.Critical, "indicator"},
