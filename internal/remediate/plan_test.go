@@ -902,3 +902,12 @@ func TestDangerFlags(t *testing.T) {
 		t.Fatalf("second plan %v", ids(p2))
 	}
 }
+
+func TestTemplateVars(t *testing.T) {
+	d := newDeployment(t, "{ gateway: { bind: \"lan\" }, channels: { telegram: { botToken: \"${TG_TOKEN}\" } }, x: \"${HOME}/a ${B_1}\" }")
+	d.env["TG_TOKEN"] = "123:abc"
+	p := d.build(t, func(o *Options) { o.Only = []string{"CG-GW-001"} })
+	if got := strings.Join(p.templateVars(), ","); got != "B_1,TG_TOKEN" {
+		t.Fatalf("vars %s", got)
+	}
+}

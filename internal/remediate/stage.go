@@ -12,11 +12,13 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/json5"
 )
 
 // stage computes the new content of every file the planned actions
@@ -289,6 +291,13 @@ func (p *Plan) validate() string {
 		"OPENCLAW_STATE_DIR=" + state, "OPENCLAW_CONFIG_PATH=" + filepath.Join(cfgDir, path.Base(p.ConfigPath)),
 		"OPENCLAW_DISABLE_BONJOUR=1", "OPENCLAW_NO_AUTO_UPDATE=1", "NO_COLOR=1",
 	}
+	// ${VAR} references in the config resolve from the gateway's
+	// environment: pass exactly those variables through.
+	for _, name := range p.templateVars() {
+		if v, _ := p.env(name); v != "" {
+			env = append(env, name+"="+v)
+		}
+	}
 	if len(p.inv.Paths.IncludeRoots) > 0 {
 		env = append(env, "OPENCLAW_INCLUDE_ROOTS="+strings.Join(p.inv.Paths.IncludeRoots, ":"))
 	}
@@ -328,4 +337,43 @@ func (p *Plan) validate() string {
 		parts = append(parts, is.Path+": "+is.Message)
 	}
 	return "rejected: " + finding.RedactAll(strings.Join(parts, "; "), p.secrets)
+}
+
+var envRefRE = regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)\}`)
+
+// templateVars lists the variables ${VAR} references in the config name.
+func (p *Plan) templateVars() []string {
+	seen := map[string]bool{}
+	var out []string
+	var walk func(v *json5.Value)
+	walk = func(v *json5.Value) {
+		if v == nil {
+			return
+		}
+		src := v.Template
+		if src == "" && v.Kind == json5.String {
+			src = v.Str
+		}
+		for _, m := range envRefRE.FindAllStringSubmatch(src, -1) {
+			switch m[1] {
+			case "HOME", "PATH", "TMPDIR", "OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME":
+				continue
+			}
+			if !seen[m[1]] {
+				seen[m[1]] = true
+				out = append(out, m[1])
+			}
+		}
+		for _, m := range v.Members {
+			walk(m.Value)
+		}
+		for _, e := range v.Elems {
+			walk(e)
+		}
+	}
+	if p.cfg != nil {
+		walk(p.cfg.Root)
+	}
+	sort.Strings(out)
+	return out
 }
