@@ -718,15 +718,9 @@ func firstDiff(a, b string) string {
 }
 
 // TestOutputToSpecialFile: --output naming a FIFO (or a device such as
-// /dev/stdout or /dev/null) must write into it, not replace it. The
-// atomic temp-file-and-rename of writeFileAtomic (reportflags.go) renames a
-// regular file over the special file instead: as root, `-o /dev/null`
-// replaces the system's /dev/null with a regular file. Reported to the
-// lead; the skip goes when reportflags.go writes special files in place.
+// /dev/stdout or /dev/null) writes into it and never renames a regular
+// file over it (as root, that replaced the system's /dev/null).
 func TestOutputToSpecialFile(t *testing.T) {
-	if os.Getenv("CLAWGOV_RUN_KNOWN_BUGS") == "" {
-		t.Skip("BUG (reportflags.go writeFileAtomic): --output renames a regular file over a FIFO/device instead of writing into it (set CLAWGOV_RUN_KNOWN_BUGS=1 to run)")
-	}
 	isolateCache(t)
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "report.fifo")
