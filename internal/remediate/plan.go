@@ -69,6 +69,8 @@ type Options struct {
 	Audit func(ctx context.Context, o audit.Options) (*report.Report, error)
 	// Rand replaces crypto/rand (tests).
 	Rand func([]byte) error
+	// dockerCheck replaces Docker detection (tests).
+	dockerCheck func() bool
 }
 
 // Change is one concrete change of an action.
@@ -767,6 +769,9 @@ func (p *Plan) execAction() *Action {
 
 // dockerAvailable: a Docker socket or a docker command on the host.
 func (p *Plan) dockerAvailable() bool {
+	if p.opts.dockerCheck != nil {
+		return p.opts.dockerCheck()
+	}
 	for _, s := range []string{"/var/run/docker.sock", "/run/docker.sock"} {
 		if fi, err := os.Stat(p.hostPath(s)); err == nil && fi.Mode()&fs.ModeSocket != 0 {
 			return true

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -102,6 +103,14 @@ func (d *deployment) opts() Options {
 		StateDir: d.state, ConfigPath: d.config, Lang: catalog.EN, Audit: d.audit,
 		Getenv: func(k string) string { return d.env[k] },
 		Now:    func() time.Time { return time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC) },
+		// No Docker unless a test puts one on PATH.
+		dockerCheck: func() bool {
+			if d.env["PATH"] == "" {
+				return false
+			}
+			_, err := os.Stat(filepath.Join(d.env["PATH"], "docker"))
+			return err == nil
+		},
 		Rand: func(b []byte) error {
 			for i := range b {
 				b[i] = byte(i*7 + 1)
@@ -909,5 +918,49 @@ func TestTemplateVars(t *testing.T) {
 	p := d.build(t, func(o *Options) { o.Only = []string{"CG-GW-001"} })
 	if got := strings.Join(p.templateVars(), ","); got != "B_1,TG_TOKEN" {
 		t.Fatalf("vars %s", got)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestPlanGolden pins the plan's text (en, zh) and JSON for the commented
+// fixture; paths are shown relative to a placeholder home.
+func TestPlanGolden(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		lang catalog.Lang
+		json bool
+	}{{"plan.en.txt", catalog.EN, false}, {"plan.zh.txt", catalog.ZH, false}, {"plan.json", catalog.EN, true}} {
+		t.Run(c.file, func(t *testing.T) {
+			d := newDeployment(t, commented)
+			p := d.build(t, func(o *Options) { o.Lang = c.lang })
+			var b bytes.Buffer
+			var err error
+			if c.json {
+				err = p.WriteJSON(&b)
+			} else {
+				err = p.WriteText(&b)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.ReplaceAll(b.String(), d.home, "$HOME")
+			golden := filepath.Join("testdata", c.file)
+			if *update {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update)", err)
+			}
+			if got != string(want) {
+				t.Fatalf("plan differs from %s (run with -update to accept):\n%s", golden, got)
+			}
+		})
 	}
 }
