@@ -258,7 +258,9 @@ func checkBRW001(s *Snapshot) []finding.Finding {
 	}
 	on, onEv := lpBrowserOn(c)
 	if !on {
-		return nil // no agent can drive a browser
+		// No agent can drive a browser: DONT-5's browser clause holds, and
+		// the evidence says why.
+		return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "browser_off", kv("key", onEv.KeyPath), onEv)}
 	}
 	rootfs := ""
 	if s.OC != nil {

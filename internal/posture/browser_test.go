@@ -92,8 +92,9 @@ func TestBrowserEgressDONT5(t *testing.T) {
 	}{
 		{"stock install fails", "", nil, []string{"fail:unconfined_default"}},
 		{"empty config fails", `{}`, nil, []string{"fail:unconfined_default"}},
-		{"browser disabled passes", `{browser: {enabled: false}}`, nil, nil},
-		{"browser denied everywhere passes", `{tools: {deny: ["browser"]}}`, nil, nil},
+		{"browser disabled passes", `{browser: {enabled: false}}`, nil, []string{"pass:browser_off"}},
+		{"browser denied everywhere passes", `{tools: {deny: ["browser"]}}`, nil, []string{"pass:browser_off"}},
+		{"browser plugin not allowed passes", `{plugins: {allow: ["telegram"]}}`, nil, []string{"pass:browser_off"}},
 		{"strict allowlist is at best warn", `{browser: {ssrfPolicy: {dangerouslyAllowPrivateNetwork: false, allowedHostnames: ["docs.example.com"]}}}`, nil, []string{"warn:allowlist_only"}},
 		{"allowlist without explicit false fails", `{browser: {ssrfPolicy: {allowedHostnames: ["docs.example.com"]}}}`, nil, []string{"fail:unconfined_default"}},
 		{"denylist only fails", `{browser: {ssrfPolicy: {blockedHostnames: ["evil.example"]}}}`, nil, []string{"fail:denylist_only"}},

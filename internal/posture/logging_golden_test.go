@@ -171,7 +171,7 @@ func TestHardenedDeploymentPasses(t *testing.T) {
 	}
 	for _, id := range lpAreaIDs() {
 		for _, f := range registry[id](s) {
-			if id == "CG-BRW-010" && f.Status == "manual" {
+			if (id == "CG-BRW-010" && f.Status == "manual") || f.Status == "pass" {
 				continue
 			}
 			t.Errorf("%s raised %s %s %v on a hardened deployment", id, f.Status, f.MessageKey, f.Params)
