@@ -2,6 +2,7 @@ package skillscan
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -243,8 +244,17 @@ func provenanceFindings(t target, p *Provenance) []finding.Finding {
 			// CG-SKL-022 covers whether the agent may apply them.
 			return out
 		}
+		e := ev(t.dir)
+		// A path, git or archive install records where it came from in
+		// .openclaw/source-origin.json; say so, it is still not ClawHub.
+		if b, err := readSmall(filepath.Join(t.hostDir, ".openclaw", "source-origin.json")); err == nil {
+			var so struct{ Source, Spec string }
+			if json.Unmarshal(b, &so) == nil && so.Source != "" {
+				e[0].Detail = "installed from " + so.Source + " " + so.Spec + " (.openclaw/source-origin.json)"
+			}
+		}
 		return append(out, finding.Finding{CheckID: CheckNoOrigin, Status: finding.Warn, Target: t.name, MessageKey: "no_origin",
-			Params: map[string]string{"skill": t.name, "dir": t.dir}, Evidence: ev(t.dir)})
+			Params: map[string]string{"skill": t.name, "dir": t.dir}, Evidence: e})
 	}
 	reg, regFile := "", ""
 	if o != nil {
