@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -259,7 +261,7 @@ func runFixMaintenance(f *factory, o *FixOptions, ro remediate.Options) error {
 		if id == "latest" {
 			id = ""
 		}
-		got, err := remediate.Rollback(root, id)
+		got, err := remediate.Rollback(root, id, func() { fixTestPause(f) })
 		if err != nil {
 			return err
 		}
@@ -301,4 +303,15 @@ func checkIDs(lists ...[]string) error {
 		}
 	}
 	return nil
+}
+
+// fixTestPause is the crash-test hook for rollback: CLAWGOV_FIX_TEST_PAUSE
+// (milliseconds) pauses before each restored path and says so on stderr.
+func fixTestPause(f *factory) {
+	if v := f.Getenv("CLAWGOV_FIX_TEST_PAUSE"); v != "" {
+		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
+			f.Logger.Warn("fix test pause", "ms", ms)
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		}
+	}
 }

@@ -506,7 +506,9 @@ func readJournal(dir string) (*Journal, error) {
 // exactly: every rewritten file gets its original bytes, mode and owner
 // back, created files and dirs go, quarantined skills return. It returns
 // the ID it restored ("" when there was nothing to restore).
-func Rollback(root, id string) (string, error) {
+//
+// pause, when given, runs before each restored path (the crash-test hook).
+func Rollback(root, id string, pause ...func()) (string, error) {
 	list, err := ListBackups(root)
 	if err != nil {
 		return "", err
@@ -541,6 +543,9 @@ func Rollback(root, id string) (string, error) {
 	}
 	var errs []string
 	for i := len(j.Entries) - 1; i >= 0; i-- {
+		for _, f := range pause {
+			f()
+		}
 		if err := restoreEntry(dir, j.Entries[i]); err != nil {
 			errs = append(errs, err.Error())
 		}

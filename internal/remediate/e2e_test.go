@@ -624,6 +624,9 @@ func TestCrashSafety(t *testing.T) {
 	for i := 0; i < trials; i++ {
 		mu.Lock()
 		early := rng.Intn(5) == 0
+		// In a third of the trials the first rollback is killed too.
+		killRollback := rng.Intn(3) == 0
+		rbDelay := time.Duration(rng.Intn(6*pauseMS)) * time.Millisecond
 		delay := time.Duration(rng.Intn(10*pauseMS)) * time.Millisecond
 		mu.Unlock()
 		wg.Add(1)
@@ -697,6 +700,22 @@ func TestCrashSafety(t *testing.T) {
 				mu.Lock()
 				stats[state]++
 				mu.Unlock()
+				if killRollback {
+					rcmd := exec.Command(bin, append([]string{"fix", "--rollback"}, target(home)...)...)
+					rcmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "LANG=en_US.UTF-8", fmt.Sprintf("CLAWGOV_FIX_TEST_PAUSE=%d", pauseMS)}
+					if err := rcmd.Start(); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(rbDelay)
+					_ = rcmd.Process.Signal(syscall.SIGKILL)
+					_ = rcmd.Wait()
+					if got := mustRead(cfg); got != commentedJSON5 && got != newHere {
+						t.Fatalf("config torn by a killed rollback:\n%s", got)
+					}
+					mu.Lock()
+					stats["rollback-killed"]++
+					mu.Unlock()
+				}
 				rb := clawgov(t, home, nil, append([]string{"fix", "--rollback"}, target(home)...)...)
 				if rb.code != 0 {
 					t.Fatalf("rollback after kill: exit %d %s", rb.code, rb.stderr)
@@ -721,7 +740,7 @@ func TestCrashSafety(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	t.Logf("%d trials in %s: config found old %d times, new %d times after SIGKILL", trials, time.Since(start).Round(time.Millisecond), stats["old"], stats["new"])
+	t.Logf("%d trials in %s: config found old %d times, new %d times after SIGKILL; %d rollbacks killed and rerun", trials, time.Since(start).Round(time.Millisecond), stats["old"], stats["new"], stats["rollback-killed"])
 }
 
 var tokenLine = regexp.MustCompile(`^OPENCLAW_GATEWAY_TOKEN=[A-Za-z0-9_-]{43}\n$`)
