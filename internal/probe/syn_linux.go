@@ -64,6 +64,17 @@ func newSynScanner() (*synScanner, error) {
 	// An ephemeral-range source port; answers are recognised by it and by
 	// the acknowledgement of our cookie sequence number.
 	s.srcPort = 40000 + binary.BigEndian.Uint16(b[8:])%20000
+	// Let the kernel drop everything not addressed to that port (our own
+	// looped-back SYNs, other programs' traffic) before it is copied to
+	// us: a sweep then wakes the reader once per answer, not per packet
+	// on the host. Best effort: without it parseAnswer still filters.
+	_ = syscall.AttachLsf(recv, []syscall.SockFilter{
+		{Code: syscall.BPF_LDX | syscall.BPF_B | syscall.BPF_MSH, K: 0}, // X = IP header length
+		{Code: syscall.BPF_LD | syscall.BPF_H | syscall.BPF_IND, K: 2},  // A = TCP destination port
+		{Code: syscall.BPF_JMP | syscall.BPF_JEQ | syscall.BPF_K, K: uint32(s.srcPort), Jt: 0, Jf: 1},
+		{Code: syscall.BPF_RET | syscall.BPF_K, K: 0xffff},
+		{Code: syscall.BPF_RET | syscall.BPF_K, K: 0},
+	})
 	return s, nil
 }
 
