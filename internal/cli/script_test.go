@@ -759,3 +759,33 @@ func TestOutputToSpecialFile(t *testing.T) {
 		t.Fatal("nothing arrived through the FIFO")
 	}
 }
+
+// TestColourOnlyOnTerminal: text output is coloured on a terminal only,
+// never with NO_COLOR, never in an --output file.
+func TestColourOnlyOnTerminal(t *testing.T) {
+	isolateCache(t)
+	root := riskyHost(t)
+	runTTY := func(env map[string]string, args ...string) string {
+		io, _, out, _ := iostreams.Test()
+		io.OutTTY = true
+		f := &factory{IO: io, Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return scriptNow }}
+		if code := run(append([]string{"audit", "--rootfs", root, "--fail-on", "none"}, args...), f); code != ExitOK {
+			t.Fatalf("exit %d", code)
+		}
+		return out.String()
+	}
+	if out := runTTY(nil); !strings.Contains(out, "\x1b[") {
+		t.Error("no colour on a terminal")
+	}
+	if out := runTTY(map[string]string{"NO_COLOR": "1"}); strings.Contains(out, "\x1b[") {
+		t.Error("colour despite NO_COLOR")
+	}
+	file := filepath.Join(t.TempDir(), "r.txt")
+	runTTY(nil, "-o", file)
+	if b, err := os.ReadFile(file); err != nil || strings.Contains(string(b), "\x1b[") || len(b) == 0 {
+		t.Errorf("--output file: %v, colour=%v", err, strings.Contains(string(b), "\x1b["))
+	}
+	if _, out, _ := auditRun(t, nil, "audit", "--rootfs", root, "--fail-on", "none"); strings.Contains(out, "\x1b[") {
+		t.Error("colour on a non-terminal")
+	}
+}
