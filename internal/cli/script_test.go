@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -360,6 +361,26 @@ func checkFormat(t *testing.T, format, lang, out string) {
 		// messages are in the chosen one.
 		if lang == "zh" && !strings.Contains(out, "使用官方最新版本") {
 			t.Error("zh report lacks the Chinese DO-1 title")
+		}
+		if lang == "zh" {
+			// Every finding speaks Chinese: no English fallback text.
+			var z struct {
+				Findings []struct {
+					CheckID                     string `json:"check_id"`
+					Title, Message, Remediation string
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &z); err != nil {
+				t.Fatal(err)
+			}
+			han := regexp.MustCompile(`\p{Han}`)
+			for _, f := range z.Findings {
+				for _, txt := range []string{f.Title, f.Message, f.Remediation} {
+					if !han.MatchString(txt) {
+						t.Errorf("%s: untranslated text in the zh report: %.100q", f.CheckID, txt)
+					}
+				}
+			}
 		}
 		return
 	case "sarif":
