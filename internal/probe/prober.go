@@ -211,10 +211,20 @@ func (p *Prober) Probe(ctx context.Context, addr netip.Addr, port int, host stri
 				ungated = append(ungated, i)
 			}
 		}
-		parallel(ungated)
-		if apply(ungated) && facts.Get("candidate") != "" && ctx.Err() == nil {
-			parallel(gated)
-			apply(gated)
+		if facts.Get("candidate") != "" {
+			// The first answer already looks like OpenClaw: send the
+			// rest at once (one round trip fewer), still applied in
+			// declaration order.
+			rest := append(append([]int(nil), ungated...), gated...)
+			sort.Ints(rest)
+			parallel(rest)
+			apply(rest)
+		} else {
+			parallel(ungated)
+			if apply(ungated) && facts.Get("candidate") != "" && ctx.Err() == nil {
+				parallel(gated)
+				apply(gated)
+			}
 		}
 		if ctx.Err() != nil && res.Error == "" {
 			res.Error = ctx.Err().Error()
