@@ -810,3 +810,28 @@ func TestColourOnlyOnTerminal(t *testing.T) {
 		t.Error("colour on a non-terminal")
 	}
 }
+
+// failingWriter fails every write, like a closed pipe or a full disk.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestExitCodeRunFailure: a report that cannot be written to stdout is a
+// failure of the run itself (exit 3), reported on one line.
+func TestExitCodeRunFailure(t *testing.T) {
+	isolateCache(t)
+	root := riskyHost(t)
+	for _, format := range output.Formats() {
+		io, _, _, errOut := iostreams.Test()
+		io.Out = failingWriter{}
+		f := &factory{IO: io, Getenv: func(string) string { return "" }, Now: func() time.Time { return scriptNow }}
+		code := run([]string{"audit", "--rootfs", root, "--format", format}, f)
+		if code != ExitRun {
+			t.Errorf("%s: exit %d, want %d", format, code, ExitRun)
+		}
+		msg := errOut.String()
+		if !strings.HasPrefix(msg, "clawgov: write report") || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "no space left on device") {
+			t.Errorf("%s: stderr %q", format, msg)
+		}
+	}
+}
