@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
@@ -31,6 +33,9 @@ type SkillsScanOptions struct {
 	Rootfs          string
 	OpenClawProfile string
 	Workers         int
+	// Indicators is a signed indicator update; TrustedKeys verify it.
+	Indicators  string
+	TrustedKeys []string
 }
 
 func newSkillsCmd(f *factory) *cobra.Command {
@@ -38,7 +43,7 @@ func newSkillsCmd(f *factory) *cobra.Command {
 		Use:   "skills",
 		Short: "Vet OpenClaw skills: scan folders and archives, or act as the install-policy hook",
 	}
-	cmd.AddCommand(newSkillsScanCmd(f, nil), newSkillsHookCmd(f), newSkillsRulesCmd(f))
+	cmd.AddCommand(newSkillsScanCmd(f, nil), newSkillsHookCmd(f), newSkillsRulesCmd(f), newSkillsSignIndicatorsCmd(f))
 	return cmd
 }
 
@@ -76,6 +81,8 @@ error, never as clean.
 	fl.StringVar(&o.Rootfs, "rootfs", "", "treat this directory as / for --installed")
 	fl.StringVar(&o.OpenClawProfile, "openclaw-profile", "", "OpenClaw named profile for --installed (like OPENCLAW_PROFILE)")
 	fl.IntVar(&o.Workers, "workers", 0, "parallel scan workers (default: number of CPUs)")
+	fl.StringVar(&o.Indicators, "indicators", "", "signed indicator update (YAML with a detached FILE.sig) merged with the embedded list")
+	fl.StringArrayVar(&o.TrustedKeys, "trusted-key", nil, "public key file (from `clawgov advisories keygen`) that signed --indicators; repeatable")
 	return cmd
 }
 
@@ -94,7 +101,27 @@ func runSkillsScan(ctx context.Context, f *factory, o *SkillsScanOptions) error 
 	if err != nil {
 		return fmt.Errorf("load catalog: %w", err)
 	}
-	sc, err := skillscan.New(skillscan.Options{Workers: o.Workers})
+	opts := skillscan.Options{Workers: o.Workers}
+	if o.Indicators != "" {
+		var keys []ed25519.PublicKey
+		for _, kf := range o.TrustedKeys {
+			b, err := os.ReadFile(kf)
+			if err != nil {
+				return usageErrorf("--trusted-key: %v", err)
+			}
+			k, err := advisory.ParsePublicKey(b)
+			if err != nil {
+				return usageErrorf("--trusted-key %s: %v", kf, err)
+			}
+			keys = append(keys, k)
+		}
+		ind, err := skillscan.LoadSignedIndicators(o.Indicators, keys)
+		if err != nil {
+			return &UsageError{err}
+		}
+		opts.Indicators = ind
+	}
+	sc, err := skillscan.New(opts)
 	if err != nil {
 		return fmt.Errorf("load skill rules: %w", err)
 	}
@@ -288,5 +315,38 @@ func newSkillsRulesCmd(f *factory) *cobra.Command {
 	cmd.Flags().BoolVar(&patterns, "patterns", false, "print only the patterns (for comparing with grep tools)")
 	cmd.Flags().BoolVar(&keywords, "keywords", false, "print the prefilter keywords, one per line")
 	cmd.Flags().StringVar(&lang, "lang", "", "language of the titles zh|en")
+	return cmd
+}
+
+func newSkillsSignIndicatorsCmd(f *factory) *cobra.Command {
+	var key string
+	cmd := &cobra.Command{
+		Use:   "sign-indicators --key PRIVATE FILE",
+		Short: "Sign an indicator update (writes FILE.sig) for `skills scan --indicators`",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kb, err := os.ReadFile(key)
+			if err != nil {
+				return usageErrorf("--key: %v", err)
+			}
+			priv, err := advisory.ParsePrivateKey(kb)
+			if err != nil {
+				return usageErrorf("--key %s: %v", key, err)
+			}
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return usageErrorf("read %s: %v", args[0], err)
+			}
+			if _, err := skillscan.ParseIndicators(data); err != nil {
+				return &UsageError{err}
+			}
+			if err := os.WriteFile(args[0]+skillscan.SignatureSuffix, skillscan.SignIndicators(data, priv), 0o644); err != nil {
+				return fmt.Errorf("write signature: %w", err)
+			}
+			fmt.Fprintf(f.IO.ErrOut, "signed %s -> %s%s\n", args[0], args[0], skillscan.SignatureSuffix)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "private key file (from `clawgov advisories keygen`)")
 	return cmd
 }

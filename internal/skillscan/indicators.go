@@ -2,6 +2,8 @@ package skillscan
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -178,4 +180,82 @@ func (ind *Indicators) CheckHandle(h string) (Indicator, bool) {
 	}
 	it, ok := ind.Handles[strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "@"))]
 	return it, ok
+}
+
+// Signed indicator updates. An update is an indicators.yaml file (same
+// format as the embedded one) with a detached ed25519 signature over its
+// exact bytes in <file>.sig (base64), made with the same key pair tooling
+// as the advisory bundles (`clawgov advisories keygen`). A verified update
+// is merged with the embedded list, so an update can add indicators but a
+// stale file cannot remove the built-in ones.
+
+// SignatureSuffix names the detached signature next to an update file.
+const SignatureSuffix = ".sig"
+
+// SignIndicators returns the base64 signature of an indicator file.
+func SignIndicators(data []byte, key ed25519.PrivateKey) []byte {
+	return []byte(base64.StdEncoding.EncodeToString(ed25519.Sign(key, data)) + "\n")
+}
+
+// LoadSignedIndicators verifies path against path+".sig" with one of the
+// trusted keys and returns the embedded indicators merged with it.
+func LoadSignedIndicators(path string, trusted []ed25519.PublicKey) (*Indicators, error) {
+	if len(trusted) == 0 {
+		return nil, fmt.Errorf("indicator update %s: no trusted key given", path)
+	}
+	data, err := readSmall(path)
+	if err != nil {
+		return nil, fmt.Errorf("indicator update: %w", err)
+	}
+	sigText, err := readSmall(path + SignatureSuffix)
+	if err != nil {
+		return nil, fmt.Errorf("indicator update signature: %w", err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(sigText)))
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, fmt.Errorf("indicator update %s: malformed signature", path)
+	}
+	ok := false
+	for _, k := range trusted {
+		if ed25519.Verify(k, data, sig) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return nil, fmt.Errorf("indicator update %s: signature does not verify with any trusted key", path)
+	}
+	upd, err := ParseIndicators(data)
+	if err != nil {
+		return nil, err
+	}
+	base, err := DefaultIndicators()
+	if err != nil {
+		return nil, err
+	}
+	return mergeIndicators(base, upd), nil
+}
+
+func mergeIndicators(a, b *Indicators) *Indicators {
+	out := &Indicators{Version: a.Version + "+" + b.Version, Handles: map[string]Indicator{}, Hashes: map[string]Indicator{}}
+	out.Sources = append(append(out.Sources, a.Sources...), b.Sources...)
+	seen := map[string]bool{}
+	var vals []string
+	for _, src := range []*Indicators{a, b} {
+		for _, it := range src.network {
+			if !seen[it.Value] {
+				seen[it.Value] = true
+				out.network = append(out.network, it)
+				vals = append(vals, it.Value)
+			}
+		}
+		for k, v := range src.Handles {
+			out.Handles[k] = v
+		}
+		for k, v := range src.Hashes {
+			out.Hashes[k] = v
+		}
+	}
+	out.netM = newMatcher(vals)
+	return out
 }

