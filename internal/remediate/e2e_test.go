@@ -843,3 +843,63 @@ func treeSum(t testing.TB, dir string) string {
 	}
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
+
+// TestFixRefusesLockingOutRunningGateway starts a real gateway in a
+// private PID namespace and runs fix there: changing its authentication
+// is refused until --yes-restart-needed acknowledges the restart and the
+// client update.
+func TestFixRefusesLockingOutRunningGateway(t *testing.T) {
+	oc := openclawBin(t)
+	if !isolated() {
+		t.Skip("needs root and unshare to run a gateway no one else sees")
+	}
+	home := newHome(t)
+	state := filepath.Join(home, ".openclaw")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	port := 20000 + rand.Intn(30000)
+	cfg := filepath.Join(state, "openclaw.json")
+	orig := fmt.Sprintf("{\n  gateway: { mode: \"local\", bind: \"loopback\", port: %d, auth: { mode: \"token\", token: \"weaktoken12345weaktoken\" } },\n  discovery: { mdns: { mode: \"off\" } },\n  update: { checkOnStart: false },\n}\n", port)
+	if err := os.WriteFile(cfg, []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := clawgovBin(t)
+	fix := fmt.Sprintf("PATH=/usr/bin:/bin LANG=en_US.UTF-8 %q fix --yes --only CG-GW-005 --state-dir %q --config %q", bin, state, cfg)
+	script := fmt.Sprintf(`%q gateway run --port %d > %q 2>&1 &
+hex=$(printf ':%%04X ' %d)
+for i in $(seq 1 120); do grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null && break; sleep 0.5; done
+grep -q "$hex" /proc/net/tcp /proc/net/tcp6 || { echo "gateway did not listen" >&2; exit 9; }
+%s > %q 2>&1; echo $? > %q
+%s --yes-restart-needed > %q 2>&1; echo $? > %q
+`, oc, port, filepath.Join(home, "gw.log"), port,
+		fix, filepath.Join(home, "refused.out"), filepath.Join(home, "refused.rc"),
+		fix, filepath.Join(home, "ok.out"), filepath.Join(home, "ok.rc"))
+	cmd := exec.Command("unshare", "-p", "-f", "--kill-child", "--mount-proc", "sh", "-c", script)
+	cmd.Env = ocEnv(home)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s\ngateway log:\n%s", err, out, tailOf(mustRead(filepath.Join(home, "gw.log")), 2000))
+	}
+	if rc := strings.TrimSpace(mustRead(filepath.Join(home, "refused.rc"))); rc != "2" {
+		t.Fatalf("with a running gateway: exit %s\n%s", rc, mustRead(filepath.Join(home, "refused.out")))
+	}
+	if out := mustRead(filepath.Join(home, "refused.out")); !strings.Contains(out, "gateway is running") || !strings.Contains(out, "--yes-restart-needed") {
+		t.Fatalf("refusal does not say what to do:\n%s", out)
+	}
+	if rc := strings.TrimSpace(mustRead(filepath.Join(home, "ok.rc"))); rc != "0" {
+		t.Fatalf("with --yes-restart-needed: exit %s\n%s", rc, mustRead(filepath.Join(home, "ok.out")))
+	}
+	if got := mustRead(cfg); got == orig || !strings.Contains(got, "OPENCLAW_GATEWAY_TOKEN") {
+		t.Fatalf("not applied:\n%s", got)
+	}
+	if out := mustRead(filepath.Join(home, "ok.out")); !strings.Contains(out, "Restart the gateway") {
+		t.Fatalf("no restart hint:\n%s", out)
+	}
+}
+
+func tailOf(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
