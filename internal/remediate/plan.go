@@ -247,6 +247,14 @@ func Build(ctx context.Context, o Options) (*Plan, error) {
 		p.inv = &openclaw.Inventory{Env: map[string]string{}}
 	}
 	p.resolvePaths()
+	_, errState := os.Stat(p.hostPath(p.StateDir))
+	_, errCfg := os.Stat(p.hostPath(p.ConfigPath))
+	if errors.Is(errState, fs.ErrNotExist) && errors.Is(errCfg, fs.ErrNotExist) {
+		// Nothing deployed here: never create a deployment from scratch.
+		p.Actions = []Action{}
+		p.Refusal = fmt.Sprintf("no OpenClaw deployment at %s (no state directory, no config): nothing to fix; pass --state-dir/--config if it lives elsewhere", p.StateDir)
+		return p, nil
+	}
 	if err := p.loadConfig(); err != nil {
 		return nil, err
 	}

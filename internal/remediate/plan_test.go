@@ -964,3 +964,17 @@ func TestPlanGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestNoDeploymentNothingCreated(t *testing.T) {
+	d := newDeployment(t, "")
+	if err := os.Remove(d.state); err != nil {
+		t.Fatal(err)
+	}
+	p := d.build(t, nil)
+	if len(p.Actions) != 0 || !strings.Contains(p.Refusal, "no OpenClaw deployment") {
+		t.Fatalf("%v %q", ids(p), p.Refusal)
+	}
+	if _, err := os.Stat(d.state); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("state dir created")
+	}
+}
