@@ -9,11 +9,13 @@ package cli
 // SQLite secret store, a state dir of 100k files and the normalised golden
 // report of examples/risky-host.
 //
-// Almost every audit here uses --rootfs. On the live host clawgov reads
-// /proc and merges the environment of every running gateway into the
-// audited environment (that is the point of a live audit), so a gateway
-// started by any other test on the same machine would change the verdicts
-// of a live-host test. A rootfs is never influenced by running processes.
+// Almost every audit here uses --rootfs, which no running process on the
+// test machine can influence. live_host.txtar covers the live host, with
+// fake gateway processes (sleep under the gateway's process title) for the
+// deployment's own gateway and a foreign one.
+//
+// Known bugs live in testdata/script/bug_*.txtar, each stopped by a skip
+// line naming the bug; removing the skip reproduces it.
 
 import (
 	"bytes"
