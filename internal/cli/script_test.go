@@ -42,6 +42,7 @@ import (
 
 	"github.com/clawgov/clawgov/internal/iostreams"
 	"github.com/clawgov/clawgov/internal/output"
+	"github.com/clawgov/clawgov/internal/probe/probetest"
 	"github.com/clawgov/clawgov/schema"
 )
 
@@ -835,5 +836,70 @@ func TestExitCodeRunFailure(t *testing.T) {
 		if !strings.HasPrefix(msg, "clawgov: write report") || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "no space left on device") {
 			t.Errorf("%s: stderr %q", format, msg)
 		}
+	}
+}
+
+// TestAuditDeepLive: --deep on the live host probes the gateway port the
+// config names, on loopback only, and turns what answers into verdicts:
+// an open fake gateway fails CG-EXP-010/011, a token-protected one passes.
+func TestAuditDeepLive(t *testing.T) {
+	isolateCache(t)
+	cases := []struct {
+		name       string
+		gw         *probetest.FakeGateway
+		exp10      string
+		exp11      string
+		controlDO2 string
+	}{
+		{"open", &probetest.FakeGateway{AuthOpen: true, OpenAI: true, Terminal: true}, "fail", "fail", "fail"},
+		{"token", &probetest.FakeGateway{}, "pass", "pass", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			port := startFake(t, c.gw)
+			home := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(home, ".openclaw"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			cfg := fmt.Sprintf(`{ gateway: { mode: "local", bind: "loopback", port: %d } }`, port)
+			if err := os.WriteFile(filepath.Join(home, ".openclaw", "openclaw.json"), []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := auditRun(t, map[string]string{"HOME": home}, "audit", "--deep", "--format", "json", "--fail-on", "none")
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s", code, errOut)
+			}
+			var r struct {
+				Controls []struct{ ID, Status string }
+				Checks   []struct{ ID, Status string }
+			}
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatal(err)
+			}
+			st := map[string]string{}
+			for _, x := range append(r.Controls, r.Checks...) {
+				st[x.ID] = x.Status
+			}
+			if st["CG-EXP-010"] != c.exp10 || st["CG-EXP-011"] != c.exp11 {
+				t.Errorf("CG-EXP-010 %q (want %q), CG-EXP-011 %q (want %q)", st["CG-EXP-010"], c.exp10, st["CG-EXP-011"], c.exp11)
+			}
+			if c.controlDO2 != "" && st["DO-2"] != c.controlDO2 {
+				t.Errorf("DO-2 %q, want %q", st["DO-2"], c.controlDO2)
+			}
+			reqs := c.gw.Requests()
+			if len(reqs) == 0 {
+				t.Fatal("the fake gateway was never probed")
+			}
+			// Non-executing: reads, and POSTs that name no tool.
+			for _, q := range reqs {
+				f := strings.Fields(q)
+				switch {
+				case len(f) >= 2 && (f[0] == "GET" || f[0] == "HEAD" || f[0] == "OPTIONS"):
+				case len(f) >= 3 && f[0] == "POST" && (f[2] == "{}" || strings.HasPrefix(f[2], "auth=")):
+				default:
+					t.Errorf("probe sent a request that could execute something: %.200q", q)
+				}
+			}
+		})
 	}
 }
