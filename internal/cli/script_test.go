@@ -25,6 +25,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"os/user"
@@ -49,10 +51,34 @@ import (
 // TestMain lets testscript run this test binary as the "clawgov" command.
 // Any other invocation (go test, or a colleague's test re-running the
 // binary with -test.run) goes straight to m.Run.
+//
+// "openclaw-gateway ADDR" is a stand-in gateway for live-host scripts: a
+// process with the gateway's process title that listens on ADDR (loopback
+// only) and waits to be killed.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"clawgov": func() { os.Exit(Main(os.Args[1:], iostreams.System())) },
+		"clawgov":          func() { os.Exit(Main(os.Args[1:], iostreams.System())) },
+		"openclaw-gateway": fakeGatewayMain,
 	})
+}
+
+func fakeGatewayMain() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: openclaw-gateway 127.0.0.1:PORT")
+		os.Exit(2)
+	}
+	if ap, err := netip.ParseAddrPort(os.Args[1]); err != nil || !ap.Addr().IsLoopback() {
+		fmt.Fprintln(os.Stderr, "openclaw-gateway: loopback addresses only")
+		os.Exit(2)
+	}
+	ln, err := net.Listen("tcp", os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr())
+	time.Sleep(60 * time.Second) // bounded: the script kills it first
+	os.Exit(0)
 }
 
 // scriptNow is the fixed clock of the in-process tests.
