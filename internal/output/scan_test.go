@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"html"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -91,8 +90,6 @@ func TestMarkdownCapsFindings(t *testing.T) {
 		t.Errorf("no overflow note:\n%s", out)
 	}
 }
-
-var unescapedPipe = regexp.MustCompile(`(^|[^\\])\|`)
 
 // FuzzMarkdownEscape: whatever a skill says, the escaped text stays on one
 // line, cannot open HTML, and cannot end a table cell.
