@@ -399,3 +399,17 @@ func TestWriteTable(t *testing.T) {
 		t.Fatalf("--all table:\n%s", b.String())
 	}
 }
+
+// Seen from another host the gateway withholds its version on /startupz;
+// the Control UI build id still gives it away, and the tools API still
+// proves a gateway.
+func TestProbeRemoteStyleGateway(t *testing.T) {
+	addr, port := httpServer(t, &probetest.FakeGateway{Remote: true})
+	r := fastProber().Probe(context.Background(), addr, port, "")
+	if r.Product != ProductOpenClaw || r.Version != "2026.9.6" || r.Auth != AuthRequired {
+		t.Fatalf("%+v", r)
+	}
+	if r.Signatures[0] != "startupz-started-remote" {
+		t.Fatalf("signatures %v", r.Signatures)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -84,24 +85,48 @@ func BrowseMDNS(ctx context.Context, opts MDNSOptions) ([]MDNSAdvert, error) {
 	_ = pc.SetReadDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = pc.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
-	col := newMDNSCollector()
-	buf := make([]byte, 9000)
-	for {
-		n, from, err := pc.ReadFrom(buf)
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				break
-			}
-			return col.adverts(), fmt.Errorf("mdns read: %w", err)
+	conns := []net.PacketConn{pc}
+	if opts.Listen == nil && opts.Dest.IP.IsMulticast() {
+		// Responders that ignore the unicast-response request answer to
+		// the group: listen there too (shared port, SO_REUSEADDR).
+		if mc, err := net.ListenMulticastUDP("udp4", nil, opts.Dest); err == nil {
+			defer mc.Close()
+			_ = mc.SetReadDeadline(deadline)
+			stopMC := context.AfterFunc(ctx, func() { _ = mc.SetReadDeadline(time.Unix(1, 0)) })
+			defer stopMC()
+			conns = append(conns, mc)
 		}
-		msg, err := ParseDNSMessage(buf[:n])
-		if err != nil {
-			continue // not our business: garbage is dropped
-		}
-		col.add(from.String(), msg)
 	}
-	return col.adverts(), nil
+	col := newMDNSCollector()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var readErr error
+	for _, c := range conns {
+		wg.Go(func() {
+			buf := make([]byte, 9000)
+			for {
+				n, from, err := c.ReadFrom(buf)
+				if err != nil {
+					var ne net.Error
+					if !(errors.As(err, &ne) && ne.Timeout()) {
+						mu.Lock()
+						readErr = fmt.Errorf("mdns read: %w", err)
+						mu.Unlock()
+					}
+					return
+				}
+				msg, err := ParseDNSMessage(buf[:n])
+				if err != nil {
+					continue // not our business: garbage is dropped
+				}
+				mu.Lock()
+				col.add(from.String(), msg)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return col.adverts(), readErr
 }
 
 // mdnsQuery builds a PTR question with the unicast-response bit.

@@ -32,6 +32,9 @@ type FakeGateway struct {
 	AuthOpen bool
 	OpenAI   bool
 	Terminal bool
+	// Remote answers /startupz as 2026.9.6 does for a non-loopback
+	// client: without the version.
+	Remote bool
 
 	mu   sync.Mutex
 	reqs []string
@@ -61,6 +64,10 @@ func (g *FakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ServeChallenge(w, r)
 	case r.URL.Path == "/startupz" || r.URL.Path == "/readyz":
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if g.Remote && r.URL.Path == "/startupz" {
+			io.WriteString(w, `{"ok":true,"status":"started"}`)
+			return
+		}
 		io.WriteString(w, `{"ok":true,"status":"started","version":"2026.9.6","uptimeMs":1234,"ready":true}`)
 	case r.URL.Path == "/tools/invoke" && r.Method == http.MethodPost:
 		if !g.AuthOpen {
