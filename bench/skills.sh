@@ -70,5 +70,6 @@ awk -v b="$bytes" -v f="$files" -v s="$skills" -v scan="$scan" -v rk="$rgkw" -v 
 	if (r[1] >= to) printf "rg %3d regex patterns:     did not finish within %ds\n", np, to
 	else printf "rg %3d regex patterns:     wall %7.2fs  cpu %7.2fs  %6.1f MB/s wall  %6.1f MB/s cpu\n", np, r[1], rc, mb / r[1], mb / rc
 	printf "ratio clawgov / rg keywords: wall %.2fx  cpu %.2fx\n", a[1] / k[1], sc / kc
-	printf "ratio clawgov / rg regexes:  wall %.2fx  cpu %.2fx (target: within 3x)\n", a[1] / r[1], (rc > 0 ? sc / rc : 0)
+	if (r[1] >= to) printf "ratio clawgov / rg regexes:  below %.2fx wall (rg timed out; target: within 3x)\n", a[1] / to
+	else printf "ratio clawgov / rg regexes:  wall %.2fx  cpu %.2fx (target: within 3x)\n", a[1] / r[1], (rc > 0 ? sc / rc : 0)
 }'

@@ -116,6 +116,11 @@ type Rule struct {
 	// Multiline is set for (?s) patterns, whose matches may span lines.
 	Multiline bool
 	Re        *regexp.Regexp
+	// Fast is Re with long bounded repetitions ({0,300}) turned into
+	// unbounded ones: it accepts a superset of Re, compiles to a program
+	// a tenth the size, and so lets Go use its backtracker on a keyword
+	// window. A window Fast does not match cannot hold a match of Re.
+	Fast      *regexp.Regexp
 	Exclude   *regexp.Regexp
 	Group     int
 	Examples  Examples
@@ -314,4 +319,30 @@ func compileRules(raws []rawRule, srcs []string) (*RuleSet, error) {
 func (rs *RuleSet) Rule(id string) (*Rule, bool) {
 	r, ok := rs.byID[id]
 	return r, ok
+}
+
+var longRep = regexp.MustCompile(`\{([01]),(\d{2,})\}\??`)
+
+// relaxed returns the pattern with bounded repetitions of 10 or more
+// made unbounded, or nil when there is none (Re is then as fast).
+func relaxed(p string) *regexp.Regexp {
+	if !longRep.MatchString(p) {
+		return nil
+	}
+	q := longRep.ReplaceAllStringFunc(p, func(m string) string {
+		lazy := strings.HasSuffix(m, "?")
+		op := "*"
+		if m[1] == '1' {
+			op = "+"
+		}
+		if lazy {
+			op += "?"
+		}
+		return op
+	})
+	re, err := regexp.Compile(q)
+	if err != nil {
+		return nil
+	}
+	return re
 }

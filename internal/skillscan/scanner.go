@@ -507,7 +507,17 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 			spans = windows(src, hits, isKw, r.Multiline)
 		}
 		for _, sp := range spans {
-			for _, m := range r.Re.FindAllSubmatchIndex(src[sp.a:sp.b], 8) {
+			if r.Fast != nil && !r.Fast.Match(src[sp.a:sp.b]) {
+				continue
+			}
+			var ms [][]int
+			if r.Group > 0 {
+				ms = r.Re.FindAllSubmatchIndex(src[sp.a:sp.b], 8)
+			} else {
+				// No capture needed: the plain search is cheaper.
+				ms = r.Re.FindAllIndex(src[sp.a:sp.b], 8)
+			}
+			for _, m := range ms {
 				for i := range m {
 					if m[i] >= 0 {
 						m[i] += sp.a
