@@ -94,6 +94,12 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gather host facts: %w", err)
 	}
+	if opts.OpenClawProfile == "" && opts.Rootfs != "" {
+		// A unit may select the profile on the command line
+		// (`openclaw --profile work gateway run`), which moves the state
+		// dir exactly like the environment form does.
+		opts.OpenClawProfile = unitProfile(hf.Units)
+	}
 	base := openclaw.Options{
 		Rootfs: opts.Rootfs, Getenv: opts.Getenv, StateDir: opts.StateDir, ConfigPath: opts.ConfigPath,
 		Profile: opts.OpenClawProfile,
@@ -112,6 +118,15 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			return nil, &InputError{err}
 		}
 		return nil, fmt.Errorf("gather openclaw inventory: %w", err)
+	}
+	// A path the user named explicitly must exist: auditing defaults in
+	// place of a mistyped --config or --state-dir would report on
+	// something the user did not ask about.
+	if opts.ConfigPath != "" && !inv.Paths.ConfigExists {
+		return nil, &InputError{fmt.Errorf("config %s: no such file", inv.Paths.ConfigPath)}
+	}
+	if opts.StateDir != "" && !inv.Paths.StateDirExists {
+		return nil, &InputError{fmt.Errorf("state dir %s: no such directory", inv.Paths.StateDir)}
 	}
 	if opts.Deep && opts.Prober != nil {
 		inv.Live = opts.Prober(ctx, inv)
@@ -228,6 +243,28 @@ func ownedByDeployment(hf *host.Facts, base openclaw.Options, log *slog.Logger) 
 		}
 	}
 	return units, procs
+}
+
+// unitProfile returns the OpenClaw profile a gateway unit selects with
+// --profile NAME / --profile=NAME / --dev on its command line, "" for none.
+// Names OpenClaw would reject (path separators, dots) are ignored.
+func unitProfile(units []host.Unit) string {
+	valid := func(p string) bool {
+		return p != "" && !strings.ContainsAny(p, "/\\.") && len(p) <= 64
+	}
+	for _, u := range units {
+		for i, a := range u.Args {
+			switch {
+			case a == "--dev":
+				return "dev"
+			case a == "--profile" && i+1 < len(u.Args) && valid(u.Args[i+1]):
+				return u.Args[i+1]
+			case strings.HasPrefix(a, "--profile=") && valid(strings.TrimPrefix(a, "--profile=")):
+				return strings.TrimPrefix(a, "--profile=")
+			}
+		}
+	}
+	return ""
 }
 
 // serviceEnv merges the environment of gateway service units and running

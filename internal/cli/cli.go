@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -58,10 +59,20 @@ func Main(args []string, io *iostreams.IOStreams) int {
 }
 
 func run(args []string, f *factory) int {
+	// The log level is needed before cobra parses flags (commands log
+	// while they build), so --verbose is read here as pflag would read it.
 	verbose := false
 	for _, a := range args {
-		if a == "--verbose" || a == "-v" {
+		if a == "--" {
+			break
+		}
+		switch {
+		case a == "--verbose" || a == "-v":
 			verbose = true
+		case strings.HasPrefix(a, "--verbose="):
+			if b, err := strconv.ParseBool(strings.TrimPrefix(a, "--verbose=")); err == nil {
+				verbose = b
+			}
 		}
 	}
 	level := slog.LevelWarn

@@ -3,6 +3,7 @@ package openclaw
 import (
 	"bufio"
 	"os"
+	"os/user"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -156,6 +157,10 @@ func (r *pathResolver) resolveHome() {
 		osHome, how = "/root", "default /root (rootfs)"
 	} else if h, err := os.UserHomeDir(); err == nil {
 		osHome, how = h, "os home"
+	} else if u, err := user.Current(); err == nil && u.HomeDir != "" {
+		// HOME unset (cron, some service managers): Node's os.homedir()
+		// falls back to the user database, and so does OpenClaw.
+		osHome, how = u.HomeDir, "user database"
 	} else {
 		osHome, how = "/", "cwd fallback"
 	}
