@@ -243,8 +243,11 @@ suspicious one (OpenClaw then asks the operator), allow otherwise.
 Configure it with an absolute path:
 
   openclaw config set security.installPolicy.enabled true
-  openclaw config set security.installPolicy.exec.command /usr/local/bin/clawgov
-  openclaw config set security.installPolicy.exec.args '["skills","hook"]' --strict-json
+  openclaw config set security.installPolicy.exec \
+    '{"source":"exec","command":"/usr/local/bin/clawgov","args":["skills","hook"],"timeoutMs":30000}' --strict-json
+
+(OpenClaw validates exec as a whole, so set it in one call; a large plugin
+can take longer to scan than the 10 s default timeout.)
 
 Any other argument OpenClaw passes is ignored. The exit code is 0 whenever a
 decision was written; every failure is written as a block.`,

@@ -1,7 +1,6 @@
 package skillscan
 
 import (
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -109,19 +108,4 @@ func normalize(raw []byte) normalized {
 	}
 	n.text = out
 	return n
-}
-
-// mixedScriptWord reports whether a word mixes Latin with Cyrillic or
-// Greek letters (a homoglyph spoof like "pаypal" with a Cyrillic а).
-func mixedScriptWord(w []rune) bool {
-	var latin, other bool
-	for _, r := range w {
-		switch {
-		case unicode.Is(unicode.Latin, r):
-			latin = true
-		case unicode.Is(unicode.Cyrillic, r), unicode.Is(unicode.Greek, r):
-			other = true
-		}
-	}
-	return latin && other
 }
