@@ -8,9 +8,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // synScanner is the half-open (SYN) sweep used when clawgov may open raw
@@ -68,7 +70,7 @@ func newSynScanner() (*synScanner, error) {
 	// looped-back SYNs, other programs' traffic) before it is copied to
 	// us: a sweep then wakes the reader once per answer, not per packet
 	// on the host. Best effort: without it parseAnswer still filters.
-	_ = syscall.AttachLsf(recv, []syscall.SockFilter{
+	_ = attachFilter(recv, []syscall.SockFilter{
 		{Code: syscall.BPF_LDX | syscall.BPF_B | syscall.BPF_MSH, K: 0}, // X = IP header length
 		{Code: syscall.BPF_LD | syscall.BPF_H | syscall.BPF_IND, K: 2},  // A = TCP destination port
 		{Code: syscall.BPF_JMP | syscall.BPF_JEQ | syscall.BPF_K, K: uint32(s.srcPort), Jt: 0, Jf: 1},
@@ -76,6 +78,18 @@ func newSynScanner() (*synScanner, error) {
 		{Code: syscall.BPF_RET | syscall.BPF_K, K: 0},
 	})
 	return s, nil
+}
+
+// attachFilter sets a classic BPF socket filter (SO_ATTACH_FILTER).
+func attachFilter(fd int, prog []syscall.SockFilter) error {
+	fp := syscall.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	_, _, errno := syscall.Syscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), syscall.SOL_SOCKET, syscall.SO_ATTACH_FILTER,
+		uintptr(unsafe.Pointer(&fp)), unsafe.Sizeof(fp), 0)
+	runtime.KeepAlive(prog)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 func (s *synScanner) close() {

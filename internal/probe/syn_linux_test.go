@@ -5,6 +5,7 @@ package probe
 import (
 	"encoding/binary"
 	"net/netip"
+	"syscall"
 	"testing"
 )
 
@@ -57,4 +58,20 @@ func FuzzSynParseAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _, _ = s.parseAnswer(b)
 	})
+}
+
+func TestAttachFilter(t *testing.T) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer syscall.Close(fd)
+	prog := []syscall.SockFilter{{Code: syscall.BPF_RET | syscall.BPF_K, K: 0xffff}}
+	if err := attachFilter(fd, prog); err != nil {
+		t.Fatalf("SO_ATTACH_FILTER: %v", err)
+	}
+	bad := []syscall.SockFilter{{Code: 0xffff}}
+	if err := attachFilter(fd, bad); err == nil {
+		t.Fatal("kernel accepted an invalid filter: the call is not reaching setsockopt")
+	}
 }
