@@ -54,11 +54,9 @@ func newSynScanner() (*synScanner, error) {
 		syscall.Close(send)
 		return nil, err
 	}
-	// A large receive buffer so a burst of answers is not dropped, and a
-	// short timeout so the reader notices the end of the scan.
+	// A large receive buffer so a burst of answers waits for the next
+	// drain instead of being dropped.
 	_ = syscall.SetsockoptInt(recv, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 16<<20)
-	tv := syscall.NsecToTimeval(int64(50 * time.Millisecond))
-	_ = syscall.SetsockoptTimeval(recv, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
 	s := &synScanner{send: send, recv: recv, srcFor: map[netip.Addr]netip.Addr{}, pending: map[synKey]*synState{}}
 	var b [10]byte
 	_, _ = rand.Read(b[:])
@@ -78,6 +76,48 @@ func newSynScanner() (*synScanner, error) {
 		{Code: syscall.BPF_RET | syscall.BPF_K, K: 0},
 	})
 	return s, nil
+}
+
+// mmsghdr is struct mmsghdr; Go lays it out as C does on every Linux ABI.
+type mmsghdr struct {
+	hdr syscall.Msghdr
+	n   uint32
+}
+
+// recvBatch receives many packets per recvmmsg(2) call.
+type recvBatch struct {
+	bufs [][]byte
+	iovs []syscall.Iovec
+	hdrs []mmsghdr
+}
+
+func newRecvBatch(n int) *recvBatch {
+	b := &recvBatch{bufs: make([][]byte, n), iovs: make([]syscall.Iovec, n), hdrs: make([]mmsghdr, n)}
+	for i := range n {
+		b.bufs[i] = make([]byte, 256)
+		b.iovs[i].Base = &b.bufs[i][0]
+		b.iovs[i].SetLen(len(b.bufs[i]))
+		b.hdrs[i].hdr.Iov = &b.iovs[i]
+		b.hdrs[i].hdr.Iovlen = 1
+	}
+	return b
+}
+
+func (b *recvBatch) recv(fd, flags int) (int, error) {
+	r, _, errno := syscall.Syscall6(syscall.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)), uintptr(flags), 0, 0)
+	runtime.KeepAlive(b)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), nil
+}
+
+func (b *recvBatch) packet(i int) []byte {
+	n := int(b.hdrs[i].n)
+	if n > len(b.bufs[i]) {
+		n = len(b.bufs[i])
+	}
+	return b.bufs[i][:n]
 }
 
 // attachFilter sets a classic BPF socket filter (SO_ATTACH_FILTER).
@@ -213,8 +253,6 @@ func (s *synScanner) parseAnswer(b []byte) (synKey, bool, bool) {
 // sweep sends a SYN to every endpoint next yields, keeping at most window
 // unanswered, and reports each endpoint once through done.
 func (s *synScanner) sweep(ctx context.Context, next func() (Endpoint, bool), window int, timeout time.Duration, retries int, pace *pacer, done func(Endpoint, bool, error)) error {
-	stop := make(chan struct{})
-	var rwg sync.WaitGroup
 	// handle settles the endpoint an answer belongs to (exactly once).
 	handle := func(pkt []byte) {
 		k, open, ok := s.parseAnswer(pkt)
@@ -231,35 +269,21 @@ func (s *synScanner) sweep(ctx context.Context, next func() (Endpoint, bool), wi
 			done(st.ep, open, errIf(!open, syscall.ECONNREFUSED))
 		}
 	}
-	rwg.Go(func() {
-		buf := make([]byte, 256)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			n, _, err := syscall.Recvfrom(s.recv, buf, 0)
-			if err != nil || n <= 0 {
-				continue
-			}
-			handle(buf[:n])
-		}
-	})
-	// drain reads whatever answers are already queued, so a receiver
-	// goroutine starved of CPU never turns an answered port into a
-	// timeout.
-	dbuf := make([]byte, 256)
+	// drain reads whatever answers are queued, many per recvmmsg call.
+	// The sending loop calls it as it goes: one goroutine doing both
+	// avoids a wake-up per answer.
+	db := newRecvBatch(64)
 	drain := func() {
 		for {
-			n, _, err := syscall.Recvfrom(s.recv, dbuf, syscall.MSG_DONTWAIT)
-			if err != nil || n <= 0 {
+			n, err := db.recv(s.recv, syscall.MSG_DONTWAIT)
+			if err != nil || n == 0 {
 				return
 			}
-			handle(dbuf[:n])
+			for i := range n {
+				handle(db.packet(i))
+			}
 		}
 	}
-	defer func() { close(stop); rwg.Wait() }()
 
 	var sendErr error
 	sendOne := func(ep Endpoint, attempt int) bool {
@@ -321,6 +345,7 @@ func (s *synScanner) sweep(ctx context.Context, next func() (Endpoint, bool), wi
 		return n
 	}
 	lastExpire := time.Now()
+	sent := 0
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -337,10 +362,14 @@ func (s *synScanner) sweep(ctx context.Context, next func() (Endpoint, bool), wi
 			return err
 		}
 		sendOne(ep, 0)
+		if sent++; sent%32 == 0 {
+			drain()
+		}
 		// Bound what is outstanding: wait for answers (or expiries).
 		s.mu.Lock()
 		for len(s.pending) >= window && ctx.Err() == nil {
 			s.mu.Unlock()
+			drain()
 			time.Sleep(time.Millisecond)
 			if time.Since(lastExpire) > 10*time.Millisecond {
 				expire()
