@@ -320,29 +320,3 @@ func (rs *RuleSet) Rule(id string) (*Rule, bool) {
 	r, ok := rs.byID[id]
 	return r, ok
 }
-
-var longRep = regexp.MustCompile(`\{([01]),(\d{2,})\}\??`)
-
-// relaxed returns the pattern with bounded repetitions of 10 or more
-// made unbounded, or nil when there is none (Re is then as fast).
-func relaxed(p string) *regexp.Regexp {
-	if !longRep.MatchString(p) {
-		return nil
-	}
-	q := longRep.ReplaceAllStringFunc(p, func(m string) string {
-		lazy := strings.HasSuffix(m, "?")
-		op := "*"
-		if m[1] == '1' {
-			op = "+"
-		}
-		if lazy {
-			op += "?"
-		}
-		return op
-	})
-	re, err := regexp.Compile(q)
-	if err != nil {
-		return nil
-	}
-	return re
-}

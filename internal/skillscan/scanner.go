@@ -507,9 +507,6 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 			spans = windows(src, hits, isKw, r.Multiline)
 		}
 		for _, sp := range spans {
-			if r.Fast != nil && !r.Fast.Match(src[sp.a:sp.b]) {
-				continue
-			}
 			var ms [][]int
 			if r.Group > 0 {
 				ms = r.Re.FindAllSubmatchIndex(src[sp.a:sp.b], 8)
