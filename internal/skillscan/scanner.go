@@ -193,6 +193,7 @@ type unitScan struct {
 }
 
 func (s *Scanner) scanUnit(ctx context.Context, u *unit) Result {
+	u.load(s.opts.Limits)
 	us := &unitScan{s: s, seen: make([]bool, len(s.rules.kwRules)), errs: append([]string{}, u.errs...)}
 	for _, p := range u.problems {
 		us.addBuiltin(p.rule, p.file, 0, p.detail, "")

@@ -29,6 +29,21 @@ type unit struct {
 	problems []problem
 	// errs are reasons the unit could not be fully read.
 	errs []string
+	// pending means the folder dir has not been listed yet: listing is
+	// left to the scan worker so that walking thousands of skills runs in
+	// parallel too.
+	pending bool
+}
+
+// load lists a pending folder unit.
+func (u *unit) load(lim Limits) {
+	if !u.pending {
+		return
+	}
+	l := readDirUnit(u.dir, lim)
+	l.name, l.source = u.name, u.source
+	l.errs = append(u.errs, l.errs...)
+	*u = *l
 }
 
 var skillFileNames = []string{"SKILL.md", "skill.md", "skills.md", "SKILL.MD"}
@@ -241,7 +256,7 @@ func discoverDir(dir string, lim Limits) ([]*unit, error) {
 	sort.Strings(list)
 	units := make([]*unit, 0, len(list))
 	for _, r := range list {
-		units = append(units, readDirUnit(r, lim))
+		units = append(units, &unit{name: filepath.Base(r), source: r, dir: r, pending: true})
 	}
 	if len(walkErr) > 0 {
 		units[0].errs = append(units[0].errs, walkErr...)
