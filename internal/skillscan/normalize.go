@@ -47,6 +47,9 @@ type normalized struct {
 	// invisible to a reader, readable to a model.
 	smuggled []byte
 	nonASCII bool
+	// classes records which kinds of suspicious characters the raw text
+	// holds, so the Unicode rules run only where they can match.
+	classes uint8
 	// invalidUTF8 counts bytes that are not valid UTF-8.
 	invalidUTF8 int
 }
@@ -80,6 +83,7 @@ func normalize(raw []byte) normalized {
 		if r >= 0xE0020 && r <= 0xE007E {
 			n.smuggled = append(n.smuggled, byte(r-0xE0000))
 		}
+		n.classes |= runeClass(r)
 		if isHiddenRune(r) {
 			continue
 		}
@@ -108,4 +112,36 @@ func normalize(raw []byte) normalized {
 	}
 	n.text = out
 	return n
+}
+
+// Character classes for the Unicode rules' prefilters.
+const (
+	classZeroWidth uint8 = 1 << iota
+	classTags
+	classBidi
+	classLookalike
+)
+
+var prefilterClasses = map[string]uint8{
+	"zerowidth": classZeroWidth,
+	"tags":      classTags,
+	"bidi":      classBidi,
+	"lookalike": classLookalike,
+	"nonascii":  0xff,
+}
+
+func runeClass(r rune) uint8 {
+	switch {
+	case r < 0x370:
+		return 0
+	case r >= 0x370 && r <= 0x3FF, r >= 0x400 && r <= 0x52F:
+		return classLookalike
+	case r == 0x180E, r >= 0x200B && r <= 0x200D, r >= 0x2060 && r <= 0x2064:
+		return classZeroWidth
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return classBidi
+	case r >= 0xE0000 && r <= 0xE007F:
+		return classTags
+	}
+	return 0
 }

@@ -112,7 +112,10 @@ type Rule struct {
 	Files    []string
 	Keywords []string
 	NonASCII bool
-	Raw      bool
+	// Classes are the character classes (normalize.go) that must occur
+	// for a Unicode rule to run.
+	Classes uint8
+	Raw     bool
 	// Multiline is set for (?s) patterns, whose matches may span lines.
 	Multiline bool
 	Re        *regexp.Regexp
@@ -242,7 +245,7 @@ func compileRules(raws []rawRule, srcs []string) (*RuleSet, error) {
 				add("%s: bad file glob %q: %v", where, g, err)
 			}
 		}
-		if raw.Prefilter != "" && raw.Prefilter != "nonascii" {
+		if _, ok := prefilterClasses[raw.Prefilter]; raw.Prefilter != "" && !ok {
 			add("%s: unknown prefilter %q", where, raw.Prefilter)
 		}
 		re, err := regexp.Compile(raw.Pattern)
@@ -265,7 +268,7 @@ func compileRules(raws []rawRule, srcs []string) (*RuleSet, error) {
 		}
 		r := &Rule{
 			ID: raw.ID, Title: raw.Title, Severity: raw.Severity, Category: raw.Category,
-			Files: raw.Files, NonASCII: raw.Prefilter == "nonascii", Raw: raw.Raw,
+			Files: raw.Files, NonASCII: raw.Prefilter != "", Classes: prefilterClasses[raw.Prefilter], Raw: raw.Raw,
 			Multiline: strings.Contains(raw.Pattern, "(?s") || strings.Contains(raw.Pattern, "(?is") || strings.Contains(raw.Pattern, "(?si") || strings.Contains(raw.Pattern, `\n`),
 			Re:        re, Exclude: ex, Group: raw.Group, Examples: raw.Examples, SourceYML: srcs[i],
 		}

@@ -459,8 +459,10 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 	rawCands := map[int]bool{}
 	if nz.nonASCII {
 		for _, ri := range rs.nonASCII {
-			cands[ri] = true
-			rawCands[ri] = true
+			if rs.Rules[ri].Classes&nz.classes != 0 {
+				cands[ri] = true
+				rawCands[ri] = true
+			}
 		}
 		// Rules whose keywords only show in the raw text (a zero-width
 		// character is a keyword that normalisation removes).
