@@ -249,6 +249,15 @@ func scanSockets(ctx context.Context, procDir string, procs []Process) ([]Socket
 	var probs []Problem
 	seen := map[string]bool{}
 	ok := true
+	keep := func(ss []Socket) {
+		for _, s := range ss {
+			k := fmt.Sprintf("%s/%d/%s/%d", s.Proto, s.Inode, s.IP, s.Port)
+			if !seen[k] {
+				seen[k] = true
+				socks = append(socks, s)
+			}
+		}
+	}
 	add := func(dir string) {
 		for _, proto := range []string{"tcp", "tcp6"} {
 			p := filepath.Join(dir, "net", proto)
@@ -266,16 +275,20 @@ func scanSockets(ctx context.Context, procDir string, procs []Process) ([]Socket
 			if err != nil {
 				probs = append(probs, Problem{Path: p, Err: err})
 			}
-			for _, s := range ss {
-				k := fmt.Sprintf("%s/%d/%s/%d", proto, s.Inode, s.IP, s.Port)
-				if !seen[k] {
-					seen[k] = true
-					socks = append(socks, s)
-				}
-			}
+			keep(ss)
 		}
 	}
-	add(procDir)
+	// Our own namespace: ask the kernel for listeners only (sock_diag)
+	// when this is the real /proc; fall back to the /proc tables.
+	if procDir == "/proc" {
+		if ss, err := netlinkListeners(); err == nil {
+			keep(ss)
+		} else {
+			add(procDir)
+		}
+	} else {
+		add(procDir)
+	}
 	selfNS, _ := os.Readlink(filepath.Join(procDir, "self", "ns", "net"))
 	for _, p := range procs {
 		ns, err := os.Readlink(filepath.Join(procDir, strconv.Itoa(p.PID), "ns", "net"))

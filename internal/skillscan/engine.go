@@ -56,16 +56,22 @@ func (e Engine) Run(ctx context.Context, s *posture.Snapshot) ([]string, []findi
 	if s == nil || s.OC == nil {
 		return ran, nil, []report.RunError{{Source: "skills", Message: "no OpenClaw inventory was gathered", Checks: ran}}
 	}
-	sc, err := New(e.Options)
-	if err != nil {
-		return ran, nil, []report.RunError{{Source: "skills", Message: "load skill rules: " + err.Error(), Checks: ran}}
-	}
 	inv := s.OC
 	var fs []finding.Finding
 	var errs []report.RunError
 	fs = append(fs, settingsFindings(inv)...)
 
-	for _, ir := range sc.scanTargets(ctx, installedTargets(inv)) {
+	targets := installedTargets(inv)
+	if len(targets) == 0 {
+		// Nothing installed: compiling the rule set would only cost
+		// start-up time (it is the largest part of an audit's CPU).
+		return ran, fs, errs
+	}
+	sc, err := New(e.Options)
+	if err != nil {
+		return ran, fs, []report.RunError{{Source: "skills", Message: "load skill rules: " + err.Error(), Checks: ran}}
+	}
+	for _, ir := range sc.scanTargets(ctx, targets) {
 		fs = append(fs, ResultFindings(ir.Result, ir.Shown, "en")...)
 		t := ir.t
 		if t.hostDir != "" && !t.plugin && t.root != "bundled" {
