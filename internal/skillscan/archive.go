@@ -283,7 +283,7 @@ func (r *archiveReader) readTar(name string, rd io.Reader, compressed int64, dep
 		case tar.TypeSymlink, tar.TypeLink:
 			r.problems = append(r.problems, problem{ruleArchiveLink, pre + h.Name, "link inside archive (to " + h.Linkname + "); rejected"})
 			continue
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg, '\x00': // '\x00' is the pre-POSIX regular file (TypeRegA)
 		case tar.TypeXGlobalHeader, tar.TypeXHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
 			continue
 		default:
