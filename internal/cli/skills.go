@@ -253,7 +253,12 @@ Any other argument OpenClaw passes is ignored. The exit code is 0 whenever a
 decision was written; every failure is written as a block.`,
 		Args:               cobra.ArbitraryArgs,
 		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// Flags are not parsed (OpenClaw may pass its own), but a person
+			// asking for help gets it rather than a block decision.
+			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+				return cmd.Help()
+			}
 			resp := skillscan.HookResponse{}
 			sc, err := skillscan.New(skillscan.Options{})
 			if err != nil {
