@@ -80,53 +80,9 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if _, err := cat.Profile(opts.Profile); err != nil {
 		return nil, &InputError{err}
 	}
-	if opts.Rootfs != "" {
-		st, err := os.Stat(opts.Rootfs)
-		if err != nil {
-			return nil, &InputError{fmt.Errorf("rootfs: %w", err)}
-		}
-		if !st.IsDir() {
-			return nil, &InputError{fmt.Errorf("rootfs %s: not a directory", opts.Rootfs)}
-		}
-	}
-
-	hf, err := host.Gather(ctx, host.Options{Rootfs: opts.Rootfs, Logger: opts.Logger, Getenv: opts.Getenv})
+	hf, inv, err := Gather(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("gather host facts: %w", err)
-	}
-	if opts.OpenClawProfile == "" && opts.Rootfs != "" {
-		// A unit may select the profile on the command line
-		// (`openclaw --profile work gateway run`), which moves the state
-		// dir exactly like the environment form does.
-		opts.OpenClawProfile = unitProfile(hf.Units)
-	}
-	base := openclaw.Options{
-		Rootfs: opts.Rootfs, Getenv: opts.Getenv, StateDir: opts.StateDir, ConfigPath: opts.ConfigPath,
-		Profile: opts.OpenClawProfile,
-	}
-	hf.Units, hf.Processes = ownedByDeployment(hf, base, opts.Logger)
-	senv, ssrc := serviceEnv(hf)
-	inv, err := openclaw.Gather(ctx, openclaw.Options{
-		Rootfs: opts.Rootfs, Getenv: opts.Getenv, ServiceEnv: senv, ServiceEnvSources: ssrc,
-		StateDir: opts.StateDir, ConfigPath: opts.ConfigPath, Profile: opts.OpenClawProfile,
-		HomeDir:  deploymentHome(opts.Rootfs, hf, senv),
-		PathDirs: strings.Split(opts.Getenv("PATH"), ":"), Logger: opts.Logger,
-	})
-	if err != nil {
-		var ce *openclaw.ConfigError
-		if errors.As(err, &ce) {
-			return nil, &InputError{err}
-		}
-		return nil, fmt.Errorf("gather openclaw inventory: %w", err)
-	}
-	// A path the user named explicitly must exist: auditing defaults in
-	// place of a mistyped --config or --state-dir would report on
-	// something the user did not ask about.
-	if opts.ConfigPath != "" && !inv.Paths.ConfigExists {
-		return nil, &InputError{fmt.Errorf("config %s: no such file", inv.Paths.ConfigPath)}
-	}
-	if opts.StateDir != "" && !inv.Paths.StateDirExists {
-		return nil, &InputError{fmt.Errorf("state dir %s: no such directory", inv.Paths.StateDir)}
+		return nil, err
 	}
 	if opts.Deep && opts.Prober != nil {
 		inv.Live = opts.Prober(ctx, inv)
@@ -185,6 +141,70 @@ func scrubFinding(f *finding.Finding, secrets []string) {
 		e.Value = finding.RedactAll(e.Value, secrets)
 		e.Detail = finding.RedactAll(e.Detail, secrets)
 	}
+}
+
+// Gather collects the host facts and the OpenClaw inventory of the audited
+// deployment exactly as an audit does: the rootfs is checked, host facts
+// come first, units and processes of other deployments are set aside, and
+// the gateway's service environment relocates OpenClaw's own resolution.
+// `clawgov skills scan --installed` and `clawgov fix` use it so they see the
+// same deployment as `clawgov audit`.
+func Gather(ctx context.Context, opts Options) (*host.Facts, *openclaw.Inventory, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Rootfs != "" {
+		st, err := os.Stat(opts.Rootfs)
+		if err != nil {
+			return nil, nil, &InputError{fmt.Errorf("rootfs: %w", err)}
+		}
+		if !st.IsDir() {
+			return nil, nil, &InputError{fmt.Errorf("rootfs %s: not a directory", opts.Rootfs)}
+		}
+	}
+
+	hf, err := host.Gather(ctx, host.Options{Rootfs: opts.Rootfs, Logger: opts.Logger, Getenv: opts.Getenv})
+	if err != nil {
+		return nil, nil, fmt.Errorf("gather host facts: %w", err)
+	}
+	if opts.OpenClawProfile == "" && opts.Rootfs != "" {
+		// A unit may select the profile on the command line
+		// (`openclaw --profile work gateway run`), which moves the state
+		// dir exactly like the environment form does.
+		opts.OpenClawProfile = unitProfile(hf.Units)
+	}
+	base := openclaw.Options{
+		Rootfs: opts.Rootfs, Getenv: opts.Getenv, StateDir: opts.StateDir, ConfigPath: opts.ConfigPath,
+		Profile: opts.OpenClawProfile,
+	}
+	hf.Units, hf.Processes = ownedByDeployment(hf, base, opts.Logger)
+	senv, ssrc := serviceEnv(hf)
+	inv, err := openclaw.Gather(ctx, openclaw.Options{
+		Rootfs: opts.Rootfs, Getenv: opts.Getenv, ServiceEnv: senv, ServiceEnvSources: ssrc,
+		StateDir: opts.StateDir, ConfigPath: opts.ConfigPath, Profile: opts.OpenClawProfile,
+		HomeDir:  deploymentHome(opts.Rootfs, hf, senv),
+		PathDirs: strings.Split(opts.Getenv("PATH"), ":"), Logger: opts.Logger,
+	})
+	if err != nil {
+		var ce *openclaw.ConfigError
+		if errors.As(err, &ce) {
+			return nil, nil, &InputError{err}
+		}
+		return nil, nil, fmt.Errorf("gather openclaw inventory: %w", err)
+	}
+	// A path the user named explicitly must exist: auditing defaults in
+	// place of a mistyped --config or --state-dir would report on
+	// something the user did not ask about.
+	if opts.ConfigPath != "" && !inv.Paths.ConfigExists {
+		return nil, nil, &InputError{fmt.Errorf("config %s: no such file", inv.Paths.ConfigPath)}
+	}
+	if opts.StateDir != "" && !inv.Paths.StateDirExists {
+		return nil, nil, &InputError{fmt.Errorf("state dir %s: no such directory", inv.Paths.StateDir)}
+	}
+	return hf, inv, nil
 }
 
 // ownedByDeployment keeps the service units and gateway processes that

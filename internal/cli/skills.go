@@ -9,14 +9,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawgov/clawgov/internal/advisory"
+	"github.com/clawgov/clawgov/internal/audit"
 	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
-	"github.com/clawgov/clawgov/internal/host"
 	"github.com/clawgov/clawgov/internal/openclaw"
 	"github.com/clawgov/clawgov/internal/report"
 	"github.com/clawgov/clawgov/internal/skillscan"
@@ -183,49 +182,26 @@ func runSkillsScan(ctx context.Context, f *factory, o *SkillsScanOptions) error 
 	return nil
 }
 
-// gatherInventory resolves the deployment exactly as the audit does: the
-// gateway service's environment first, then OpenClaw's own rules.
+// gatherInventory resolves the deployment exactly as the audit does (same
+// rootfs checks, same filtering of other deployments' gateways, same
+// service environment), so --installed scans what `clawgov audit` judges.
 func gatherInventory(ctx context.Context, f *factory, o *SkillsScanOptions) (*openclaw.Inventory, error) {
 	rootfs := o.Rootfs
 	if rootfs != "" {
-		a, err := filepath.Abs(rootfs)
-		if err == nil {
+		if a, err := filepath.Abs(rootfs); err == nil {
 			rootfs = a
 		}
-		st, err := os.Stat(rootfs)
-		if err != nil {
-			return nil, &UsageError{fmt.Errorf("rootfs: %w", err)}
-		}
-		if !st.IsDir() {
-			return nil, &UsageError{fmt.Errorf("rootfs %s: not a directory", rootfs)}
-		}
 	}
-	hf, err := host.Gather(ctx, host.Options{Rootfs: rootfs, Logger: f.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("gather host facts: %w", err)
-	}
-	env, src := map[string]string{}, map[string]string{}
-	for _, u := range hf.Units {
-		for k, v := range u.Environment {
-			env[k], src[k] = v, "unit:"+u.Path
-		}
-	}
-	for _, p := range hf.Processes {
-		for k, v := range p.Env {
-			env[k], src[k] = v, fmt.Sprintf("process:%d", p.PID)
-		}
-	}
-	inv, err := openclaw.Gather(ctx, openclaw.Options{
-		Rootfs: rootfs, Getenv: f.Getenv, ServiceEnv: env, ServiceEnvSources: src,
-		StateDir: o.StateDir, ConfigPath: o.Config, Profile: o.OpenClawProfile,
-		PathDirs: strings.Split(f.Getenv("PATH"), ":"), Logger: f.Logger,
+	_, inv, err := audit.Gather(ctx, audit.Options{
+		Rootfs: rootfs, StateDir: o.StateDir, ConfigPath: o.Config,
+		OpenClawProfile: o.OpenClawProfile, Getenv: f.Getenv, Logger: f.Logger,
 	})
 	if err != nil {
-		var ce *openclaw.ConfigError
-		if errors.As(err, &ce) {
+		var ie *audit.InputError
+		if errors.As(err, &ie) {
 			return nil, &UsageError{err}
 		}
-		return nil, fmt.Errorf("gather openclaw inventory: %w", err)
+		return nil, err
 	}
 	return inv, nil
 }
