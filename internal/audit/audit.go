@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
@@ -61,10 +62,6 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // Run performs the audit.
 func Run(ctx context.Context, opts Options) (*report.Report, error) {
-	cat, err := catalog.Default()
-	if err != nil {
-		return nil, fmt.Errorf("load catalog: %w", err)
-	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
@@ -77,12 +74,32 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if opts.Profile == "" {
 		opts.Profile = "miit-2026"
 	}
+	// Decoding the embedded catalog and advisory data is CPU work; reading
+	// host facts is mostly waiting on the kernel. Overlap them: the data is
+	// decoded on another core while Gather runs (both loaders are
+	// sync.Once, so later callers wait for the same result).
+	type catResult struct {
+		cat *catalog.Catalog
+		err error
+	}
+	catCh := make(chan catResult, 1)
+	go func() {
+		c, err := catalog.Default()
+		catCh <- catResult{c, err}
+	}()
+	go func() { _, _ = advisory.Embedded() }()
+
+	hf, inv, gerr := Gather(ctx, opts)
+	cr := <-catCh
+	if cr.err != nil {
+		return nil, fmt.Errorf("load catalog: %w", cr.err)
+	}
+	cat := cr.cat
 	if _, err := cat.Profile(opts.Profile); err != nil {
 		return nil, &InputError{err}
 	}
-	hf, inv, err := Gather(ctx, opts)
-	if err != nil {
-		return nil, err
+	if gerr != nil {
+		return nil, gerr
 	}
 	if opts.Deep && opts.Prober != nil {
 		inv.Live = opts.Prober(ctx, inv)
