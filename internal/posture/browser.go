@@ -435,20 +435,26 @@ func lpBrowserGate(s *Snapshot, id string) (conf, []finding.Finding, bool) {
 }
 
 func checkBRW002(s *Snapshot) []finding.Finding {
-	const id = "CG-BRW-002"
+	return brwRiskyDefaultOn(s, "CG-BRW-002", "browser.evaluateEnabled", "evaluate")
+}
+
+// brwRiskyDefaultOn warns, while the browser is on, about a browser switch
+// that defaults to true and is risky when on: only an explicit false
+// passes.
+func brwRiskyDefaultOn(s *Snapshot, id, key, msgKey string) []finding.Finding {
 	c, errs, on := lpBrowserGate(s, id)
 	if !on {
 		return errs
 	}
-	v := c.get("browser.evaluateEnabled")
+	v := c.get(key)
 	if b, ok := v.AsBool(); ok && !b {
 		return nil
 	}
-	e := c.ev("browser.evaluateEnabled", v, display(v))
+	e := c.ev(key, v, display(v))
 	if v == nil {
 		e.Detail = "unset: defaults to true"
 	}
-	return []finding.Finding{newFinding(id, finding.Warn, finding.Medium, "evaluate", kv("source", lpSource(e)), e)}
+	return []finding.Finding{newFinding(id, finding.Warn, finding.Medium, msgKey, kv("source", lpSource(e)), e)}
 }
 
 func checkBRW003(s *Snapshot) []finding.Finding {
@@ -585,20 +591,7 @@ func checkBRW006(s *Snapshot) []finding.Finding {
 }
 
 func checkBRW007(s *Snapshot) []finding.Finding {
-	const id = "CG-BRW-007"
-	c, errs, on := lpBrowserGate(s, id)
-	if !on {
-		return errs
-	}
-	v := c.get("browser.extensionRelay.allowLegacyAuth")
-	if b, ok := v.AsBool(); ok && !b {
-		return nil
-	}
-	e := c.ev("browser.extensionRelay.allowLegacyAuth", v, display(v))
-	if v == nil {
-		e.Detail = "unset: defaults to true"
-	}
-	return []finding.Finding{newFinding(id, finding.Warn, finding.Medium, "legacy_auth", kv("source", lpSource(e)), e)}
+	return brwRiskyDefaultOn(s, "CG-BRW-007", "browser.extensionRelay.allowLegacyAuth", "legacy_auth")
 }
 
 func checkBRW008(s *Snapshot) []finding.Finding {
