@@ -3,9 +3,18 @@ module github.com/clawgov/clawgov
 go 1.26.8
 
 require (
+	github.com/jackc/pgx/v5 v5.13.0
 	github.com/mattn/go-isatty v0.0.24
 	github.com/spf13/cobra v1.10.2
 	gopkg.in/yaml.v3 v3.0.1
+)
+
+require (
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/kr/text v0.2.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
 )
 
 require (
@@ -27,5 +36,5 @@ require (
 	github.com/spf13/pflag v1.0.9 // indirect
 	github.com/titanous/json5 v1.0.0
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/text v0.14.0
+	golang.org/x/text v0.41.0
 )

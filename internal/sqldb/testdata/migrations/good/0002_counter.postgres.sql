@@ -1,0 +1,1 @@
+CREATE TABLE counters (n BIGSERIAL PRIMARY KEY, widget TEXT NOT NULL REFERENCES widgets(id));
