@@ -11,3 +11,9 @@ import _ "embed"
 //
 //go:embed report.schema.json
 var Report []byte
+
+// Config is the JSON Schema (draft 2020-12) of clawgov.yaml, the
+// configuration of clawgov itself.
+//
+//go:embed clawgov-config.schema.json
+var Config []byte

@@ -72,11 +72,19 @@ const (
 	Manual Status = "manual"
 	Error  Status = "error"
 	Skip   Status = "skip"
+	// Waived is a failing or warning finding an organisation accepted for
+	// a while (a waiver with reason, owner and expiry). It stays in every
+	// report with the waiver shown, but no longer decides a control or the
+	// exit code.
+	Waived Status = "waived"
 )
 
-// rank orders statuses for roll-ups: fail > error > warn > manual > pass > skip.
+// rank orders statuses for roll-ups: fail > error > warn > manual > pass >
+// waived > skip. A waived outcome counts as evaluated but decides nothing.
 func (s Status) rank() int {
 	switch s {
+	case Waived:
+		return 0
 	case Fail:
 		return 5
 	case Error:
@@ -101,7 +109,7 @@ func Worse(a, b Status) Status {
 }
 
 // Valid reports whether s is one of the defined statuses.
-func (s Status) Valid() bool { return s.rank() > 0 || s == Skip }
+func (s Status) Valid() bool { return s.rank() > 0 || s == Skip || s == Waived }
 
 // Evidence points at where a finding was observed. Value is always already
 // redacted by the producer (see Redact).
@@ -136,6 +144,12 @@ type Finding struct {
 	Remediation string     `json:"remediation,omitempty"`
 	References  []string   `json:"references,omitempty"`
 	Fingerprint string     `json:"fingerprint"`
+	// Waiver is the accepted-risk record that applies to this finding;
+	// Status is then Waived and Waiver.OriginalStatus keeps what it was.
+	Waiver *AppliedWaiver `json:"waiver,omitempty"`
+	// Baseline is "new" or "unchanged" when the run was compared with an
+	// earlier report (--baseline); empty otherwise.
+	Baseline string `json:"baseline,omitempty"`
 
 	// MessageKey and Params let producers stay language-neutral: the report
 	// builder renders Message from the catalog's template for MessageKey in
@@ -146,6 +160,20 @@ type Finding struct {
 	// MatchKey is the stable, line-independent part of the fingerprint
 	// (e.g. the key path or the offending value's hash).
 	MatchKey string `json:"-"`
+}
+
+// AppliedWaiver is the part of a waiver a report carries with the finding
+// it applies to, so every format can show why a finding is accepted.
+type AppliedWaiver struct {
+	ID             string `json:"id"`
+	Reason         string `json:"reason"`
+	Owner          string `json:"owner,omitempty"`
+	Ticket         string `json:"ticket,omitempty"`
+	Created        string `json:"created,omitempty"`
+	Expires        string `json:"expires"`
+	OriginalStatus Status `json:"original_status"`
+	// Source is where the waiver was declared (file:line).
+	Source string `json:"source,omitempty"`
 }
 
 // ComputeFingerprint derives a stable ID from fields that survive edits of
