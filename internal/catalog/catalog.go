@@ -144,6 +144,20 @@ type Profile struct {
 	// Disabled lists check IDs a profile does not evaluate. A control whose
 	// checks are all disabled reports manual, never pass.
 	Disabled []string `yaml:"disabled,omitempty"`
+
+	// Sector profiles add concrete requirements, each citing its legal or
+	// standard source (see profile.go).
+	Sources      []Source          `yaml:"sources,omitempty"`
+	Requires     []Requirement     `yaml:"requires,omitempty"`
+	Thresholds   Thresholds        `yaml:"thresholds,omitempty"`
+	Attestations []AttestationItem `yaml:"attestations,omitempty"`
+
+	// File is where a local profile was read from ("" when embedded);
+	// Digest is the SHA-256 of the resolved profile chain, so a report
+	// says exactly which policy judged it.
+	File   string `yaml:"-"`
+	Digest string `yaml:"-"`
+	lines  map[string]int
 }
 
 // Catalog is the compiled, validated data.
@@ -342,26 +356,10 @@ func (c *Catalog) validate(unmapped []string) error {
 			add("%s: not mapped to any control and not listed as unmapped", id)
 		}
 	}
-	for id, p := range c.profiles {
-		if m := p.Title.missing(); m != "" {
-			add("profile %s: title: missing %s", id, m)
-		}
-		if p.Extends != "" {
-			if _, ok := c.profiles[p.Extends]; !ok {
-				add("profile %s: extends unknown profile %s", id, p.Extends)
-			}
-		}
-		for cid := range p.SeverityOverrides {
-			if _, ok := c.checks[cid]; !ok {
-				add("profile %s: severity override for unknown check %s", id, cid)
-			}
-		}
-		for _, cid := range p.Disabled {
-			if _, ok := c.checks[cid]; !ok {
-				add("profile %s: disables unknown check %s", id, cid)
-			}
-		}
+	for _, p := range c.profiles {
+		errs = append(errs, c.profileProblems(p)...)
 	}
+	errs = append(errs, c.profileCycles()...)
 	if len(errs) > 0 {
 		sort.Strings(errs)
 		return fmt.Errorf("catalog invalid:\n  %s", strings.Join(errs, "\n  "))
@@ -414,37 +412,6 @@ func (c *Catalog) Control(id string) (*Control, bool) {
 		}
 	}
 	return nil, false
-}
-
-// Profile resolves a profile by ID with its ancestors applied (the child
-// wins on conflicts).
-func (c *Catalog) Profile(id string) (*Profile, error) {
-	p, ok := c.profiles[id]
-	if !ok {
-		return nil, fmt.Errorf("unknown profile %q (have %s)", id, strings.Join(c.ProfileIDs(), ", "))
-	}
-	out := &Profile{ID: p.ID, Title: p.Title, Description: p.Description, SeverityOverrides: map[string]finding.Severity{}}
-	chain := []*Profile{}
-	for cur, depth := p, 0; cur != nil && depth < 8; depth++ {
-		chain = append([]*Profile{cur}, chain...)
-		cur = c.profiles[cur.Extends]
-	}
-	dis := map[string]bool{}
-	for _, q := range chain {
-		out.WarnAsFail = out.WarnAsFail || q.WarnAsFail
-		for k, v := range q.SeverityOverrides {
-			out.SeverityOverrides[k] = v
-		}
-		for _, d := range q.Disabled {
-			dis[d] = true
-		}
-	}
-	for d := range dis {
-		out.Disabled = append(out.Disabled, d)
-	}
-	sort.Strings(out.Disabled)
-	out.Extends = p.Extends
-	return out, nil
 }
 
 // ProfileIDs returns every profile ID, sorted.
