@@ -39,6 +39,15 @@ func testCatalog(t testing.TB) *catalog.Catalog {
 // error, and hostile text in every place untrusted input can reach.
 func fixtureReport(t testing.TB, lang catalog.Lang) *report.Report {
 	t.Helper()
+	r, err := report.Build(testCatalog(t), fixtureInput(lang))
+	if err != nil {
+		t.Fatalf("build fixture report: %v", err)
+	}
+	return r
+}
+
+// fixtureInput is the canonical audit input every golden starts from.
+func fixtureInput(lang catalog.Lang) report.Input {
 	in := report.Input{
 		Kind:      "audit",
 		Tool:      report.Tool{Name: "clawgov", Version: "dev"},
@@ -122,9 +131,5 @@ func fixtureReport(t testing.TB, lang catalog.Lang) *report.Report {
 			Checks:  []string{"CG-NET-002"},
 		}},
 	}
-	r, err := report.Build(testCatalog(t), in)
-	if err != nil {
-		t.Fatalf("build fixture report: %v", err)
-	}
-	return r
+	return in
 }

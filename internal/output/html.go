@@ -36,7 +36,7 @@ var (
 // variables in report.css.
 var statusColor = map[finding.Status]string{
 	finding.Pass: "#1a7f37", finding.Warn: "#d4a72c", finding.Fail: "#cf222e",
-	finding.Manual: "#0969da", finding.Error: "#8250df", finding.Skip: "#afb8c1",
+	finding.Manual: "#0969da", finding.Error: "#8250df", finding.Skip: "#afb8c1", finding.Waived: "#6e7781",
 }
 
 var severityColor = map[finding.Severity]string{
@@ -58,6 +58,9 @@ type htmlView struct {
 	Grid      []htmlGridRow
 
 	Findings        []htmlFinding
+	Waived          []htmlFinding
+	Baseline        *report.BaselineDiff
+	BaselineNew     []htmlFinding
 	Errors          []report.RunError
 	Checks          []htmlCheck
 	Facts           []htmlFact
@@ -67,6 +70,14 @@ type htmlView struct {
 
 // T returns a label in the report language (called from the template).
 func (v *htmlView) T(key string) string { return v.L.get(key) }
+
+// StatusLabel names a status in the report language.
+func (v *htmlView) StatusLabel(s finding.Status) string { return v.L.status(s) }
+
+// WaiverState names a waiver state in the report language.
+func (v *htmlView) WaiverState(state string) string {
+	return waiverState(v.L, report.WaiverResult{State: state})
+}
 
 type htmlArc struct {
 	Color, Dash, Offset, Label string
@@ -111,6 +122,10 @@ type htmlFinding struct {
 	Controls                                                  []string
 	Evidence                                                  []htmlEvidence
 	Links                                                     []htmlLink
+	// Waiver is the applied waiver in one line; New marks a finding the
+	// baseline did not have.
+	Waiver string
+	New    bool
 }
 
 type htmlCheck struct {
@@ -220,8 +235,20 @@ func (HTMLWriter) Write(w io.Writer, r *report.Report) error {
 		for _, ref := range f.References {
 			hf.Links = append(hf.Links, htmlLink{URL: visible(ref), Safe: safeURL(ref)})
 		}
-		v.Findings = append(v.Findings, hf)
+		if f.Waiver != nil {
+			hf.Waiver = visible(waiverLine(L, f.Waiver))
+		}
+		hf.New = f.Baseline == report.BaselineNew
+		if f.Status == finding.Waived {
+			v.Waived = append(v.Waived, hf)
+		} else {
+			v.Findings = append(v.Findings, hf)
+		}
+		if hf.New {
+			v.BaselineNew = append(v.BaselineNew, hf)
+		}
 	}
+	v.Baseline = r.Baseline
 
 	for _, c := range r.Checks {
 		v.Checks = append(v.Checks, htmlCheck{CheckResult: c, SeverityLabel: L.severity(c.Severity), StatusLabel: L.status(c.Status)})

@@ -89,7 +89,7 @@ func (s *junitSuite) add(tc junitCase, st finding.Status, message, body string) 
 	case finding.Error:
 		tc.Error = &junitProblem{Message: message, Type: "error", Body: body}
 		s.Errors++
-	case finding.Manual, finding.Skip:
+	case finding.Manual, finding.Skip, finding.Waived:
 		tc.Skipped = &junitSkipped{Message: string(st) + ": " + message}
 		tc.SystemOut = body
 		s.Skipped++
@@ -161,6 +161,8 @@ func (JUnitWriter) Write(w io.Writer, r *report.Report) error {
 		}
 		msg := ""
 		switch {
+		case c.Status == finding.Waived && len(fs) > 0 && fs[0].Waiver != nil:
+			msg = waiverLine(L, fs[0].Waiver)
 		case len(fs) > 0:
 			msg = fs[0].Message
 			if len(fs) > 1 {
@@ -201,6 +203,9 @@ func writeJUnitFinding(b *strings.Builder, L labeler, f finding.Finding) {
 		msg = f.Target + ": " + msg
 	}
 	fmt.Fprintf(b, "%s [%s] %s\n", strings.ToUpper(string(f.Status)), f.Severity, oneLine(msg))
+	if f.Waiver != nil {
+		fmt.Fprintf(b, "  %s\n", oneLine(waiverLine(L, f.Waiver)))
+	}
 	for _, e := range f.Evidence {
 		loc := e.File
 		if e.Line > 0 {

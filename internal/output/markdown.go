@@ -23,7 +23,7 @@ type MarkdownWriter struct {
 var _ Writer = (*MarkdownWriter)(nil)
 
 var statusIcon = map[finding.Status]string{
-	finding.Pass: "✅", finding.Warn: "⚠️", finding.Fail: "❌", finding.Manual: "🔍", finding.Error: "⛔", finding.Skip: "➖",
+	finding.Pass: "✅", finding.Warn: "⚠️", finding.Fail: "❌", finding.Manual: "🔍", finding.Error: "⛔", finding.Skip: "➖", finding.Waived: "⏸️",
 }
 
 // Write renders r as a Markdown pull-request comment.
@@ -48,7 +48,12 @@ func (m *MarkdownWriter) Write(w io.Writer, r *report.Report) error {
 		fmt.Sprintf("**%s:** clawgov %s", L.get("tool"), mdEscape(r.Tool.Version)),
 		fmt.Sprintf("**%s:** %s", L.get("generated"), r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")),
 	}
+	if r.Policy != nil && r.Policy.Organisation != "" {
+		facts = append(facts, fmt.Sprintf("**%s:** %s", L.get("organisation"), mdEscape(r.Policy.Organisation)))
+	}
 	fmt.Fprintf(bw, "%s\n\n", strings.Join(facts, " · "))
+	m.writeBaseline(bw, L, r)
+	open, waived := openFindings(r.Findings)
 
 	if len(r.Controls) > 0 {
 		var parts []string
@@ -67,14 +72,14 @@ func (m *MarkdownWriter) Write(w io.Writer, r *report.Report) error {
 	}
 
 	fmt.Fprintf(bw, "### %s\n\n", L.get("findings_title"))
-	if len(r.Findings) == 0 {
+	if len(open) == 0 {
 		fmt.Fprintf(bw, "%s\n\n", L.get("no_findings"))
 	} else {
 		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s |\n|---|---|---|---|---|---|\n",
 			L.get("severity"), L.get("status"), L.get("check"), L.get("controls_hdr"), L.get("message"), L.get("location"))
-		for i, f := range r.Findings {
+		for i, f := range open {
 			if i == max {
-				fmt.Fprintf(bw, "\n… %d %s\n", len(r.Findings)-max, L.get("more"))
+				fmt.Fprintf(bw, "\n… %d %s\n", len(open)-max, L.get("more"))
 				break
 			}
 			msg := f.Message
@@ -113,6 +118,8 @@ func (m *MarkdownWriter) Write(w io.Writer, r *report.Report) error {
 	if len(manual) > 0 {
 		fmt.Fprintf(bw, "### %s\n\n%s\n\n", L.get("guidance_t"), strings.Join(manual, "\n"))
 	}
+
+	m.writePolicy(bw, L, r, waived)
 
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(bw, "### %s\n\n", L.get("errors_title"))

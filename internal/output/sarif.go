@@ -118,7 +118,18 @@ type sarifResult struct {
 	Message             sarifText              `json:"message"`
 	Locations           []sarifLocation        `json:"locations"`
 	PartialFingerprints map[string]string      `json:"partialFingerprints"`
+	Suppressions        []sarifSuppression     `json:"suppressions,omitempty"`
+	BaselineState       string                 `json:"baselineState,omitempty"`
 	Properties          map[string]interface{} `json:"properties"`
+}
+
+// sarifSuppression records a waiver: code scanning shows the result as
+// dismissed with the justification instead of dropping it.
+type sarifSuppression struct {
+	Kind          string                 `json:"kind"`
+	Status        string                 `json:"status"`
+	Justification string                 `json:"justification"`
+	Properties    map[string]interface{} `json:"properties,omitempty"`
 }
 
 type sarifLocation struct {
@@ -168,7 +179,13 @@ func sarifLevel(s finding.Severity) string {
 // sarifKindLevel decides kind and level of a result from a finding; ok is
 // false for outcomes that are not results (pass, skip).
 func sarifKindLevel(f finding.Finding) (kind, level string, ok bool) {
-	switch f.Status {
+	st := f.Status
+	if st == finding.Waived && f.Waiver != nil {
+		// A waived result keeps the kind and level it had; the suppression
+		// says it was accepted.
+		st = f.Waiver.OriginalStatus
+	}
+	switch st {
 	case finding.Fail:
 		return "fail", sarifLevel(f.Severity), true
 	case finding.Warn:
@@ -335,6 +352,22 @@ func (SARIFWriter) Write(w io.Writer, r *report.Report) error {
 		}
 		if ev := sarifEvidence(f.Evidence); len(ev) > 0 {
 			res.Properties["evidence"] = ev
+		}
+		if w := f.Waiver; w != nil && f.Status == finding.Waived {
+			props := map[string]interface{}{"waiver": w.ID, "expires": w.Expires}
+			if w.Owner != "" {
+				props["owner"] = w.Owner
+			}
+			if w.Ticket != "" {
+				props["ticket"] = w.Ticket
+			}
+			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: oneLine(w.Reason), Properties: props}}
+		}
+		switch f.Baseline {
+		case report.BaselineNew:
+			res.BaselineState = "new"
+		case report.BaselineUnchanged:
+			res.BaselineState = "unchanged"
 		}
 		run.Results = append(run.Results, res)
 	}

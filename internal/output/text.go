@@ -57,10 +57,15 @@ func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
 		fmt.Fprint(bw, ")")
 	}
 	fmt.Fprintf(bw, "\n%s: %s\n", L.get("profile"), oneLine(r.Profile))
+	if r.Policy != nil && r.Policy.Organisation != "" {
+		fmt.Fprintf(bw, "%s: %s\n", L.get("organisation"), oneLine(r.Policy.Organisation))
+	}
+	t.writeBaseline(bw, L, r)
 
+	open, waived := openFindings(r.Findings)
 	byControl := map[string][]finding.Finding{}
 	var other []finding.Finding
-	for _, f := range r.Findings {
+	for _, f := range open {
 		if len(f.Controls) == 0 {
 			other = append(other, f)
 		}
@@ -83,12 +88,13 @@ func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
 		}
 		list := other
 		if len(r.Controls) == 0 {
-			list = r.Findings
+			list = open
 		}
 		for _, f := range list {
 			t.writeFinding(bw, L, f)
 		}
 	}
+	t.writePolicy(bw, L, r, waived)
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(bw, "\n%s:\n", L.get("errors"))
 		for _, e := range r.Errors {
@@ -104,7 +110,14 @@ func (t *TextWriter) writeFinding(w io.Writer, L labeler, f finding.Finding) {
 	if f.Target != "" && f.Target != "local" {
 		msg = f.Target + ": " + msg
 	}
-	fmt.Fprintf(w, "  %s %s %s [%s] %s\n", t.paint(f.Status, strings.ToUpper(string(f.Status))), oneLine(f.CheckID), f.Severity, oneLine(f.Title), oneLine(msg))
+	mark := strings.ToUpper(string(f.Status))
+	if f.Baseline == report.BaselineNew {
+		mark += " NEW"
+	}
+	fmt.Fprintf(w, "  %s %s %s [%s] %s\n", t.paint(f.Status, mark), oneLine(f.CheckID), f.Severity, oneLine(f.Title), oneLine(msg))
+	if f.Waiver != nil {
+		fmt.Fprintf(w, "      %s\n", oneLine(waiverLine(L, f.Waiver)))
+	}
 	for _, e := range f.Evidence {
 		loc := e.File
 		if e.Line > 0 {
@@ -175,7 +188,7 @@ func visible(s string) string {
 }
 
 func counts(m map[string]int) string {
-	order := []string{"fail", "error", "warn", "manual", "pass", "skip", "critical", "high", "medium", "low", "info"}
+	order := []string{"fail", "error", "warn", "manual", "pass", "waived", "skip", "critical", "high", "medium", "low", "info"}
 	var parts []string
 	for _, k := range order {
 		if v := m[k]; v > 0 {

@@ -7,9 +7,11 @@ package report
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/config"
 	"github.com/clawgov/clawgov/internal/finding"
 )
 
@@ -57,6 +59,8 @@ type ControlResult struct {
 	// Guidance is shown when a person has to decide part of the control.
 	Guidance string         `json:"guidance,omitempty"`
 	Counts   map[string]int `json:"counts"`
+	// Attestations lists the profile's manual items for this control.
+	Attestations []string `json:"attestations,omitempty"`
 }
 
 // CheckResult is the outcome of one check (pass when it raised nothing).
@@ -106,6 +110,12 @@ type Report struct {
 	Findings      []finding.Finding `json:"findings"`
 	Errors        []RunError        `json:"errors"`
 	Summary       Summary           `json:"summary"`
+	// Policy, Waivers, Attestations and Baseline are present when a
+	// profile, clawgov.yaml or --baseline contributed to the verdicts.
+	Policy       *Policy             `json:"policy,omitempty"`
+	Waivers      []WaiverResult      `json:"waivers,omitempty"`
+	Attestations []AttestationResult `json:"attestations,omitempty"`
+	Baseline     *BaselineDiff       `json:"baseline,omitempty"`
 }
 
 // Input is what a builder needs.
@@ -122,6 +132,11 @@ type Input struct {
 	Ran      []string
 	Findings []finding.Finding
 	Errors   []RunError
+	// Waivers and Attestations come from clawgov.yaml; Config names it
+	// (path and digest) for the report's policy record.
+	Waivers      []config.Waiver
+	Attestations map[string]config.Attestation
+	Config       *config.Config
 }
 
 // Build renders and rolls up the findings.
@@ -161,6 +176,7 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 
 	checkStatus := map[string]finding.Status{}
 	checkCount := map[string]int{}
+	rendered := make([]finding.Finding, 0, len(in.Findings))
 	for _, f := range in.Findings {
 		if disabled[f.CheckID] {
 			continue
@@ -170,6 +186,37 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 			return nil, fmt.Errorf("finding for unknown check %s", f.CheckID)
 		}
 		f = render(meta, f, in.Lang, prof)
+		enforceRequired(prof, in.Lang, &f)
+		rendered = append(rendered, f)
+	}
+	// A required check with no outcome at all fails: under a profile that
+	// requires it, "not measured" is not "met".
+	has := map[string]bool{}
+	for _, f := range rendered {
+		has[f.CheckID] = true
+	}
+	for _, req := range prof.Requires {
+		if has[req.Check] {
+			continue
+		}
+		was := finding.Skip
+		switch {
+		case errored[req.Check]:
+			was = finding.Error
+		case ran[req.Check] && !disabled[req.Check]:
+			continue // ran and raised nothing: passed
+		}
+		meta, _ := cat.Check(req.Check)
+		f := requiredUnevaluated(prof, in.Lang, meta, req, was)
+		f.Controls = append([]string{}, meta.Controls...)
+		sort.Strings(f.Controls)
+		f.Remediation = meta.Remediation.Get(in.Lang)
+		f.Fingerprint = f.ComputeFingerprint()
+		rendered = append(rendered, f)
+		delete(errored, req.Check)
+	}
+	r.Waivers = applyWaivers(in.Waivers, in.Now, in.Target.Host, rendered)
+	for _, f := range rendered {
 		r.Findings = append(r.Findings, f)
 		ran[f.CheckID] = true
 		// The first finding sets the status even when it is skip (whose
@@ -218,6 +265,12 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 		})
 	}
 
+	var atts []AttestationResult
+	if in.Kind == "audit" {
+		atts = attestations(prof, in.Lang, in.Now, in.Attestations)
+		r.Attestations = atts
+	}
+	r.Policy = policyOf(prof, in.Config)
 	if in.Kind == "audit" {
 		byID := map[string]CheckResult{}
 		for _, c := range r.Checks {
@@ -234,16 +287,29 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 					continue
 				}
 				evaluated++
+				cs := c.Status
+				if cs == finding.Waived {
+					// An accepted risk decides nothing; the waiver stays
+					// visible in the findings and the waiver section.
+					cs = finding.Pass
+				}
 				if st == "" {
-					st = c.Status
+					st = cs
 				} else {
-					st = finding.Worse(st, c.Status)
+					st = finding.Worse(st, cs)
 				}
 			}
 			// A control none of whose checks could run has not been shown
 			// to hold: a person must look.
 			if evaluated == 0 {
 				st = finding.Manual
+			}
+			for _, a := range atts {
+				if a.Control != ctl.ID {
+					continue
+				}
+				cr.Attestations = append(cr.Attestations, a.ID)
+				st = finding.Worse(st, a.Status)
 			}
 			cr.Status = st
 			if ctl.ManualGuidance != nil {
@@ -313,6 +379,7 @@ var summaryText = map[catalog.Lang]map[finding.Status]string{
 		finding.Warn:   "%d of %d evaluated checks raised warnings",
 		finding.Error:  "%d of %d checks could not be evaluated",
 		finding.Manual: "needs manual review (%d of %d checks)",
+		"attest":       "needs manual attestation (%s)",
 	},
 	catalog.ZH: {
 		finding.Pass:   "已评估的%d项检查全部通过",
@@ -320,6 +387,7 @@ var summaryText = map[catalog.Lang]map[finding.Status]string{
 		finding.Warn:   "%d/%d项已评估检查存在警告",
 		finding.Error:  "%d/%d项检查无法评估",
 		finding.Manual: "需要人工核查（%d/%d项检查）",
+		"attest":       "需要人工证明（%s）",
 	},
 }
 
@@ -337,7 +405,20 @@ func controlSummary(lang catalog.Lang, cr ControlResult) string {
 	if cr.Status == finding.Manual && evaluated == 0 {
 		n = total
 	}
+	if cr.Status == finding.Manual && n == 0 && len(cr.Attestations) > 0 {
+		return sprintf(t["attest"], strings.Join(cr.Attestations, ", "))
+	}
 	return fmt.Sprintf(t[cr.Status], n, total)
+}
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+func policyOf(prof *catalog.Profile, cfg *config.Config) *Policy {
+	p := &Policy{Profile: prof.ID, ProfileDigest: prof.Digest, ProfileFile: prof.File}
+	if cfg != nil && cfg.Path != "" {
+		p.Config, p.ConfigDigest, p.Organisation = cfg.Path, cfg.Digest, cfg.Organisation
+	}
+	return p
 }
 
 func summarize(r *Report) Summary {
