@@ -15,6 +15,7 @@ import (
 
 	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/config"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
 	"github.com/clawgov/clawgov/internal/openclaw"
@@ -42,6 +43,9 @@ type Options struct {
 	// Inspect, when set, is called once with the snapshot the engines ran
 	// on (`clawgov fix` plans from the same inventory the audit judged).
 	Inspect func(s *posture.Snapshot)
+	// Config is clawgov.yaml (nil: none): local profile files, waivers
+	// and attestations.
+	Config *config.Config
 }
 
 // Engine is one source of findings over the snapshot.
@@ -95,7 +99,18 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		return nil, fmt.Errorf("load catalog: %w", cr.err)
 	}
 	cat := cr.cat
-	if _, err := cat.Profile(opts.Profile); err != nil {
+	if paths := opts.Config.ProfilePaths(); len(paths) > 0 {
+		c, err := cat.WithProfileFiles(paths)
+		if err != nil {
+			return nil, &InputError{err}
+		}
+		cat = c
+	}
+	prof, err := cat.Profile(opts.Profile)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	if err := opts.Config.ValidateChecks(func(id string) bool { _, ok := cat.Check(id); return ok }); err != nil {
 		return nil, &InputError{err}
 	}
 	if gerr != nil {
@@ -104,7 +119,11 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if opts.Deep && opts.Prober != nil {
 		inv.Live = opts.Prober(ctx, inv)
 	}
-	snap := &posture.Snapshot{OC: inv, Host: hf, Now: opts.Now(), Deep: opts.Deep && inv.Live != nil}
+	snap := &posture.Snapshot{OC: inv, Host: hf, Now: opts.Now(), Deep: opts.Deep && inv.Live != nil,
+		Thresholds: posture.Thresholds{
+			LogRetentionDays: prof.Thresholds.LogRetentionDays, MaxDaysBehind: prof.Thresholds.MaxDaysBehind,
+			MaxReleasesBehind: prof.Thresholds.MaxReleasesBehind,
+		}}
 	if opts.Inspect != nil {
 		defer opts.Inspect(snap)
 	}
@@ -145,7 +164,22 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		Kind: "audit", Tool: report.Tool{Name: "clawgov", Version: version.Version},
 		Now: opts.Now(), Lang: opts.Lang, ProfileID: opts.Profile,
 		Target: target(hostname, opts.Rootfs, inv), Ran: ran, Findings: findings, Errors: runErrs,
+		Config: opts.Config, Waivers: waiversOf(opts.Config), Attestations: attestationsOf(opts.Config),
 	})
+}
+
+func waiversOf(c *config.Config) []config.Waiver {
+	if c == nil {
+		return nil
+	}
+	return c.Waivers
+}
+
+func attestationsOf(c *config.Config) map[string]config.Attestation {
+	if c == nil {
+		return nil
+	}
+	return c.Attestations
 }
 
 func scrubFinding(f *finding.Finding, secrets []string) {

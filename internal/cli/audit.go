@@ -44,6 +44,7 @@ with non-executing requests.
 		},
 	}
 	o.register(cmd)
+	o.registerBaseline(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&o.StateDir, "state-dir", "", "OpenClaw state directory (default: as OpenClaw resolves it)")
 	fl.StringVar(&o.Config, "config", "", "OpenClaw config file (default: as OpenClaw resolves it)")
@@ -77,7 +78,12 @@ func runAudit(ctx context.Context, f *factory, o *AuditOptions) error {
 		}
 		return a
 	}
+	fc, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
 	r, err := audit.Run(ctx, audit.Options{
+		Config: fc.cfg,
 		Rootfs: abs(o.Rootfs), StateDir: o.StateDir, ConfigPath: o.Config,
 		OpenClawProfile: o.OpenClawProfile, Profile: o.Profile, Deep: o.Deep,
 		Lang: lang, Now: f.Now, Getenv: f.Getenv, Logger: f.Logger,

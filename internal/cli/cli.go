@@ -51,6 +51,9 @@ type factory struct {
 	Getenv func(string) string
 	Now    func() time.Time
 	Logger *slog.Logger
+	// ConfigFile is --config-file; config is clawgov.yaml once loaded.
+	ConfigFile string
+	config     *factoryConfig
 }
 
 // Main runs clawgov with args and returns the exit code.
@@ -140,6 +143,19 @@ every verdict, in Chinese and English.
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolP("verbose", "v", false, "debug logging to stderr")
+	registerConfigFileFlag(f, root.PersistentFlags())
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		// version must answer even next to a broken clawgov.yaml, and
+		// `config` reports the file's problems itself.
+		for c := cmd; c != nil; c = c.Parent() {
+			// The install hook speaks OpenClaw's protocol, not a report
+			// format a config could change.
+			if c.Name() == "version" || c.Name() == "config" || c.Name() == "waive" || c.Name() == "hook" {
+				return nil
+			}
+		}
+		return applyConfigDefaults(f, cmd)
+	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{err} })
 	root.AddCommand(
 		newAuditCmd(f, nil),

@@ -10,5 +10,7 @@ func extraCommands(f *factory) []*cobra.Command {
 		newAdvisoriesCmd(f),
 		newFixCmd(f),
 		newSkillsCmd(f),
+		newConfigCmd(f),
+		newWaiveCmd(f),
 	}
 }

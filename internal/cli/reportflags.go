@@ -19,6 +19,17 @@ type reportFlags struct {
 	Output string
 	Lang   string
 	FailOn string
+	// Baseline and FailOnNew compare with an earlier JSON report (audit
+	// and skills scan only; see registerBaseline).
+	Baseline  string
+	FailOnNew bool
+}
+
+// registerBaseline adds --baseline and --fail-on-new.
+func (o *reportFlags) registerBaseline(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.Baseline, "baseline", "", "earlier JSON report: mark findings new/unchanged/resolved (by fingerprint)")
+	fl.BoolVar(&o.FailOnNew, "fail-on-new", false, "with --baseline: exit 1 only for new findings at or above --fail-on")
 }
 
 func (o *reportFlags) register(cmd *cobra.Command) {
@@ -34,6 +45,9 @@ func (o *reportFlags) register(cmd *cobra.Command) {
 func (o *reportFlags) validate() (threshold finding.Severity, never bool, err error) {
 	if _, err := output.New(o.Format, output.Options{}); err != nil {
 		return 0, false, &UsageError{err}
+	}
+	if o.FailOnNew && o.Baseline == "" {
+		return 0, false, usageErrorf("--fail-on-new needs --baseline")
 	}
 	if strings.EqualFold(o.FailOn, "none") {
 		return 0, true, nil
@@ -52,6 +66,23 @@ func (o *reportFlags) emit(f *factory, r *report.Report) error {
 	if err != nil {
 		return err
 	}
+	if o.Baseline != "" {
+		prev, err := report.LoadBaseline(o.Baseline)
+		if err != nil {
+			return &UsageError{err}
+		}
+		if err := report.ApplyBaseline(r, prev, o.Baseline); err != nil {
+			return &UsageError{err}
+		}
+	}
+	for _, w := range r.Waivers {
+		switch w.State {
+		case report.WaiverExpired:
+			f.Logger.Warn("waiver expired: it no longer applies", "waiver", w.ID, "check", w.Check, "expired", w.Expires, "source", w.Source)
+		case report.WaiverStale:
+			f.Logger.Warn("waiver matches nothing (stale)", "waiver", w.ID, "check", w.Check, "source", w.Source)
+		}
+	}
 	color := o.Output == "" && f.IO.OutTTY && f.Getenv("NO_COLOR") == ""
 	w, err := output.New(o.Format, output.Options{Color: color})
 	if err != nil {
@@ -64,7 +95,16 @@ func (o *reportFlags) emit(f *factory, r *report.Report) error {
 	} else if err := writeFileAtomic(o.Output, func(fh *os.File) error { return w.Write(fh, r) }); err != nil {
 		return err
 	}
-	if !never && r.Failing(threshold) {
+	if never {
+		return nil
+	}
+	if o.FailOnNew {
+		if r.FailingNew(threshold) {
+			return ErrFindings
+		}
+		return nil
+	}
+	if r.Failing(threshold) {
 		return ErrFindings
 	}
 	return nil

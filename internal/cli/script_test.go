@@ -929,3 +929,38 @@ func TestAuditDeepLive(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditGoldenSectorProfiles renders the shipped example under every
+// sector profile (Markdown, the pull-request view), so a change to a
+// profile's requirements, thresholds or attestations shows up as a diff.
+func TestAuditGoldenSectorProfiles(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("golden assumes a root-owned checkout of examples/risky-host")
+	}
+	isolateCache(t)
+	root := riskyHost(t)
+	env := map[string]string{"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	for _, prof := range []string{"miit-2026-strict", "miit-2026-finance", "miit-2026-healthcare", "miit-2026-cii", "miit-2026-government"} {
+		t.Run(prof, func(t *testing.T) {
+			code, out, errOut := auditRun(t, env, "audit", "--rootfs", root, "--profile", prof, "--format", "markdown", "--lang", "en")
+			if code != ExitFindings {
+				t.Fatalf("exit %d\n%s", code, errOut)
+			}
+			got := strings.ReplaceAll(out, root, "<root>")
+			p := filepath.Join("testdata", "golden", "risky-host."+prof+".md")
+			if updating() {
+				if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/cli -run GoldenSectorProfiles -update)", err)
+			}
+			if string(want) != got {
+				t.Errorf("report differs from %s (run with -update if intended):\n%s", p, firstDiff(string(want), got))
+			}
+		})
+	}
+}

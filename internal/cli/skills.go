@@ -73,6 +73,7 @@ error, never as clean.
 		},
 	}
 	o.register(cmd)
+	o.registerBaseline(cmd)
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Installed, "installed", false, "scan every installed skill and plugin folder")
 	fl.StringVar(&o.StateDir, "state-dir", "", "OpenClaw state directory for --installed (default: as OpenClaw resolves it)")
@@ -91,6 +92,10 @@ func runSkillsScan(ctx context.Context, f *factory, o *SkillsScanOptions) error 
 	}
 	if len(o.Paths) == 0 && !o.Installed {
 		return usageErrorf("skills scan: give at least one PATH or --installed")
+	}
+	fc, err := f.loadConfig()
+	if err != nil {
+		return err
 	}
 	lang, err := resolveLang(f, o.Lang)
 	if err != nil {
@@ -168,6 +173,7 @@ func runSkillsScan(ctx context.Context, f *factory, o *SkillsScanOptions) error 
 		Kind: "skills-scan", Tool: report.Tool{Name: "clawgov", Version: version.Version},
 		Now: f.Now(), Lang: lang, ProfileID: "miit-2026", Target: target,
 		Ran: []string{skillscan.CheckVerdict, skillscan.CheckMatch}, Findings: fs, Errors: runErrs,
+		Config: fc.cfg, Waivers: waiversOf(fc.cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("build report: %w", err)

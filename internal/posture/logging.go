@@ -324,18 +324,38 @@ func checkLOG009(s *Snapshot) []finding.Finding {
 		return errs
 	}
 	p, e, set := lpLogFile(s, c)
-	if set {
-		return nil // a fixed file rotates by size and is never pruned by date
-	}
+	days := s.Thresholds.LogRetentionDays
 	if level, _, _ := lpLogLevel(s, c); level == "silent" || level == "off" {
 		return nil // CG-LOG-001 reports a disabled log
 	}
 	// Logs exported over OpenTelemetry outlive the local file.
+	exported := false
 	if en, _ := c.isTrue("diagnostics.otel.enabled"); en {
 		if lg, _ := c.isTrue("diagnostics.otel.logs"); lg {
-			return nil
+			exported = true
 		}
 	}
+	if days > 1 && (set || exported) {
+		// A fixed file rotates by size and an exported log lives in a
+		// collector: neither says how many days are kept. A profile with
+		// a retention rule needs a person to confirm it, never a pass.
+		how := "logging.file, rotated by size"
+		if exported {
+			how = "exported with diagnostics.otel.logs"
+		}
+		params := kv("path", p)
+		params["days"] = strconv.Itoa(days)
+		params["how"] = how
+		return []finding.Finding{newFinding(id, finding.Manual, finding.Medium, "retention_unverified", params, e)}
+	}
+	if set || exported {
+		return nil // a fixed file is never pruned by date; exported logs outlive it
+	}
 	e.Detail += "; dated files are pruned after 24 hours; diagnostics.otel.logs not enabled"
+	if days > 1 {
+		params := kv("path", p)
+		params["days"] = strconv.Itoa(days)
+		return []finding.Finding{newFinding(id, finding.Fail, finding.Medium, "retention_below", params, e)}
+	}
 	return []finding.Finding{newFinding(id, finding.Warn, finding.Medium, "short_retention", kv("path", p), e)}
 }

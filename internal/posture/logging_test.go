@@ -17,6 +17,9 @@ func TestLoggingChecks(t *testing.T) {
 			s.OC.EnvSources[k] = "unit:/etc/systemd/system/openclaw-gateway.service"
 		}
 	}
+	retention := func(days int) func(*Snapshot) {
+		return func(s *Snapshot) { s.Thresholds.LogRetentionDays = days }
+	}
 	logs := func(fis ...openclaw.FileInfo) func(*Snapshot) {
 		return func(s *Snapshot) { s.OC.LogFiles = fis }
 	}
@@ -101,6 +104,11 @@ func TestLoggingChecks(t *testing.T) {
 		{name: "fixed log file", cfg: `{logging: {file: "/var/log/openclaw/openclaw.log"}}`, check: "CG-LOG-009"},
 		{name: "otel log export", cfg: `{diagnostics: {otel: {enabled: true, logs: true, endpoint: "http://127.0.0.1:4318"}}}`, check: "CG-LOG-009"},
 		{name: "otel without logs", cfg: `{diagnostics: {otel: {enabled: true}}}`, check: "CG-LOG-009", want: []string{"warn:short_retention"}},
+		// CG-LOG-009 under a profile that requires 180 days of logs.
+		{name: "dated log below retention", mut: retention(180), check: "CG-LOG-009", want: []string{"fail:retention_below"}},
+		{name: "fixed file with retention rule", cfg: `{logging: {file: "/var/log/openclaw/openclaw.log"}}`, mut: retention(180), check: "CG-LOG-009", want: []string{"manual:retention_unverified"}},
+		{name: "otel export with retention rule", cfg: `{diagnostics: {otel: {enabled: true, logs: true, endpoint: "http://127.0.0.1:4318"}}}`, mut: retention(180), check: "CG-LOG-009", want: []string{"manual:retention_unverified"}},
+		{name: "one-day rule is met by dated files", mut: retention(1), check: "CG-LOG-009", want: []string{"warn:short_retention"}},
 
 		// CG-LOG-008
 		{name: "raw stream env", mut: env("OPENCLAW_RAW_STREAM", "1"), check: "CG-LOG-008", want: []string{"warn:raw_stream"}},

@@ -21,6 +21,18 @@ type Snapshot struct {
 	Now  time.Time
 	// Deep is true when the live gateway was probed (OC.Live is set).
 	Deep bool
+	// Thresholds are the compliance profile's numbers for checks that
+	// compare against one; zero fields keep each check's default.
+	Thresholds Thresholds
+}
+
+// Thresholds mirror the profile settings checks read (see the catalog's
+// profile thresholds); posture keeps its own copy so checks do not depend
+// on how profiles are stored.
+type Thresholds struct {
+	LogRetentionDays  int
+	MaxDaysBehind     int
+	MaxReleasesBehind int
 }
 
 // CheckFunc evaluates one check. It returns no findings when the check

@@ -81,6 +81,14 @@ func (e Engine) Run(ctx context.Context, s *posture.Snapshot) ([]string, []findi
 	if err != nil {
 		return ran, nil, []report.RunError{{Source: "release table", Message: err.Error(), Checks: ran}}
 	}
+	// A compliance profile's thresholds win over the engine defaults (a
+	// bank may allow 14 days behind latest, not 90).
+	if s.Thresholds.MaxReleasesBehind > 0 {
+		e.FarReleases = s.Thresholds.MaxReleasesBehind
+	}
+	if s.Thresholds.MaxDaysBehind > 0 {
+		e.FarDays = s.Thresholds.MaxDaysBehind
+	}
 	if e.FarReleases == 0 {
 		e.FarReleases = DefaultFarReleases
 	}
