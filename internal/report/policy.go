@@ -83,17 +83,18 @@ func ptext(lang catalog.Lang, key string) string {
 
 // enforceRequired fails a finding of a required check whose status is not
 // a clear pass: warn, manual and error do not meet a regulator's "must".
-func enforceRequired(prof *catalog.Profile, lang catalog.Lang, f *finding.Finding) {
+func enforceRequired(prof *catalog.Profile, lang catalog.Lang, f *finding.Finding, was finding.Status) {
 	req, ok := prof.Required(f.CheckID)
 	if !ok {
 		return
 	}
-	switch f.Status {
+	// was is the producer's status, before warn_as_fail: the evidence says
+	// the requirement decided it even when strictness alone would have.
+	switch was {
 	case finding.Warn, finding.Manual, finding.Error:
 	default:
 		return
 	}
-	was := f.Status
 	f.Status = finding.Fail
 	f.Evidence = append(f.Evidence, finding.Evidence{
 		Kind:   "policy",

@@ -185,8 +185,9 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 		if !ok {
 			return nil, fmt.Errorf("finding for unknown check %s", f.CheckID)
 		}
+		orig := f.Status
 		f = render(meta, f, in.Lang, prof)
-		enforceRequired(prof, in.Lang, &f)
+		enforceRequired(prof, in.Lang, &f, orig)
 		rendered = append(rendered, f)
 	}
 	// A required check with no outcome at all fails: under a profile that
