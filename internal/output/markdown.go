@@ -49,6 +49,12 @@ func (m *MarkdownWriter) Write(w io.Writer, r *report.Report) error {
 		fmt.Sprintf("**%s:** %s", L.get("generated"), r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")),
 	}
 	fmt.Fprintf(bw, "%s\n\n", strings.Join(facts, " · "))
+	if d := dataLine(r, L); d != "" {
+		fmt.Fprintf(bw, "**%s:** %s\n\n", L.get("data"), mdEscape(d))
+	}
+	for _, n := range r.Meta.Notices {
+		fmt.Fprintf(bw, "> **%s:** %s\n\n", L.get("notice"), mdEscape(n.Message))
+	}
 
 	if len(r.Controls) > 0 {
 		var parts []string

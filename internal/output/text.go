@@ -57,6 +57,12 @@ func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
 		fmt.Fprint(bw, ")")
 	}
 	fmt.Fprintf(bw, "\n%s: %s\n", L.get("profile"), oneLine(r.Profile))
+	if d := dataLine(r, L); d != "" {
+		fmt.Fprintf(bw, "%s: %s\n", L.get("data"), oneLine(d))
+	}
+	for _, n := range r.Meta.Notices {
+		fmt.Fprintf(bw, "%s: %s\n", t.paint(finding.Manual, "["+strings.ToUpper(L.get("notice"))+"]"), oneLine(n.Message))
+	}
 
 	byControl := map[string][]finding.Finding{}
 	var other []finding.Finding
