@@ -18,15 +18,17 @@ const (
 	CheckVulnerable    = "CG-ADV-001" // known vulnerability affects the version
 	CheckBrowserHijack = "CG-ADV-002" // same, for browser-hijack advisories (also DO-5)
 	CheckUnknownRange  = "CG-ADV-003" // advisories whose affected range is unknown
-	CheckStaleDB       = "CG-ADV-004" // the advisory data is old
+	// CG-ADV-004 (advisory data is old) is retired: the age of clawgov's
+	// own data is a report-level notice (see Describe), not a finding
+	// about the deployment.
 )
 
 // AllChecks lists the engine's checks in order.
-var AllChecks = []string{CheckVulnerable, CheckBrowserHijack, CheckUnknownRange, CheckStaleDB}
+var AllChecks = []string{CheckVulnerable, CheckBrowserHijack, CheckUnknownRange}
 
 // DefaultStaleDays is the age of the newest advisory record beyond which
-// the database is reported as stale: a clean match against old data is a
-// weak pass.
+// the report carries a notice that the database is stale: a clean match
+// against old data is a weak pass.
 const DefaultStaleDays = 90
 
 // TagBrowserHijack marks advisories reported under CheckBrowserHijack.
@@ -40,8 +42,6 @@ type Engine struct {
 	Load func() (*DB, error)
 	// Releases returns the release table; nil uses the embedded one.
 	Releases func() (*Releases, error)
-	// StaleDays overrides DefaultStaleDays.
-	StaleDays int
 }
 
 // Name is the catalog engine name.
@@ -80,9 +80,6 @@ func (e Engine) Run(_ context.Context, s *posture.Snapshot) ([]string, []finding
 		return ran, nil, []report.RunError{{Source: "advisory", Message: "no OpenClaw inventory was gathered", Checks: ran}}
 	}
 	var out []finding.Finding
-	if f, ok := staleFinding(db, s.Now, e.StaleDays); ok {
-		out = append(out, f)
-	}
 	targets := versionTargets(s)
 	if len(targets) == 0 {
 		f := finding.Finding{CheckID: CheckVulnerable, Status: finding.Manual, MessageKey: "no_version", Params: map[string]string{}}
@@ -108,25 +105,6 @@ func (e Engine) Run(_ context.Context, s *posture.Snapshot) ([]string, []finding
 		}
 	}
 	return ran, out, nil
-}
-
-// staleFinding warns when the newest record in the database is older than
-// the threshold at the audit's clock.
-func staleFinding(db *DB, now time.Time, days int) (finding.Finding, bool) {
-	if days <= 0 {
-		days = DefaultStaleDays
-	}
-	mod, err := parseDay(db.Modified)
-	if err != nil || now.IsZero() {
-		return finding.Finding{}, false
-	}
-	age := int(now.Sub(mod).Hours() / 24)
-	if age <= days {
-		return finding.Finding{}, false
-	}
-	return finding.Finding{CheckID: CheckStaleDB, Status: finding.Warn, MessageKey: "stale", MatchKey: "stale",
-		Params:   map[string]string{"modified": db.Modified[:min(len(db.Modified), 10)], "days": fmt.Sprint(age), "limit": fmt.Sprint(days)},
-		Evidence: []finding.Evidence{{Kind: "advisory", KeyPath: "database.modified", Value: db.Modified}}}, true
 }
 
 // versionTargets lists the distinct (package, version) pairs to match.

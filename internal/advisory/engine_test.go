@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/openclaw"
@@ -259,22 +258,36 @@ func TestEngineUnknownRange(t *testing.T) {
 	}
 }
 
-func TestEngineStaleDatabase(t *testing.T) {
+// TestStaleDatabaseIsANoticeNotAFinding: the age of clawgov's own data is
+// reported by Describe (the report's meta.data and notice), and the engine
+// raises nothing for it however old the data is.
+func TestStaleDatabaseIsANoticeNotAFinding(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the embedded database, never a user's cache
 	db := mustDB(t)
 	mod, err := parseDay(db.Modified)
 	if err != nil {
 		t.Fatal(err)
 	}
 	inv := &openclaw.Inventory{Installs: []openclaw.Install{install("openclaw", "2026.9.6")}}
-	run := func(now time.Time) []finding.Finding {
-		_, fs, _ := embeddedEngine.Run(context.Background(), &posture.Snapshot{OC: inv, Now: now})
-		return byCheck(fs, CheckStaleDB)
+	old := mod.AddDate(0, 0, DefaultStaleDays+10)
+	_, fs, _ := embeddedEngine.Run(context.Background(), &posture.Snapshot{OC: inv, Now: old})
+	for _, f := range fs {
+		if f.CheckID == "CG-ADV-004" {
+			t.Errorf("retired CG-ADV-004 still raised: %+v", f)
+		}
 	}
-	if fs := run(mod.AddDate(0, 0, DefaultStaleDays)); len(fs) != 0 {
-		t.Errorf("fresh database reported stale: %+v", fs)
+	fresh := Describe(mod.AddDate(0, 0, DefaultStaleDays), 0)
+	if fresh.Advisories == nil || fresh.Advisories.Stale || fresh.Advisories.AgeDays != DefaultStaleDays || fresh.Advisories.Date != db.Modified[:10] {
+		t.Errorf("fresh: %+v", fresh.Advisories)
 	}
-	fs := run(mod.AddDate(0, 0, DefaultStaleDays+10))
-	if len(fs) != 1 || fs[0].Status != finding.Warn || fs[0].Params["days"] != fmt.Sprint(DefaultStaleDays+10) {
-		t.Errorf("stale database: %+v", fs)
+	stale := Describe(old, 0)
+	if !stale.Advisories.Stale || stale.Advisories.AgeDays != DefaultStaleDays+10 || stale.Advisories.Source != "embedded database" {
+		t.Errorf("stale: %+v", stale.Advisories)
+	}
+	if stale.Releases == nil || stale.Releases.Date == "" || !strings.Contains(stale.Releases.Source, "release table") {
+		t.Errorf("releases: %+v", stale.Releases)
+	}
+	if fmt.Sprint(Describe(old, DefaultStaleDays+11).Advisories.Stale) != "false" {
+		t.Error("a larger threshold must not be stale")
 	}
 }

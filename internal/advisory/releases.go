@@ -222,3 +222,29 @@ func releaseDate(v Version, rel *Release) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// Date is the table's own date (YYYY-MM-DD): its modified field when the
+// generator recorded one, else the newest publication time it lists (the
+// table is at least that recent). "" when neither is known.
+func (r *Releases) Date() string {
+	if len(r.Modified) >= 10 {
+		return r.Modified[:10]
+	}
+	newest := ""
+	for _, rel := range r.Releases {
+		if len(rel.Published) >= 10 && rel.Published[:10] > newest {
+			newest = rel.Published[:10]
+		}
+	}
+	return newest
+}
+
+// Label names the table for a reader: which package's releases, from
+// where, as of when.
+func (r *Releases) Label() string {
+	d := r.Date()
+	if d == "" {
+		d = "date unknown"
+	}
+	return fmt.Sprintf("embedded %s release table of %s", r.Package, d)
+}

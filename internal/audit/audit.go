@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,11 +34,14 @@ type Options struct {
 	OpenClawProfile string
 	// Profile is the clawgov compliance profile (miit-2026, ...).
 	Profile string
-	Deep    bool
-	Lang    catalog.Lang
-	Now     func() time.Time
-	Getenv  func(string) string
-	Logger  *slog.Logger
+	// MinVersion is the organisation's OpenClaw baseline; "" takes the
+	// profile's min_version, and an empty one the latest stable release.
+	MinVersion string
+	Deep       bool
+	Lang       catalog.Lang
+	Now        func() time.Time
+	Getenv     func(string) string
+	Logger     *slog.Logger
 	// Prober probes the local gateway for --deep; nil disables probing.
 	Prober func(ctx context.Context, inv *openclaw.Inventory) *openclaw.LiveGateway
 	// Inspect, when set, is called once with the snapshot the engines ran
@@ -116,10 +120,19 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if gerr != nil {
 		return nil, gerr
 	}
+	minVersion := opts.MinVersion
+	if minVersion == "" {
+		minVersion = prof.MinVersion
+	}
+	if minVersion != "" {
+		if _, err := advisory.ParseVersion(minVersion); err != nil {
+			return nil, &InputError{fmt.Errorf("min version %q: %w", minVersion, err)}
+		}
+	}
 	if opts.Deep && opts.Prober != nil {
 		inv.Live = opts.Prober(ctx, inv)
 	}
-	snap := &posture.Snapshot{OC: inv, Host: hf, Now: opts.Now(), Deep: opts.Deep && inv.Live != nil,
+	snap := &posture.Snapshot{OC: inv, Host: hf, Now: opts.Now(), Deep: opts.Deep && inv.Live != nil, MinVersion: minVersion,
 		Thresholds: posture.Thresholds{
 			LogRetentionDays: prof.Thresholds.LogRetentionDays, MaxDaysBehind: prof.Thresholds.MaxDaysBehind,
 			MaxReleasesBehind: prof.Thresholds.MaxReleasesBehind,
@@ -160,11 +173,16 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		// Under --rootfs the image's own name is unknown, never ours.
 		hostname, _ = os.Hostname()
 	}
+	// The auditor's own data (its dates and sources) is reported apart from
+	// the findings: its age is not the deployment's fault.
+	data := advisory.Describe(snap.Now, 0)
+	data.MinVersion = minVersion
 	return report.Build(cat, report.Input{
 		Kind: "audit", Tool: report.Tool{Name: "clawgov", Version: version.Version},
 		Now: opts.Now(), Lang: opts.Lang, ProfileID: opts.Profile,
 		Target: target(hostname, opts.Rootfs, inv), Ran: ran, Findings: findings, Errors: runErrs,
 		Config: opts.Config, Waivers: waiversOf(opts.Config), Attestations: attestationsOf(opts.Config),
+		Data: data,
 	})
 }
 
@@ -217,6 +235,12 @@ func Gather(ctx context.Context, opts Options) (*host.Facts, *openclaw.Inventory
 		}
 	}
 
+	// --state-dir and --config are paths inside the root (right for a
+	// mounted disk); one given as this machine's path to a place under the
+	// root is taken as that place.
+	opts.StateDir = underRoot(opts.Rootfs, opts.StateDir)
+	opts.ConfigPath = underRoot(opts.Rootfs, opts.ConfigPath)
+
 	hf, err := host.Gather(ctx, host.Options{Rootfs: opts.Rootfs, Logger: opts.Logger, Getenv: opts.Getenv})
 	if err != nil {
 		return nil, nil, fmt.Errorf("gather host facts: %w", err)
@@ -250,12 +274,47 @@ func Gather(ctx context.Context, opts Options) (*host.Facts, *openclaw.Inventory
 	// place of a mistyped --config or --state-dir would report on
 	// something the user did not ask about.
 	if opts.ConfigPath != "" && !inv.Paths.ConfigExists {
-		return nil, nil, &InputError{fmt.Errorf("config %s: no such file", inv.Paths.ConfigPath)}
+		return nil, nil, &InputError{fmt.Errorf("config %s: no such file%s", inv.Paths.ConfigPath, tried(opts.Rootfs, inv.Paths.ConfigPath))}
 	}
 	if opts.StateDir != "" && !inv.Paths.StateDirExists {
-		return nil, nil, &InputError{fmt.Errorf("state dir %s: no such directory", inv.Paths.StateDir)}
+		return nil, nil, &InputError{fmt.Errorf("state dir %s: no such directory%s", inv.Paths.StateDir, tried(opts.Rootfs, inv.Paths.StateDir))}
 	}
 	return hf, inv, nil
+}
+
+// underRoot maps a --state-dir or --config value to the deployment path
+// under --rootfs. An absolute path that exists inside the root is taken as
+// given (a mounted disk: --state-dir /home/a/.openclaw). Otherwise a path
+// that names a place under the root on this machine
+// (--rootfs /mnt/img --state-dir /mnt/img/home/a/.openclaw, or a relative
+// path from the working directory) becomes the path inside the root.
+// Anything else is left for OpenClaw's own resolution inside the root.
+func underRoot(rootfs, p string) string {
+	if rootfs == "" || strings.TrimSpace(p) == "" || strings.HasPrefix(p, "~") {
+		return p
+	}
+	if filepath.IsAbs(p) {
+		if _, err := host.Stat(rootfs, p); err == nil {
+			return p
+		}
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(rootfs, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return "/" + filepath.ToSlash(rel)
+}
+
+// tried says where a missing path was looked for under --rootfs.
+func tried(rootfs, p string) string {
+	if rootfs == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (looked for %s: under --rootfs, --state-dir and --config are paths inside the root, or this machine's paths to a place under it)", filepath.Join(rootfs, filepath.FromSlash(p)))
 }
 
 // ownedByDeployment keeps the service units and gateway processes that

@@ -8,6 +8,7 @@ package catalog
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -129,6 +130,19 @@ type Check struct {
 	// Controls is derived at load from the framework: the controls that
 	// list this check. Checks never name controls themselves.
 	Controls []string `yaml:"-"`
+	// Why is the reviewer-facing rationale of the mapping (mapping.yaml):
+	// which clause of each listed control the check decides.
+	Why string `yaml:"-"`
+}
+
+// Retired is a check ID no longer evaluated. IDs are stable forever, so a
+// retired ID stays documented and is never reused. ReplacedBy, when set,
+// names the check that now reports the same condition.
+type Retired struct {
+	ID         string `yaml:"id"`
+	ReplacedBy string `yaml:"replaced_by,omitempty"`
+	Title      Text   `yaml:"title"`
+	Reason     Text   `yaml:"reason"`
 }
 
 // Profile adjusts the baseline for a sector or region.
@@ -158,6 +172,10 @@ type Profile struct {
 	File   string `yaml:"-"`
 	Digest string `yaml:"-"`
 	lines  map[string]int
+	// MinVersion is the organisation's own OpenClaw baseline: at or above
+	// it the "behind latest" check (CG-INS-009) passes, below it fails.
+	// Empty keeps the official release table's latest stable as the bar.
+	MinVersion string `yaml:"min_version,omitempty"`
 }
 
 // Catalog is the compiled, validated data.
@@ -166,6 +184,7 @@ type Catalog struct {
 	Controls  []Control
 	checks    map[string]*Check
 	profiles  map[string]*Profile
+	retired   []Retired
 }
 
 var (
@@ -201,6 +220,11 @@ type rawFramework struct {
 	Framework Framework `yaml:"framework"`
 	Controls  []Control `yaml:"controls"`
 	Unmapped  []string  `yaml:"unmapped"`
+	Retired   []Retired `yaml:"retired"`
+}
+
+type rawMapping struct {
+	Why map[string]string `yaml:"why"`
 }
 
 func decodeStrict(b []byte, v any) error {
@@ -220,7 +244,15 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	if err := decodeStrict(b, &rf); err != nil {
 		return nil, fmt.Errorf("framework.yaml: %w", err)
 	}
-	c := &Catalog{Framework: rf.Framework, Controls: rf.Controls, checks: map[string]*Check{}, profiles: map[string]*Profile{}}
+	c := &Catalog{Framework: rf.Framework, Controls: rf.Controls, checks: map[string]*Check{}, profiles: map[string]*Profile{}, retired: rf.Retired}
+	var rm rawMapping
+	if b, err := fs.ReadFile(fsys, "mapping.yaml"); err == nil {
+		if err := decodeStrict(b, &rm); err != nil {
+			return nil, fmt.Errorf("mapping.yaml: %w", err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read mapping: %w", err)
+	}
 
 	files, err := fs.Glob(fsys, "checks/*.yaml")
 	if err != nil {
@@ -262,6 +294,13 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		}
 		c.profiles[p.ID] = &p
 	}
+	for id, why := range rm.Why {
+		ch, ok := c.checks[id]
+		if !ok {
+			return nil, fmt.Errorf("mapping.yaml: rationale for unknown check %s", id)
+		}
+		ch.Why = strings.TrimSpace(why)
+	}
 	if err := c.validate(rf.Unmapped); err != nil {
 		return nil, err
 	}
@@ -272,7 +311,10 @@ var (
 	checkIDRe   = regexp.MustCompile(`^CG-[A-Z]{2,5}-[0-9]{3}$`)
 	controlIDs  = []string{"DO-1", "DO-2", "DO-3", "DO-4", "DO-5", "DO-6", "DONT-1", "DONT-2", "DONT-3", "DONT-4", "DONT-5", "DONT-6"}
 	templateVar = regexp.MustCompile(`\{([a-z_][a-z0-9_]*)\}`)
-	engines     = map[string]bool{"posture": true, "advisory": true, "install": true, "skills": true, "probe": true, "host": true}
+	// minVersionRe accepts OpenClaw's calendar versions (2026.9.6, with an
+	// optional -N or -beta.N suffix); the advisory package orders them.
+	minVersionRe = regexp.MustCompile(`^v?[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,3}(-[0-9A-Za-z.]+)?$`)
+	engines      = map[string]bool{"posture": true, "advisory": true, "install": true, "skills": true, "probe": true, "host": true}
 )
 
 func (c *Catalog) validate(unmapped []string) error {
@@ -356,7 +398,35 @@ func (c *Catalog) validate(unmapped []string) error {
 			add("%s: not mapped to any control and not listed as unmapped", id)
 		}
 	}
-	for _, p := range c.profiles {
+	for _, r := range c.retired {
+		if !checkIDRe.MatchString(r.ID) {
+			add("retired %s: id does not match CG-<AREA>-NNN", r.ID)
+		}
+		if _, live := c.checks[r.ID]; live {
+			add("retired %s: still defined as a check (retired IDs are never reused)", r.ID)
+		}
+		if r.ReplacedBy != "" {
+			if _, ok := c.checks[r.ReplacedBy]; !ok {
+				add("retired %s: replaced_by unknown check %s", r.ID, r.ReplacedBy)
+			}
+		}
+		for name, t := range map[string]Text{"title": r.Title, "reason": r.Reason} {
+			if m := t.missing(); m != "" {
+				add("retired %s: %s: missing %s", r.ID, name, m)
+			}
+		}
+		for _, ctl := range c.Controls {
+			for _, id := range ctl.Checks {
+				if id == r.ID {
+					add("%s: lists retired check %s", ctl.ID, r.ID)
+				}
+			}
+		}
+	}
+	for id, p := range c.profiles {
+		if p.MinVersion != "" && !minVersionRe.MatchString(p.MinVersion) {
+			add("profile %s: min_version %q is not a release version (YYYY.M.D)", id, p.MinVersion)
+		}
 		errs = append(errs, c.profileProblems(p)...)
 	}
 	errs = append(errs, c.profileCycles()...)
@@ -381,6 +451,23 @@ func vars(s string) string {
 func (c *Catalog) Check(id string) (*Check, bool) {
 	ch, ok := c.checks[id]
 	return ch, ok
+}
+
+// Retired returns the retired check IDs in catalog order.
+func (c *Catalog) Retired() []Retired {
+	return append([]Retired(nil), c.retired...)
+}
+
+// Canonical maps a retired check ID to the check that replaced it, so a
+// profile or an --only list written before the retirement keeps working.
+// Any other ID is returned unchanged.
+func (c *Catalog) Canonical(id string) string {
+	for _, r := range c.retired {
+		if r.ID == id && r.ReplacedBy != "" {
+			return r.ReplacedBy
+		}
+	}
+	return id
 }
 
 // CheckIDs returns every check ID, sorted.

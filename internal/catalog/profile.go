@@ -94,13 +94,17 @@ func (c *Catalog) Profile(id string) (*Profile, error) {
 	src := map[string]Source{}
 	for _, q := range chain {
 		out.WarnAsFail = out.WarnAsFail || q.WarnAsFail
+		if q.MinVersion != "" {
+			out.MinVersion = q.MinVersion
+		}
 		for k, v := range q.SeverityOverrides {
-			out.SeverityOverrides[k] = v
+			out.SeverityOverrides[c.Canonical(k)] = v
 		}
 		for _, d := range q.Disabled {
-			dis[d] = true
+			dis[c.Canonical(d)] = true
 		}
 		for _, r := range q.Requires {
+			r.Check = c.Canonical(r.Check)
 			req[r.Check] = r
 		}
 		for _, a := range q.Attestations {
@@ -200,12 +204,12 @@ func (c *Catalog) profileProblems(p *Profile) []string {
 		}
 	}
 	for cid := range p.SeverityOverrides {
-		if _, ok := c.checks[cid]; !ok {
+		if _, ok := c.checks[c.Canonical(cid)]; !ok {
 			add("severity_overrides."+cid, "profile %s: severity override for unknown check %s", p.ID, cid)
 		}
 	}
 	for _, cid := range p.Disabled {
-		if _, ok := c.checks[cid]; !ok {
+		if _, ok := c.checks[c.Canonical(cid)]; !ok {
 			add("disabled", "profile %s: disables unknown check %s", p.ID, cid)
 		}
 	}

@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"regexp"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawgov/clawgov/internal/audit"
+	"github.com/clawgov/clawgov/internal/report"
 )
 
 // AuditOptions are the flags of `clawgov audit`.
@@ -19,6 +21,7 @@ type AuditOptions struct {
 	Rootfs          string
 	Profile         string
 	OpenClawProfile string
+	MinVersion      string
 	Deep            bool
 }
 
@@ -33,6 +36,22 @@ OPENCLAW_HOME, OPENCLAW_STATE_DIR, OPENCLAW_CONFIG_PATH and OPENCLAW_PROFILE
 are honoured, and so are the Environment= settings of the gateway's service
 unit. Nothing is changed; --deep also probes the local gateway over loopback
 with non-executing requests.
+
+--rootfs DIR audits a mounted disk or an unpacked container image. Every
+path is read inside DIR, as the deployment sees it: --state-dir and
+--config name paths inside the root (--rootfs /mnt/img --state-dir
+/home/a/.openclaw reads /mnt/img/home/a/.openclaw). A path that is already
+this machine's path to a place under the root is accepted too
+(--state-dir /mnt/img/home/a/.openclaw). An image has no live state:
+checks of sockets, processes, the firewall at run time and the running
+gateway report skip ("no live host (disk image)") and the controls are
+decided by the checks that do apply; the report says that live state was
+not observed.
+
+--min-version VERSION (or min_version in a profile) fixes the
+organisation's own OpenClaw baseline: CG-INS-009 then fails below it and
+passes at or above it, instead of measuring against the latest stable
+release of the embedded release table.
 
 ` + exitCodeHelp,
 		Args: cobra.NoArgs,
@@ -52,6 +71,7 @@ with non-executing requests.
 	fl.StringVar(&o.Profile, "profile", "miit-2026", "compliance profile (see `clawgov controls --profiles`)")
 	fl.StringVar(&o.OpenClawProfile, "openclaw-profile", "", "OpenClaw named profile (like openclaw --profile NAME: ~/.openclaw-NAME)")
 	fl.BoolVar(&o.Deep, "deep", false, "also probe the local gateway over loopback with non-executing requests")
+	fl.StringVar(&o.MinVersion, "min-version", "", "the organisation's OpenClaw baseline (e.g. 2026.9.1); default: the profile's min_version, else the latest stable")
 	return cmd
 }
 
@@ -85,7 +105,7 @@ func runAudit(ctx context.Context, f *factory, o *AuditOptions) error {
 	r, err := audit.Run(ctx, audit.Options{
 		Config: fc.cfg,
 		Rootfs: abs(o.Rootfs), StateDir: o.StateDir, ConfigPath: o.Config,
-		OpenClawProfile: o.OpenClawProfile, Profile: o.Profile, Deep: o.Deep,
+		OpenClawProfile: o.OpenClawProfile, Profile: o.Profile, Deep: o.Deep, MinVersion: o.MinVersion,
 		Lang: lang, Now: f.Now, Getenv: f.Getenv, Logger: f.Logger,
 		Prober: localProber,
 	})
@@ -96,7 +116,18 @@ func runAudit(ctx context.Context, f *factory, o *AuditOptions) error {
 		}
 		return err
 	}
+	warnNotices(f, r)
 	return o.emit(f, r)
+}
+
+// warnNotices repeats the report's warning-level notices (stale advisory
+// data) on stderr, where an operator sees them whatever the format.
+func warnNotices(f *factory, r *report.Report) {
+	for _, n := range r.Meta.Notices {
+		if n.Level == "warning" {
+			fmt.Fprintf(f.IO.ErrOut, "clawgov: warning: %s\n", n.Message)
+		}
+	}
 }
 
 // openclawProfileRE is OpenClaw's rule for --profile names.

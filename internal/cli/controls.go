@@ -28,7 +28,7 @@ func newControlsCmd(f *factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.Lang, "lang", "", "zh|en (default from LC_ALL/LANG)")
-	cmd.Flags().StringVar(&o.Format, "format", "text", "text|json")
+	cmd.Flags().StringVar(&o.Format, "format", "text", "text|json|markdown (markdown: the check -> controls -> why table of docs/control-mapping.md)")
 	cmd.Flags().BoolVar(&o.Profiles, "profiles", false, "list the compliance profiles")
 	cmd.Flags().BoolVar(&o.Checks, "checks", false, "list every check with its title and severity")
 	return cmd
@@ -39,11 +39,15 @@ func runControls(f *factory, o *controlsOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format != "text" && o.Format != "json" {
-		return usageErrorf("--format: unknown format %q (want text or json)", o.Format)
+	if o.Format != "text" && o.Format != "json" && o.Format != "markdown" {
+		return usageErrorf("--format: unknown format %q (want text, json or markdown)", o.Format)
 	}
 	cat, err := catalog.Default()
 	if err != nil {
+		return err
+	}
+	if o.Format == "markdown" {
+		_, err := f.IO.Out.Write(cat.MappingMarkdown())
 		return err
 	}
 	type checkOut struct {
@@ -51,6 +55,7 @@ func runControls(f *factory, o *controlsOptions) error {
 		Severity string       `json:"severity"`
 		Title    catalog.Text `json:"title"`
 		Engine   string       `json:"engine"`
+		Why      string       `json:"why,omitempty"`
 	}
 	type controlOut struct {
 		ID          string       `json:"id"`
@@ -71,7 +76,7 @@ func runControls(f *factory, o *controlsOptions) error {
 		co := controlOut{ID: c.ID, Kind: c.Kind, Title: c.Title, Description: c.Description}
 		for _, id := range c.Checks {
 			ch, _ := cat.Check(id)
-			co.Checks = append(co.Checks, checkOut{ID: id, Severity: ch.Severity.String(), Title: ch.Title, Engine: ch.Engine})
+			co.Checks = append(co.Checks, checkOut{ID: id, Severity: ch.Severity.String(), Title: ch.Title, Engine: ch.Engine, Why: ch.Why})
 		}
 		controls = append(controls, co)
 	}
@@ -85,7 +90,7 @@ func runControls(f *factory, o *controlsOptions) error {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		return enc.Encode(map[string]any{"framework": cat.Framework, "controls": controls, "profiles": profiles})
+		return enc.Encode(map[string]any{"framework": cat.Framework, "controls": controls, "profiles": profiles, "retired": cat.Retired()})
 	}
 	fmt.Fprintf(out, "%s\n%s (%s)\n\n", cat.Framework.Title.Get(lang), cat.Framework.Issuer.Get(lang), cat.Framework.Published)
 	if o.Profiles {

@@ -295,9 +295,17 @@ func checkIDs(lists ...[]string) error {
 		known[id] = true
 	}
 	for _, l := range lists {
-		for _, id := range l {
+		for i, id := range l {
 			id = strings.ToUpper(strings.TrimSpace(id))
-			if checkIDRE.MatchString(id) && !known[id] {
+			if !checkIDRE.MatchString(id) {
+				continue
+			}
+			// A retired ID names its replacement (IDs are stable forever,
+			// so old scripts keep working).
+			if c := cat.Canonical(id); c != id {
+				l[i], id = c, c
+			}
+			if !known[id] {
 				return usageErrorf("unknown check ID %s (see clawgov controls)", id)
 			}
 		}

@@ -184,3 +184,22 @@ func TestFixShowToken(t *testing.T) {
 		t.Fatal("shown token differs from the stored one")
 	}
 }
+
+// TestCheckIDsRetiredAlias: a retired check ID in --only/--skip names its
+// replacement; an unknown one is still a usage error.
+func TestCheckIDsRetiredAlias(t *testing.T) {
+	only := []string{"cg-ch-006", "CG-GW-001"}
+	if err := checkIDs(only); err != nil {
+		t.Fatal(err)
+	}
+	if only[0] != "CG-TL-009" || only[1] != "CG-GW-001" {
+		t.Errorf("retired alias not mapped: %v", only)
+	}
+	if err := checkIDs([]string{"CG-GW-999"}); err == nil {
+		t.Error("unknown check ID accepted")
+	}
+	// A retired ID without a replacement names nothing to fix.
+	if err := checkIDs([]string{"CG-ADV-004"}); err == nil {
+		t.Error("retired CG-ADV-004 accepted as a fix target")
+	}
+}

@@ -42,9 +42,11 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	_ "modernc.org/sqlite"
 
+	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/iostreams"
 	"github.com/clawgov/clawgov/internal/output"
 	"github.com/clawgov/clawgov/internal/probe/probetest"
+	"github.com/clawgov/clawgov/internal/report"
 	"github.com/clawgov/clawgov/schema"
 )
 
@@ -347,8 +349,8 @@ func TestAuditEveryFormat(t *testing.T) {
 				if code != ExitFindings {
 					t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitFindings, errOut)
 				}
-				if errOut != "" {
-					t.Errorf("stderr not empty:\n%s", errOut)
+				if rest := withoutDataWarning(errOut); rest != "" {
+					t.Errorf("stderr not empty:\n%s", rest)
 				}
 				checkFormat(t, format, lang, out)
 				// The example's own (made-up) secrets stay out of every format.
@@ -858,7 +860,7 @@ func TestExitCodeRunFailure(t *testing.T) {
 		if code != ExitRun {
 			t.Errorf("%s: exit %d, want %d", format, code, ExitRun)
 		}
-		msg := errOut.String()
+		msg := withoutDataWarning(errOut.String())
 		if !strings.HasPrefix(msg, "clawgov: write report") || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "no space left on device") {
 			t.Errorf("%s: stderr %q", format, msg)
 		}
@@ -960,6 +962,82 @@ func TestAuditGoldenSectorProfiles(t *testing.T) {
 			}
 			if string(want) != got {
 				t.Errorf("report differs from %s (run with -update if intended):\n%s", p, firstDiff(string(want), got))
+			}
+		})
+	}
+}
+
+// withoutDataWarning drops the stale-advisory-data warning (the scripted
+// clock is months after the embedded data) so tests can require an
+// otherwise empty stderr. TestStaleDataWarning covers the warning itself.
+func withoutDataWarning(s string) string {
+	var keep []string
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l != "" && !strings.HasPrefix(l, "clawgov: warning: ") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "")
+}
+
+// TestStaleDataWarning: old advisory data is a warning on stderr and a
+// report-level notice with meta.data, never a finding or a control
+// verdict; fresh data gives neither.
+func TestStaleDataWarning(t *testing.T) {
+	isolateCache(t)
+	root := riskyHost(t)
+	db, err := advisory.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := time.Parse("2006-01-02", db.Modified[:10])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		now   time.Time
+		stale bool
+	}{
+		{"fresh", mod.AddDate(0, 0, advisory.DefaultStaleDays), false},
+		{"stale", mod.AddDate(0, 0, advisory.DefaultStaleDays+1), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			io, _, out, errOut := iostreams.Test()
+			f := &factory{IO: io, Getenv: func(string) string { return "" }, Now: func() time.Time { return tc.now }}
+			if code := run([]string{"audit", "--rootfs", root, "--format", "json", "--lang", "en"}, f); code != ExitFindings {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			warned := strings.Contains(errOut.String(), "clawgov: warning: clawgov's advisory data is")
+			if warned != tc.stale {
+				t.Errorf("stderr warning = %v, want %v: %q", warned, tc.stale, errOut)
+			}
+			var r report.Report
+			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Meta.Data == nil || r.Meta.Data.Advisories == nil || r.Meta.Data.Advisories.Date != db.Modified[:10] || r.Meta.Data.Advisories.Stale != tc.stale {
+				t.Fatalf("meta.data: %+v", r.Meta.Data)
+			}
+			if r.Meta.Data.Releases == nil || r.Meta.Data.Releases.Date == "" {
+				t.Errorf("meta.data.releases: %+v", r.Meta.Data.Releases)
+			}
+			ids := map[string]bool{}
+			for _, n := range r.Meta.Notices {
+				ids[n.ID] = true
+			}
+			if ids[report.NoticeStaleData] != tc.stale || !ids[report.NoticeNoLiveHost] {
+				t.Errorf("notices: %+v", r.Meta.Notices)
+			}
+			for _, f := range r.Findings {
+				if f.CheckID == "CG-ADV-004" {
+					t.Errorf("stale data raised a finding: %+v", f)
+				}
+			}
+			for _, c := range r.Checks {
+				if c.ID == "CG-ADV-004" {
+					t.Errorf("retired check listed: %+v", c)
+				}
 			}
 		})
 	}

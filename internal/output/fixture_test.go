@@ -54,8 +54,16 @@ func fixtureInput(lang catalog.Lang) report.Input {
 		Now:       time.Date(2026, 3, 15, 8, 30, 0, 0, time.UTC),
 		Lang:      lang,
 		ProfileID: "miit-2026",
+		// The auditor's data is old and the target is a disk image: both
+		// report-level notices render in every format.
+		Data: &report.DataInfo{
+			Advisories: &report.DataSet{Date: "2025-11-01", Source: "embedded database", AgeDays: 134, Stale: true},
+			Releases:   &report.DataSet{Date: "2026-03-01", Source: "embedded openclaw release table", AgeDays: 14},
+			MinVersion: "2026.1.0",
+		},
 		Target: report.Target{
 			Host:       "gw-01.example",
+			Rootfs:     "/mnt/img",
 			StateDir:   "/home/claw/.openclaw",
 			ConfigPath: "/home/claw/.openclaw/openclaw.json",
 			OpenClaw: report.OpenClawInfo{

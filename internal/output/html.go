@@ -66,6 +66,10 @@ type htmlView struct {
 	Facts           []htmlFact
 	Ref             []htmlRef
 	FrameworkSource *htmlLink
+	// Notices are the report-level notices, shown as a banner; Data is
+	// the one-line summary of meta.data.
+	Notices []report.Notice
+	Data    string
 }
 
 // T returns a label in the report language (called from the template).
@@ -285,6 +289,11 @@ func (HTMLWriter) Write(w io.Writer, r *report.Report) error {
 			Checks: sortedCopy(c.CheckIDs),
 		})
 	}
+	for _, n := range r.Meta.Notices {
+		n.Message = visible(n.Message)
+		v.Notices = append(v.Notices, n)
+	}
+	v.Data = visible(dataLine(r, L))
 	if s := r.Framework.Source; s != "" {
 		v.FrameworkSource = &htmlLink{URL: s, Safe: safeURL(s)}
 	}

@@ -36,6 +36,12 @@ var labels = map[catalog.Lang]map[string]string{
 		"unknown":      "unknown",
 		"none":         "not found",
 		"facts":        "Host and version facts",
+		"notice":       "Notice",
+		"data":         "clawgov data",
+		"data_adv":     "advisories",
+		"data_rel":     "release table",
+		"data_min":     "baseline",
+		"days_old":     "days old",
 
 		// Structure.
 		"overview":        "Control overview",
@@ -143,6 +149,12 @@ var labels = map[catalog.Lang]map[string]string{
 		"unknown":      "未知",
 		"none":         "未发现",
 		"facts":        "主机与版本信息",
+		"notice":       "提示",
+		"data":         "clawgov 数据",
+		"data_adv":     "安全公告",
+		"data_rel":     "发布表",
+		"data_min":     "基线版本",
+		"days_old":     "天前",
 
 		"overview":        "控制项概览",
 		"controls":        "控制项",

@@ -52,6 +52,12 @@ func (m *MarkdownWriter) Write(w io.Writer, r *report.Report) error {
 		facts = append(facts, fmt.Sprintf("**%s:** %s", L.get("organisation"), mdEscape(r.Policy.Organisation)))
 	}
 	fmt.Fprintf(bw, "%s\n\n", strings.Join(facts, " · "))
+	if d := dataLine(r, L); d != "" {
+		fmt.Fprintf(bw, "**%s:** %s\n\n", L.get("data"), mdEscape(d))
+	}
+	for _, n := range r.Meta.Notices {
+		fmt.Fprintf(bw, "> **%s:** %s\n\n", L.get("notice"), mdEscape(n.Message))
+	}
 	m.writeBaseline(bw, L, r)
 	open, waived := openFindings(r.Findings)
 

@@ -51,3 +51,29 @@ func New(format string, o Options) (Writer, error) {
 	}
 	return f(o), nil
 }
+
+// dataLine summarises the report's meta.data (the auditor's own data sets
+// and the organisation's baseline) in one line; "" when there is none.
+func dataLine(r *report.Report, L labeler) string {
+	d := r.Meta.Data
+	if d == nil {
+		return ""
+	}
+	var parts []string
+	set := func(key string, ds *report.DataSet) {
+		if ds == nil {
+			return
+		}
+		p := fmt.Sprintf("%s %s (%s", L.get(key), orLabel(ds.Date, L.get("unknown")), ds.Source)
+		if ds.AgeDays >= 0 {
+			p += fmt.Sprintf(", %d %s", ds.AgeDays, L.get("days_old"))
+		}
+		parts = append(parts, p+")")
+	}
+	set("data_adv", d.Advisories)
+	set("data_rel", d.Releases)
+	if d.MinVersion != "" {
+		parts = append(parts, L.get("data_min")+" "+d.MinVersion)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -279,7 +279,14 @@ func TestReportSchemaRejects(t *testing.T) {
 		"missing zh title": func(m map[string]any) {
 			delete(m["controls"].([]any)[0].(map[string]any)["title"].(map[string]any), "zh")
 		},
-		"bad created_at":       func(m map[string]any) { m["created_at"] = "yesterday" },
+		"bad created_at": func(m map[string]any) { m["created_at"] = "yesterday" },
+		"unknown notice id": func(m map[string]any) {
+			m["meta"].(map[string]any)["notices"].([]any)[0].(map[string]any)["id"] = "something"
+		},
+		"bad data date": func(m map[string]any) {
+			m["meta"].(map[string]any)["data"].(map[string]any)["advisories"].(map[string]any)["date"] = "last year"
+		},
+		"unknown meta field":   func(m map[string]any) { m["meta"].(map[string]any)["extra"] = 1 },
 		"wrong schema_version": func(m map[string]any) { m["schema_version"] = 2 },
 	} {
 		var m map[string]any

@@ -61,6 +61,12 @@ func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
 		fmt.Fprintf(bw, "%s: %s\n", L.get("organisation"), oneLine(r.Policy.Organisation))
 	}
 	t.writeBaseline(bw, L, r)
+	if d := dataLine(r, L); d != "" {
+		fmt.Fprintf(bw, "%s: %s\n", L.get("data"), oneLine(d))
+	}
+	for _, n := range r.Meta.Notices {
+		fmt.Fprintf(bw, "%s: %s\n", t.paint(finding.Manual, "["+strings.ToUpper(L.get("notice"))+"]"), oneLine(n.Message))
+	}
 
 	open, waived := openFindings(r.Findings)
 	byControl := map[string][]finding.Finding{}

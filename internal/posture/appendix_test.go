@@ -59,7 +59,6 @@ func TestAppendixAFindings(t *testing.T) {
 		"CG-CH-001 fail/critical/dm_open",
 		"CG-CH-003 fail/high/group_open",
 		"CG-CH-004 warn/medium/dm_scope_main",
-		"CG-CH-006 fail/critical/wildcard",
 		"CG-CH-008 warn/medium/group_senders_missing",
 		"CG-GW-001 warn/high/exposed",
 		"CG-GW-005 fail/high/too_short",

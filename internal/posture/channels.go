@@ -22,7 +22,6 @@ func init() {
 	register("CG-CH-003", checkChannelGroupOpen)
 	register("CG-CH-004", checkSessionScopeShared)
 	register("CG-CH-005", checkChannelNameMatching)
-	register("CG-CH-006", checkElevatedAllowFrom)
 	register("CG-CH-007", checkChannelDangerousFlags)
 	register("CG-CH-008", checkTelegramSenders)
 	register("CG-CH-009", checkGroupTargets)
@@ -273,31 +272,6 @@ func checkChannelNameMatching(s *Snapshot) []finding.Finding {
 		}
 		return []finding.Finding{newFinding("CG-CH-005", finding.Warn, finding.Medium, "name_matching", kv("channel", sc.Name()), c.ev(path, v, "true"))}
 	})
-}
-
-// CG-CH-006: elevated exec (which escapes the sandbox onto the host) is
-// available to senders in tools.elevated.allowFrom.<channel>; "*" there
-// gives it to everyone, and long lists are hard to review.
-func checkElevatedAllowFrom(s *Snapshot) []finding.Finding {
-	c, errs, ok := confOf(s, "CG-CH-006")
-	if !ok {
-		return errs
-	}
-	if on, ok := c.get("tools.elevated.enabled").AsBool(); ok && !on {
-		return nil
-	}
-	var out []finding.Finding
-	providers := c.objectMembers("tools.elevated.allowFrom")
-	for _, m := range providers {
-		path := "tools.elevated.allowFrom." + m.Key
-		switch {
-		case hasWildcard(m.Value):
-			out = append(out, newFinding("CG-CH-006", finding.Fail, finding.Critical, "wildcard", kv("channel", m.Key), c.ev(path, m.Value, display(m.Value))))
-		case len(nonEmpty(m.Value.Strings())) > 25:
-			out = append(out, newFinding("CG-CH-006", finding.Warn, finding.Medium, "large", kv("channel", m.Key, "count", fmt.Sprint(len(nonEmpty(m.Value.Strings())))), c.ev(path, m.Value, "")))
-		}
-	}
-	return out
 }
 
 // CG-CH-007: per-channel break-glass switches that remove a protection:

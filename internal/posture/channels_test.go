@@ -56,17 +56,6 @@ func TestCH005NameMatching(t *testing.T) {
 	})
 }
 
-func TestCH006Elevated(t *testing.T) {
-	many := `["1","2","3","4","5","6","7","8","9","10","11","12","13","14","15","16","17","18","19","20","21","22","23","24","25","26"]`
-	runCases(t, "CG-CH-006", []checkCase{
-		{name: "unset", cfg: ``, want: nil},
-		{name: "wildcard", cfg: `{tools: {elevated: {allowFrom: {telegram: ["*"]}}}}`, want: []string{"fail/critical/wildcard"}},
-		{name: "disabled", cfg: `{tools: {elevated: {enabled: false, allowFrom: {telegram: ["*"]}}}}`, want: nil},
-		{name: "small list", cfg: `{tools: {elevated: {allowFrom: {telegram: ["123"]}}}}`, want: nil},
-		{name: "large list", cfg: `{tools: {elevated: {allowFrom: {discord: ` + many + `}}}}`, want: []string{"warn/medium/large"}},
-	})
-}
-
 func TestCH007DangerousFlags(t *testing.T) {
 	runCases(t, "CG-CH-007", []checkCase{
 		{name: "none", cfg: `{channels: {sms: {}}}`, want: nil},

@@ -18,7 +18,10 @@ import (
 // intent: the gateway's real listening sockets and its helpers', the host
 // firewall, and the live gateway seen by the --deep probe. The CG-GW-*
 // checks read the config; these never pass on something they could not
-// observe (a disk image has no sockets: those checks report manual).
+// observe. A disk image (--rootfs) has no live state at all: there these
+// checks do not apply (skip, "no live host") and the controls rest on the
+// config checks. On a live host a socket table that cannot be read is
+// manual: the fact exists but was not seen.
 
 func init() {
 	register("CG-EXP-001", checkGatewaySockets)
@@ -60,7 +63,7 @@ func observeListeners(s *Snapshot) listeners {
 		l.why = "no host facts were gathered"
 		return l
 	case !s.Host.Live:
-		l.why = "the audit reads a disk image (--rootfs), which has no live sockets"
+		l.why = whyNoLiveHost
 		return l
 	case !s.Host.Coverage.Sockets:
 		l.why = "the kernel's socket table could not be read"
@@ -155,7 +158,13 @@ func (l listeners) exposedMain() []host.Socket {
 	return out
 }
 
+// whyNoLiveHost marks listeners of a disk image: not unobserved but absent.
+const whyNoLiveHost = "no live host (disk image)"
+
 func notLive(id, why string) []finding.Finding {
+	if why == whyNoLiveHost {
+		return noLiveHost(id)
+	}
 	return []finding.Finding{{CheckID: id, Status: finding.Manual, MessageKey: "not_live", Params: map[string]string{"why": why}, MatchKey: "not_live"}}
 }
 
@@ -501,6 +510,9 @@ func liveEvidence(lg *openclaw.LiveGateway, only string) []finding.Evidence {
 
 // liveOr returns the live gateway, or the finding to return instead.
 func liveOr(s *Snapshot, id string) (*openclaw.LiveGateway, []finding.Finding) {
+	if s.NoLiveHost() {
+		return nil, noLiveHost(id)
+	}
 	lg := liveGateway(s)
 	if lg == nil {
 		return nil, []finding.Finding{{CheckID: id, Status: finding.Skip, MessageKey: "not_deep"}}
@@ -574,6 +586,9 @@ func checkLiveTerminal(s *Snapshot) []finding.Finding {
 // CG-EXP-013: the probe itself, with the live version as evidence.
 func checkLiveProbe(s *Snapshot) []finding.Finding {
 	const id = "CG-EXP-013"
+	if s.NoLiveHost() {
+		return noLiveHost(id)
+	}
 	lg := liveGateway(s)
 	if lg == nil {
 		return []finding.Finding{{CheckID: id, Status: finding.Skip, MessageKey: "not_deep"}}

@@ -68,7 +68,7 @@ func TestEXP001GatewaySockets(t *testing.T) {
 		{name: "unattributable socket on gateway port counts", opts: []snapOpt{optSockets("0.0.0.0:18789/0")}, want: []string{"fail/high/listening"}},
 		{name: "configured port followed", cfg: `{gateway: {port: 19555}}`, opts: []snapOpt{optSockets("0.0.0.0:19555/4242")}, want: []string{"fail/high/listening"}},
 		{name: "gateway not running", opts: []snapOpt{optSockets("0.0.0.0:22/1")}, want: []string{"skip/info/not_running"}},
-		{name: "rootfs is manual, never pass", opts: []snapOpt{optRootfs()}, want: []string{"manual/info/not_live"}},
+		{name: "rootfs does not apply, never pass", opts: []snapOpt{optRootfs()}, want: []string{"skip/info/no_live_host"}},
 		{name: "socket table unreadable", opts: []snapOpt{optSockets("0.0.0.0:18789/4242"), func(s *Snapshot) { s.Host.Coverage.Sockets = false }}, want: []string{"manual/info/not_live"}},
 		{name: "no host facts", opts: []snapOpt{optNoHost()}, want: []string{"manual/info/not_live"}},
 	})
@@ -86,7 +86,7 @@ func TestEXP002ConfigVsSockets(t *testing.T) {
 		{name: "port differs", cfg: `{gateway: {port: 18789}}`, opts: []snapOpt{optSockets("127.0.0.1:19001/4242", "127.0.0.1:19003/4242")}, want: []string{"warn/medium/port"}},
 		{name: "env port honoured", opts: []snapOpt{optEnv("OPENCLAW_GATEWAY_PORT", "127.0.0.1:19555"), optSockets("127.0.0.1:19555/4242")}, want: nil},
 		{name: "named profile port honoured", opts: []snapOpt{optEnv("OPENCLAW_PROFILE", "work"), optSockets("127.0.0.1:" + itoa(profilePort("work")) + "/4242")}, want: nil},
-		{name: "rootfs", opts: []snapOpt{optRootfs()}, want: []string{"manual/info/not_live"}},
+		{name: "rootfs", opts: []snapOpt{optRootfs()}, want: []string{"skip/info/no_live_host"}},
 		{name: "unreadable config is error", opts: []snapOpt{optSockets("0.0.0.0:18789/4242"), func(s *Snapshot) { s.OC.Paths.ConfigExists = true }}, want: []string{"error/info/"}},
 	})
 }
@@ -121,7 +121,7 @@ func TestEXP003HelperPorts(t *testing.T) {
 		{name: "CDP on wildcard", opts: []snapOpt{optSockets(append(loopbackGW, "0.0.0.0:18800/999")...)}, want: []string{"fail/critical/exposed"}},
 		{name: "canvas port from config", cfg: `{canvasHost: {port: 18793}}`, opts: []snapOpt{optSockets(append(loopbackGW, "0.0.0.0:18793/4242")...)}, want: []string{"fail/high/exposed"}},
 		{name: "unrelated port ignored", opts: []snapOpt{optSockets(append(loopbackGW, "0.0.0.0:8080/4242")...)}, want: nil},
-		{name: "rootfs", opts: []snapOpt{optRootfs()}, want: []string{"manual/info/not_live"}},
+		{name: "rootfs", opts: []snapOpt{optRootfs()}, want: []string{"skip/info/no_live_host"}},
 	})
 }
 
@@ -132,7 +132,7 @@ func TestEXP004TLS(t *testing.T) {
 		{name: "wildcard with tls config", cfg: `{gateway: {tls: {enabled: true}}}`, opts: []snapOpt{optSockets("0.0.0.0:18789/4242")}, want: nil},
 		{name: "live probe saw plain http despite config", cfg: `{gateway: {tls: {enabled: true}}}`, opts: []snapOpt{optSockets("0.0.0.0:18789/4242"), optLive(&openclaw.LiveGateway{URL: "http://127.0.0.1:18789/", Reachable: true})}, want: []string{"fail/info/plaintext_live"}},
 		{name: "live probe saw tls", opts: []snapOpt{optSockets("0.0.0.0:18789/4242"), optLive(&openclaw.LiveGateway{URL: "https://127.0.0.1:18789/", Reachable: true, TLS: true})}, want: nil},
-		{name: "rootfs", opts: []snapOpt{optRootfs()}, want: []string{"manual/info/not_live"}},
+		{name: "rootfs", opts: []snapOpt{optRootfs()}, want: []string{"skip/info/no_live_host"}},
 	})
 }
 
@@ -147,7 +147,7 @@ func TestEXP005Firewall(t *testing.T) {
 		{name: "explicit deny", opts: []snapOpt{exposed, optFirewall(host.Firewall{Known: true, Active: true, Rules: []host.PortRule{{Backend: "nftables", From: 18789, To: 18789, Action: "deny"}}})}, want: nil},
 		{name: "allow from anywhere", opts: []snapOpt{exposed, optFirewall(host.Firewall{Known: true, Active: true, DefaultDrop: true, Rules: []host.PortRule{{Backend: "ufw", From: 18000, To: 19000, Action: "allow"}}})}, want: []string{"fail/info/allowed"}},
 		{name: "allow from a source range", opts: []snapOpt{exposed, optFirewall(host.Firewall{Known: true, Active: true, DefaultDrop: true, Rules: []host.PortRule{{Backend: "ufw", From: 18789, To: 18789, Action: "allow", Addr: "10.0.0.0/24"}}})}, want: nil},
-		{name: "rootfs", opts: []snapOpt{optRootfs()}, want: []string{"manual/info/not_live"}},
+		{name: "rootfs", opts: []snapOpt{optRootfs()}, want: []string{"skip/info/no_live_host"}},
 	})
 }
 
@@ -199,18 +199,23 @@ func TestLiveChecks(t *testing.T) {
 	}
 }
 
-// Every exposure check that cannot observe reality says so: none passes
-// silently on a disk image.
+// Every exposure check that needs live state says so on a disk image:
+// skip with "no live host" (the check does not apply), never a pass, and
+// never manual (nothing was left unread). On a live host whose socket table
+// could not be read the same checks stay manual.
 func TestExposureChecksNeverPassOnRootfs(t *testing.T) {
-	for _, id := range []string{"CG-EXP-001", "CG-EXP-002", "CG-EXP-003", "CG-EXP-004", "CG-EXP-005"} {
+	ids := []string{"CG-EXP-001", "CG-EXP-002", "CG-EXP-003", "CG-EXP-004", "CG-EXP-005", "CG-EXP-010", "CG-EXP-011", "CG-EXP-012", "CG-EXP-013"}
+	for _, id := range ids {
 		fs := runCheck(t, id, cfgSnap(t, `{gateway: {bind: "lan"}}`, optRootfs()))
-		if len(fs) == 0 {
-			t.Errorf("%s passes on a rootfs", id)
+		if len(fs) != 1 || fs[0].Status != finding.Skip || fs[0].MessageKey != NoLiveHostKey {
+			t.Errorf("%s on a rootfs: %+v, want one skip/%s", id, fs, NoLiveHostKey)
 		}
-		for _, f := range fs {
-			if f.Status != finding.Manual {
-				t.Errorf("%s: %s on a rootfs, want manual", id, f.Status)
-			}
+	}
+	unread := func(s *Snapshot) { s.Host.Coverage.Sockets = false }
+	for _, id := range ids[:5] {
+		fs := runCheck(t, id, cfgSnap(t, `{gateway: {bind: "lan"}}`, optSockets("0.0.0.0:18789/4242"), unread))
+		if len(fs) != 1 || fs[0].Status != finding.Manual {
+			t.Errorf("%s with an unreadable socket table: %+v, want manual", id, fs)
 		}
 	}
 }

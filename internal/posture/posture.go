@@ -24,6 +24,9 @@ type Snapshot struct {
 	// Thresholds are the compliance profile's numbers for checks that
 	// compare against one; zero fields keep each check's default.
 	Thresholds Thresholds
+	// MinVersion is the organisation's OpenClaw baseline (--min-version or
+	// the profile's min_version); "" measures against the latest stable.
+	MinVersion string
 }
 
 // Thresholds mirror the profile settings checks read (see the catalog's
@@ -33,6 +36,23 @@ type Thresholds struct {
 	LogRetentionDays  int
 	MaxDaysBehind     int
 	MaxReleasesBehind int
+}
+
+// NoLiveHost reports whether the audit reads a disk or container image
+// (--rootfs): live state (sockets, processes, the firewall at run time,
+// the running gateway) does not exist there, so checks that need it do
+// not apply. A live host whose facts could not be read is not this case.
+func (s *Snapshot) NoLiveHost() bool {
+	return s != nil && s.Host != nil && !s.Host.Live
+}
+
+// NoLiveHostKey is the message key every check uses for "skip: no live
+// host (disk image)"; the catalog gives each such check the text.
+const NoLiveHostKey = "no_live_host"
+
+// noLiveHost is the skip finding of a live-state check under --rootfs.
+func noLiveHost(id string) []finding.Finding {
+	return []finding.Finding{{CheckID: id, Status: finding.Skip, MessageKey: NoLiveHostKey, MatchKey: NoLiveHostKey}}
 }
 
 // CheckFunc evaluates one check. It returns no findings when the check

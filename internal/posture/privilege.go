@@ -173,7 +173,7 @@ func checkPRV001(s *Snapshot) []finding.Finding {
 	}
 	h := s.Host
 	if !h.Live {
-		return []finding.Finding{newFinding(id, finding.Skip, finding.Info, "not_live", nil)}
+		return noLiveHost(id)
 	}
 	if len(h.Processes) == 0 {
 		if !h.Coverage.Processes {
@@ -409,11 +409,10 @@ func checkPRV005(s *Snapshot) []finding.Finding {
 	if len(out) == 0 && ct.Privileged == nil {
 		// Privileged mode is a property of the running container: an image
 		// or disk audited with --rootfs cannot show it.
-		st := finding.Error
-		if !s.Host.Live {
-			st = finding.Skip
+		if s.NoLiveHost() {
+			return noLiveHost(id)
 		}
-		out = append(out, newFinding(id, st, finding.Info, "privilege_unknown", nil, ev))
+		out = append(out, newFinding(id, finding.Error, finding.Info, "privilege_unknown", nil, ev))
 	}
 	return out
 }

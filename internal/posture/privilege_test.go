@@ -23,7 +23,7 @@ func TestPrivilegeChecks(t *testing.T) {
 			s.Host.Processes[0].UID, s.Host.Processes[0].EUID, s.Host.Processes[0].User = 0, 0, "root"
 		}, check: "CG-PRV-001", want: []string{"fail:process_root"}},
 		{name: "setuid to root (euid 0)", mut: func(s *Snapshot) { s.Host.Processes[0].EUID = 0 }, check: "CG-PRV-001", want: []string{"fail:process_root"}},
-		{name: "rootfs audit cannot see processes", mut: func(s *Snapshot) { s.Host.Live = false; s.Host.Processes = nil }, check: "CG-PRV-001", want: []string{"skip:not_live"}},
+		{name: "rootfs audit cannot see processes", mut: func(s *Snapshot) { s.Host.Live = false; s.Host.Processes = nil }, check: "CG-PRV-001", want: []string{"skip:no_live_host"}},
 		{name: "proc unreadable", mut: func(s *Snapshot) { s.Host.Processes = nil; s.Host.Coverage.Processes = false }, check: "CG-PRV-001", want: []string{"error:-"}},
 		{name: "no host facts", mut: func(s *Snapshot) { s.Host = nil }, check: "CG-PRV-001", want: []string{"error:-"}},
 
@@ -109,7 +109,7 @@ func TestPrivilegeChecks(t *testing.T) {
 		}, check: "CG-PRV-005", want: []string{"fail:docker_sock"}},
 		{name: "plain container", mut: func(s *Snapshot) { s.Host.Container = host.Container{InContainer: true, Privileged: &no} }, check: "CG-PRV-005"},
 		{name: "privilege unknown", mut: func(s *Snapshot) { s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"error:privilege_unknown"}},
-		{name: "privilege not visible in an image", mut: func(s *Snapshot) { s.Host.Live = false; s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"skip:privilege_unknown"}},
+		{name: "privilege not visible in an image", mut: func(s *Snapshot) { s.Host.Live = false; s.Host.Container = host.Container{InContainer: true} }, check: "CG-PRV-005", want: []string{"skip:no_live_host"}},
 
 		// CG-PRV-007
 		{name: "service user with bash", mut: func(s *Snapshot) { s.Host.Users[1].Shell = "/bin/bash" }, check: "CG-PRV-007", want: []string{"warn:login_shell"}},

@@ -349,6 +349,9 @@ func TestToolChecks(t *testing.T) {
 		{name: "elevated empty allowFrom", cfg: `{tools: {elevated: {enabled: true}}}`, check: "CG-TL-009"},
 		{name: "elevated not disabled with an open channel", cfg: `{` + openTelegram + `}`, check: "CG-TL-009", want: []string{"warn:elevated_not_disabled"}},
 		{name: "elevated disabled with an open channel", cfg: `{` + openTelegram + ` tools: {elevated: {enabled: false}}}`, check: "CG-TL-009"},
+		// The cases of the retired CG-CH-006, which this check absorbed.
+		{name: "elevated large list", cfg: `{tools: {elevated: {allowFrom: {discord: ["1","2","3","4","5","6","7","8","9","10","11","12","13","14","15","16","17","18","19","20","21","22","23","24","25","26"]}}}}`, check: "CG-TL-009", want: []string{"warn:elevated_large"}},
+		{name: "elevated wildcard per agent", cfg: `{agents: {list: [{id: "ops", tools: {elevated: {allowFrom: {telegram: ["*"]}}}}]}}`, check: "CG-TL-009", want: []string{"fail:elevated_wildcard"}},
 
 		// CG-TL-010
 		{name: "visibility default all", cfg: `{}`, check: "CG-TL-010", want: []string{"warn:visibility_all_default"}},
@@ -412,7 +415,7 @@ func TestScopesBothShapes(t *testing.T) {
 // lpValidate covers the other direction for every emitted finding).
 func TestAreaTemplatesUsed(t *testing.T) {
 	var src strings.Builder
-	for _, f := range []string{"privilege.go", "files.go", "tools.go", "sandbox.go", "browser.go", "logging.go"} {
+	for _, f := range []string{"privilege.go", "files.go", "tools.go", "sandbox.go", "browser.go", "logging.go", "posture.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

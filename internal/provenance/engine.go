@@ -111,6 +111,14 @@ func (e Engine) Run(ctx context.Context, s *posture.Snapshot) ([]string, []findi
 		c.install(in)
 	}
 	c.drift()
+	// The running gateway's version is live state: without a probe the
+	// check did not run (never a silent pass), and a disk image has none.
+	switch {
+	case s.NoLiveHost():
+		c.add(CheckLiveMismatch, finding.Skip, "", posture.NoLiveHostKey, nil)
+	case !s.Deep || inv.Live == nil || inv.Live.Version == "":
+		c.add(CheckLiveMismatch, finding.Skip, "", "not_deep", nil)
+	}
 	return ran, c.out, c.errs
 }
 
@@ -222,19 +230,39 @@ func (c *checker) install(in openclaw.Install) {
 	// Integrity against the official release.
 	c.integrity(in, facts, rr, t, with)
 
-	if st.ReleasesBehind > 0 || st.DaysBehind > 0 {
+	// An organisation's own baseline replaces "the latest stable" as the
+	// bar: at or above it passes, below it fails.
+	if base, ok := c.baseline(); ok {
+		if v.Less(base) {
+			c.add(CheckBehind, finding.Fail, t, "below_baseline", with("baseline", base.String(), "latest", st.Latest.Version,
+				"table", c.rel.Label(), "upgrade", advisory.UpgradeCommand(in.Method, base.String())),
+				pkgEvidence(in, "version", in.Version),
+				finding.Evidence{Kind: "policy", KeyPath: "min_version", Value: base.String(), Detail: "the organisation's baseline"})
+		}
+	} else if st.ReleasesBehind > 0 || st.DaysBehind > 0 {
 		status := finding.Warn
 		key := "behind"
 		if st.ReleasesBehind >= c.e.FarReleases || st.DaysBehind >= c.e.FarDays {
 			status, key = finding.Fail, "far_behind"
 		}
 		c.add(CheckBehind, status, t, key, with("latest", st.Latest.Version, "releases", fmt.Sprint(st.ReleasesBehind),
-			"days", fmt.Sprint(st.DaysBehind), "upgrade", advisory.UpgradeCommand(in.Method, st.Latest.Version)),
-			pkgEvidence(in, "version", in.Version))
+			"days", fmt.Sprint(st.DaysBehind), "upgrade", advisory.UpgradeCommand(in.Method, st.Latest.Version), "table", c.rel.Label()),
+			pkgEvidence(in, "version", in.Version),
+			finding.Evidence{Kind: "release-table", KeyPath: "dist_tags.latest", Value: st.Latest.Version, Detail: c.rel.Label()})
 	}
 	if st.Channel == advisory.ChannelBeta || st.Channel == advisory.ChannelDev {
 		c.add(CheckChannel, finding.Warn, t, st.Channel, with("channel", st.Channel), pkgEvidence(in, "version", in.Version))
 	}
+}
+
+// baseline is the organisation's minimum version from the snapshot, when
+// one was set and parses (the CLI rejects one that does not).
+func (c *checker) baseline() (advisory.Version, bool) {
+	if c.s.MinVersion == "" {
+		return advisory.Version{}, false
+	}
+	v, err := advisory.ParseVersion(c.s.MinVersion)
+	return v, err == nil
 }
 
 // oldestCalver is the oldest calendar-version release in the table (the

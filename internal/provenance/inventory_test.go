@@ -1,14 +1,12 @@
 package provenance
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/clawgov/clawgov/internal/openclaw"
-	"github.com/clawgov/clawgov/internal/posture"
 )
 
 // TestWithInventoryDetection runs the engine on installs found by the
@@ -54,10 +52,7 @@ func TestWithInventoryDetection(t *testing.T) {
 				t.Fatal("inventory detection found no install")
 			}
 			tr.inv.Installs = found
-			_, fs, errs := Engine{OfficialRegistry: official}.Run(context.Background(), &posture.Snapshot{OC: tr.inv})
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
+			_, fs := tr.run(Engine{OfficialRegistry: official})
 			got := keyed(fs)
 			if tt.want != nil && !slices.Equal(got, tt.want) {
 				t.Errorf("installs %+v\nfindings %v\nwant %v", found, got, tt.want)

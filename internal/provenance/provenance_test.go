@@ -13,6 +13,7 @@ import (
 
 	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/finding"
+	hostfacts "github.com/clawgov/clawgov/internal/host"
 	"github.com/clawgov/clawgov/internal/openclaw"
 	"github.com/clawgov/clawgov/internal/posture"
 )
@@ -83,11 +84,55 @@ func (tr *tree) run(e Engine) ([]string, []finding.Finding) {
 	if e.OfficialRegistry == nil {
 		e.OfficialRegistry = official
 	}
-	ran, fs, errs := e.Run(context.Background(), &posture.Snapshot{OC: tr.inv, Deep: tr.inv.Live != nil})
+	deep := tr.inv.Live != nil
+	ran, fs, errs := e.Run(context.Background(), &posture.Snapshot{OC: tr.inv, Deep: deep})
 	if len(errs) > 0 {
 		tr.t.Fatalf("run errors: %+v", errs)
 	}
+	if !deep && len(tr.inv.Installs) > 0 {
+		// Without a probe CG-INS-012 did not run and says so (never a
+		// silent pass). Asserted here once, so each case lists only the
+		// findings it is about.
+		i := slices.IndexFunc(fs, func(f finding.Finding) bool {
+			return f.CheckID == CheckLiveMismatch && f.Status == finding.Skip && f.MessageKey == "not_deep"
+		})
+		if i < 0 {
+			tr.t.Fatalf("no CG-INS-012 skip/not_deep without --deep: %v", keyed(fs))
+		}
+		fs = slices.Delete(fs, i, i+1)
+	}
 	return ran, fs
+}
+
+// TestLiveMismatchNeedsLiveHost: the running gateway's version is live
+// state. Without --deep the check says it did not run; on a disk image it
+// does not apply; with a probe it is evaluated.
+func TestLiveMismatchNeedsLiveHost(t *testing.T) {
+	tr := newTree(t)
+	v := latest(t)
+	tr.pkg(global, "openclaw", v, officialRepo, []string{"openclaw"}, "npm-global", true)
+	tr.cacheIndex(officialReg, "openclaw", v, integrityOf(t, v))
+	e := Engine{OfficialRegistry: official}
+	run := func(s *posture.Snapshot) []string {
+		_, fs, _ := e.Run(context.Background(), s)
+		var out []string
+		for _, f := range fs {
+			if f.CheckID == CheckLiveMismatch {
+				out = append(out, f.MessageKey+"/"+string(f.Status))
+			}
+		}
+		return out
+	}
+	if got := run(&posture.Snapshot{OC: tr.inv}); !slices.Equal(got, []string{"not_deep/skip"}) {
+		t.Errorf("live host without --deep: %v", got)
+	}
+	if got := run(&posture.Snapshot{OC: tr.inv, Host: &hostfacts.Facts{Rootfs: "/mnt/img"}}); !slices.Equal(got, []string{posture.NoLiveHostKey + "/skip"}) {
+		t.Errorf("disk image: %v", got)
+	}
+	tr.inv.Live = &openclaw.LiveGateway{URL: "http://127.0.0.1:18789", Reachable: true, Version: v}
+	if got := run(&posture.Snapshot{OC: tr.inv, Deep: true, Host: &hostfacts.Facts{Live: true}}); len(got) != 0 {
+		t.Errorf("probed, same version: %v", got)
+	}
 }
 
 func integrityOf(t *testing.T, v string) string {
@@ -478,5 +523,48 @@ func TestRealInstallWithRealCache(t *testing.T) {
 		if f.CheckID == CheckIntegrity || f.CheckID == CheckRegistry {
 			t.Errorf("real official install from the real cache: %s %s %v", f.CheckID, f.MessageKey, f.Params)
 		}
+	}
+}
+
+// TestMinVersionBaseline: an organisation's own baseline replaces the
+// latest stable as the bar for CG-INS-009, and without one the verdict
+// names the release table it measured against.
+func TestMinVersionBaseline(t *testing.T) {
+	const old = "2026.3.7"
+	run := func(min string) []finding.Finding {
+		tr := newTree(t)
+		tr.pkg(global, "openclaw", old, officialRepo, []string{"openclaw"}, "npm-global", true)
+		tr.cacheIndex(officialReg, "openclaw", old, integrityOf(t, old))
+		_, fs, errs := Engine{OfficialRegistry: official}.Run(context.Background(), &posture.Snapshot{OC: tr.inv, MinVersion: min})
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		var out []finding.Finding
+		for _, f := range fs {
+			if f.CheckID == CheckBehind {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	rel, err := advisory.EmbeddedReleases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No baseline: far behind the latest stable, per the named table.
+	fs := run("")
+	if len(fs) != 1 || fs[0].MessageKey != "far_behind" || fs[0].Params["table"] != rel.Label() || !strings.Contains(rel.Label(), rel.Date()) {
+		t.Fatalf("no baseline: %+v", fs)
+	}
+	// Baseline at the installed version (or below): passes.
+	for _, min := range []string{old, "2026.2.21"} {
+		if fs := run(min); len(fs) != 0 {
+			t.Errorf("baseline %s: %+v", min, fs)
+		}
+	}
+	// Baseline above: fails, naming the baseline.
+	fs = run("2026.9.6")
+	if len(fs) != 1 || fs[0].Status != finding.Fail || fs[0].MessageKey != "below_baseline" || fs[0].Params["baseline"] != "2026.9.6" {
+		t.Fatalf("baseline above: %+v", fs)
 	}
 }

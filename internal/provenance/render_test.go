@@ -14,6 +14,7 @@ import (
 	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
+	hostfacts "github.com/clawgov/clawgov/internal/host"
 	"github.com/clawgov/clawgov/internal/openclaw"
 	"github.com/clawgov/clawgov/internal/posture"
 )
@@ -110,6 +111,16 @@ func TestEveryMessageRenders(t *testing.T) {
 	_, fs := tr.run(Engine{OfficialRegistry: func(context.Context) (string, error) { return "", context.Canceled }})
 	all = append(all, fs...)
 
+	// An organisation baseline above the installed version.
+	btr := newTree(t)
+	btr.pkg(global, "openclaw", "2026.3.7", officialRepo, nil, "npm-global", true)
+	_, bfs, _ := Engine{OfficialRegistry: official}.Run(context.Background(), &posture.Snapshot{OC: btr.inv, MinVersion: "2026.9.6"})
+	all = append(all, bfs...)
+	// The skips of the live-state check (tr.run strips the not_deep one).
+	for _, s := range []*posture.Snapshot{{OC: tr.inv}, {OC: tr.inv, Host: &hostfacts.Facts{Rootfs: "/mnt/img"}}} {
+		_, fs, _ := Engine{OfficialRegistry: official}.Run(context.Background(), s)
+		all = append(all, fs...)
+	}
 	seen := map[string]bool{}
 	for _, f := range all {
 		seen[f.CheckID+"/"+f.MessageKey] = true

@@ -95,6 +95,54 @@ type Summary struct {
 	BySeverity map[string]int `json:"by_severity"`
 }
 
+// DataSet describes one of clawgov's own data sets a verdict relied on.
+// Its age is a property of the auditor, not of the deployment, so it is
+// reported here and never as a finding that changes a control.
+type DataSet struct {
+	// Date is the data set's own date (YYYY-MM-DD): the newest record of
+	// the advisory database, the newest release in the release table.
+	Date string `json:"date"`
+	// Source says where the data came from (embedded, an update cache).
+	Source string `json:"source"`
+	// AgeDays is the age of Date at the report's clock (-1 unknown).
+	AgeDays int `json:"age_days"`
+	// Stale is true beyond the age at which a notice is raised.
+	Stale bool `json:"stale,omitempty"`
+}
+
+// DataInfo lists the data sets behind the verdicts.
+type DataInfo struct {
+	Advisories *DataSet `json:"advisories,omitempty"`
+	Releases   *DataSet `json:"releases,omitempty"`
+	// MinVersion is the organisation's own version baseline when one was
+	// set (--min-version or the profile's min_version); the "behind
+	// latest" verdict then measures against it.
+	MinVersion string `json:"min_version,omitempty"`
+}
+
+// Notice is a report-level statement about the run itself (what could not
+// be observed, how old the auditor's data is). Notices change no verdict;
+// writers show them ahead of the controls.
+type Notice struct {
+	// ID is stable: no-live-host, advisory-data-stale.
+	ID string `json:"id"`
+	// Level is info or warning.
+	Level   string `json:"level"`
+	Message string `json:"message"`
+}
+
+// Notice IDs.
+const (
+	NoticeNoLiveHost = "no-live-host"
+	NoticeStaleData  = "advisory-data-stale"
+)
+
+// Meta is what a reader needs to judge the report itself.
+type Meta struct {
+	Data    *DataInfo `json:"data,omitempty"`
+	Notices []Notice  `json:"notices,omitempty"`
+}
+
 // Report is the whole result of one audit or scan.
 type Report struct {
 	SchemaVersion int               `json:"schema_version"`
@@ -116,6 +164,7 @@ type Report struct {
 	Waivers      []WaiverResult      `json:"waivers,omitempty"`
 	Attestations []AttestationResult `json:"attestations,omitempty"`
 	Baseline     *BaselineDiff       `json:"baseline,omitempty"`
+	Meta          Meta              `json:"meta"`
 }
 
 // Input is what a builder needs.
@@ -137,6 +186,8 @@ type Input struct {
 	Waivers      []config.Waiver
 	Attestations map[string]config.Attestation
 	Config       *config.Config
+	// Data describes the auditor's data sets (nil: none used).
+	Data *DataInfo
 }
 
 // Build renders and rolls up the findings.
@@ -321,6 +372,7 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 		}
 	}
 	r.Summary = summarize(r)
+	r.Meta = meta(in)
 	sort.SliceStable(r.Errors, func(i, j int) bool {
 		if r.Errors[i].Source != r.Errors[j].Source {
 			return r.Errors[i].Source < r.Errors[j].Source
@@ -328,6 +380,35 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 		return r.Errors[i].Message < r.Errors[j].Message
 	})
 	return r, nil
+}
+
+var noticeText = map[catalog.Lang]map[string]string{
+	catalog.EN: {
+		NoticeNoLiveHost: "Live state was not observed: %s was audited as a disk or container image (--rootfs), so checks of sockets, processes, the firewall at run time and the live gateway were skipped (\"no live host (disk image)\") and the controls rest on the files alone.",
+		NoticeStaleData:  "clawgov's advisory data is %d days old (newest record %s, %s): a clean result may miss newer advisories. Update it with clawgov advisories update. This says nothing about the deployment and changes no control.",
+	},
+	catalog.ZH: {
+		NoticeNoLiveHost: "未观察运行时状态：%s 作为磁盘或容器镜像（--rootfs）审计，套接字、进程、运行时防火墙和在线网关的检查已跳过（\"无运行中的主机（磁盘镜像）\"），控制项仅依据文件判定。",
+		NoticeStaleData:  "clawgov 的安全公告数据已有 %d 天（最新记录 %s，%s）：结果干净也可能遗漏较新的公告。请运行 clawgov advisories update 更新。此提示与被审计部署无关，不影响任何控制项。",
+	},
+}
+
+// meta builds the report-level notices. They are rendered here, like the
+// control summaries, so every writer shows the same text.
+func meta(in Input) Meta {
+	t := noticeText[in.Lang]
+	if t == nil {
+		t = noticeText[catalog.EN]
+	}
+	m := Meta{Data: in.Data}
+	if in.Kind == "audit" && in.Target.Rootfs != "" {
+		m.Notices = append(m.Notices, Notice{ID: NoticeNoLiveHost, Level: "info", Message: fmt.Sprintf(t[NoticeNoLiveHost], in.Target.Rootfs)})
+	}
+	if in.Data != nil && in.Data.Advisories != nil && in.Data.Advisories.Stale {
+		a := in.Data.Advisories
+		m.Notices = append(m.Notices, Notice{ID: NoticeStaleData, Level: "warning", Message: fmt.Sprintf(t[NoticeStaleData], a.AgeDays, a.Date, a.Source)})
+	}
+	return m
 }
 
 func render(meta *catalog.Check, f finding.Finding, lang catalog.Lang, prof *catalog.Profile) finding.Finding {
