@@ -15,6 +15,7 @@ import (
 
 	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/manifest"
 	"github.com/clawgov/clawgov/internal/openclaw"
 	"github.com/clawgov/clawgov/internal/posture"
 	"github.com/clawgov/clawgov/internal/report"
@@ -56,6 +57,12 @@ type Engine struct {
 	// version); anything behind latest below them is a warning (DO-1).
 	FarReleases int
 	FarDays     int
+	// Manifest returns the file manifest of an official release; nil uses
+	// the embedded one (manifest.Embedded). Tests inject it.
+	Manifest func(version string) (*manifest.Release, bool, error)
+	// FullIntegrity hashes every installed file, not only the decisive
+	// ones; CLAWGOV_INTEGRITY=full turns it on.
+	FullIntegrity bool
 }
 
 // Name is the catalog engine name.
@@ -336,10 +343,6 @@ func (c *checker) integrity(in openclaw.Install, facts Facts, rr *advisory.Relea
 	if rr == nil {
 		return // not an official release: nothing to compare with (CG-INS-008 fails)
 	}
-	if len(facts.Integrity) == 0 {
-		c.add(CheckIntegrity, finding.Manual, t, "unrecorded", with())
-		return
-	}
 	for _, ig := range facts.Integrity {
 		if integrityEqual(ig.Integrity, rr.Integrity, rr.Shasum) {
 			continue
@@ -347,6 +350,75 @@ func (c *checker) integrity(in openclaw.Install, facts Facts, rr *advisory.Relea
 		c.add(CheckIntegrity, finding.Fail, t, "mismatch", with("integrity", ig.Integrity, "official", rr.Integrity, "source", ig.Source),
 			finding.Evidence{Kind: "file", File: ig.Source, KeyPath: "integrity", Value: ig.Integrity})
 	}
+	// The recorded integrity says which tarball was downloaded; the file
+	// manifest says whether the files on disk are still that tarball's.
+	c.files(in, facts, rr, t, with)
+}
+
+// maxListed bounds each list of files in the evidence; the message gives
+// the full counts.
+const maxListed = 20
+
+func (c *checker) files(in openclaw.Install, facts Facts, rr *advisory.Release, t string, with func(...string) map[string]string) {
+	mf := c.e.Manifest
+	if mf == nil {
+		mf = manifest.Embedded
+	}
+	full := c.e.FullIntegrity || os.Getenv("CLAWGOV_INTEGRITY") == "full"
+	res, ok, err := manifest.VerifyLoad(host(c.s.OC.Rootfs, in.Root), func() (*manifest.Release, bool, error) { return mf(rr.Version) }, manifest.Options{Full: full})
+	switch {
+	case !ok && err != nil:
+		c.errs = append(c.errs, report.RunError{Source: "file manifest", Message: err.Error(), Checks: []string{CheckIntegrity}})
+		return
+	case !ok:
+		if len(facts.Integrity) == 0 {
+			c.add(CheckIntegrity, finding.Manual, t, "unrecorded", with())
+		}
+		return
+	case err != nil:
+		c.add(CheckIntegrity, finding.Manual, t, "files_unreadable", with("reason", err.Error()))
+		return
+	}
+	counts := with("files", fmt.Sprint(res.Compared), "hashed", fmt.Sprint(res.Hashed), "deps", fmt.Sprint(res.Dependencies),
+		"added", fmt.Sprint(len(res.Added)), "removed", fmt.Sprint(len(res.Removed)),
+		"modified", fmt.Sprint(len(res.Resized)+len(res.Modified)+len(res.NotRegular)))
+	root := strings.TrimSuffix(in.Root, "/")
+	if res.OK() {
+		key := "files_match"
+		if full {
+			key = "files_match_full"
+		}
+		c.add(CheckIntegrity, finding.Pass, t, key, counts, finding.Evidence{Kind: "package", File: root,
+			Detail: fmt.Sprintf("%d files compared by path and size; SHA-256 of %d files (%d bytes) matched the official release digest", res.Compared, res.Hashed, res.HashedBytes)})
+		return
+	}
+	var ev []finding.Evidence
+	list := func(paths []string, detail func(i int) string) {
+		for i, p := range paths {
+			if i == maxListed {
+				ev = append(ev, finding.Evidence{Kind: "file", File: root + "/…", Detail: fmt.Sprintf("%d more not listed", len(paths)-maxListed)})
+				return
+			}
+			ev = append(ev, finding.Evidence{Kind: "file", File: root + "/" + p, Detail: detail(i)})
+		}
+	}
+	list(res.Added, func(int) string { return "added: not in the official release" })
+	list(res.Removed, func(int) string { return "removed: in the official release, missing here" })
+	resized := make([]string, len(res.Resized))
+	for i, r := range res.Resized {
+		resized[i] = r.Path
+	}
+	list(resized, func(i int) string {
+		return fmt.Sprintf("modified: %d bytes, official %d bytes", res.Resized[i].Size, res.Resized[i].Official)
+	})
+	list(res.Modified, func(int) string { return "modified: SHA-256 differs from the official file" })
+	list(res.NotRegular, func(int) string { return "modified: not a regular file" })
+	key := "files_differ"
+	if res.Unlocated {
+		key = "files_differ_unlocated"
+		ev = append(ev, finding.Evidence{Kind: "package", File: root, Detail: fmt.Sprintf("SHA-256 over %d files differs from the official release digest; only sizes are stored for non-entry files, so the changed file is not named", res.Hashed)})
+	}
+	c.add(CheckIntegrity, finding.Fail, t, key, counts, ev...)
 }
 
 // integrityEqual compares SRI strings: any hash algorithm both sides share

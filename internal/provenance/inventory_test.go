@@ -52,7 +52,7 @@ func TestWithInventoryDetection(t *testing.T) {
 				t.Fatal("inventory detection found no install")
 			}
 			tr.inv.Installs = found
-			_, fs := tr.run(Engine{OfficialRegistry: official})
+			_, fs := tr.run(Engine{OfficialRegistry: official, Manifest: noManifest})
 			got := keyed(fs)
 			if tt.want != nil && !slices.Equal(got, tt.want) {
 				t.Errorf("installs %+v\nfindings %v\nwant %v", found, got, tt.want)

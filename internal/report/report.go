@@ -164,7 +164,7 @@ type Report struct {
 	Waivers      []WaiverResult      `json:"waivers,omitempty"`
 	Attestations []AttestationResult `json:"attestations,omitempty"`
 	Baseline     *BaselineDiff       `json:"baseline,omitempty"`
-	Meta          Meta              `json:"meta"`
+	Meta         Meta                `json:"meta"`
 }
 
 // Input is what a builder needs.
