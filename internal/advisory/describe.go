@@ -18,7 +18,7 @@ func Describe(now time.Time, staleDays int) *report.DataInfo {
 	info := &report.DataInfo{}
 	dir, _ := DefaultCacheDir()
 	if db, src, err := Current(dir); err == nil {
-		ds := &report.DataSet{Date: db.Modified[:min(len(db.Modified), 10)], Source: sourceLabel(src), AgeDays: -1}
+		ds := &report.DataSet{Date: db.Modified[:min(len(db.Modified), 10)], Source: sourceLabel(src, db), AgeDays: -1}
 		if d, err := parseDay(db.Modified); err == nil && !now.IsZero() {
 			ds.AgeDays = int(now.Sub(d).Hours() / 24)
 			ds.Stale = ds.AgeDays > staleDays
@@ -35,9 +35,16 @@ func Describe(now time.Time, staleDays int) *report.DataInfo {
 	return info
 }
 
-func sourceLabel(s Source) string {
+// sourceLabel names the database and, for an update, what it was built
+// from (the signed bundle or the OSV export and its URL).
+func sourceLabel(s Source, db *DB) string {
 	switch s.Kind {
 	case "cache":
+		for _, k := range []string{"osv-export", "bundle"} {
+			if d := db.Sources[k]; d != "" {
+				return "updated database " + s.Path + ": " + d
+			}
+		}
 		return "updated database " + s.Path
 	case "":
 		return "embedded database"

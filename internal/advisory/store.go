@@ -75,9 +75,12 @@ func Current(cacheDir string) (*DB, Source, error) {
 type UpdateResult struct {
 	Path    string
 	Records int
-	// Skipped counts signed records that do not concern OpenClaw.
-	Skipped  int
-	KeyID    string
+	// Skipped counts records that do not concern OpenClaw.
+	Skipped int
+	// KeyID is the bundle signer ("" for an OSV export).
+	KeyID string
+	// Source is the URL an update was fetched from ("" for a file).
+	Source   string
 	Modified string
 	Previous string
 	Total    int
@@ -94,6 +97,29 @@ func Update(from, cacheDir string, trusted []ed25519.PublicKey) (*UpdateResult, 
 	if err != nil {
 		return nil, err
 	}
+	var recs []*OSVRecord
+	var names []string
+	for i, r := range bun.Records {
+		if Relevant(r) { // a signed feed may carry other npm advisories
+			recs = append(recs, r)
+			names = append(names, bun.Names[i])
+		}
+	}
+	desc := fmt.Sprintf("%d OSV records signed by key %s (manifest created %s)", len(recs), bun.KeyID, bun.Manifest.Created)
+	mb, _ := json.MarshalIndent(bun.Manifest, "", " ")
+	res, err := merge(recs, names, "bundle", desc, cacheDir, mb)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", from, err)
+	}
+	res.Skipped = len(bun.Records) - len(recs)
+	res.KeyID = bun.KeyID
+	return res, nil
+}
+
+// merge builds the database from the embedded one plus recs (each
+// attributed to label:name, the source described by desc) and stores it
+// atomically in cacheDir, with the bundle manifest when there is one.
+func merge(recs []*OSVRecord, names []string, label, desc, cacheDir string, manifest []byte) (*UpdateResult, error) {
 	emb, err := Embedded()
 	if err != nil {
 		return nil, err
@@ -108,24 +134,19 @@ func Update(from, cacheDir string, trusted []ed25519.PublicKey) (*UpdateResult, 
 	}
 	b := NewBuilder()
 	b.AddDB(emb)
-	skipped := 0
-	for i, r := range bun.Records {
-		if !Relevant(r) {
-			skipped++ // a signed feed may carry other npm advisories
-			continue
-		}
-		if err := b.AddOSV(r, "bundle:"+bun.Names[i]); err != nil {
-			return nil, fmt.Errorf("bundle %s: %w", from, err)
+	for i, r := range recs {
+		if err := b.AddOSV(r, label+":"+names[i]); err != nil {
+			return nil, err
 		}
 	}
 	src := map[string]string{}
 	for k, v := range emb.Sources {
 		src[k] = v
 	}
-	src["bundle"] = fmt.Sprintf("%d OSV records signed by key %s (manifest created %s)", len(bun.Records)-skipped, bun.KeyID, bun.Manifest.Created)
+	src[label] = desc
 	db, err := b.Build(tags, src)
 	if err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", from, err)
+		return nil, err
 	}
 	out, err := db.Encode()
 	if err != nil {
@@ -137,10 +158,11 @@ func Update(from, cacheDir string, trusted []ed25519.PublicKey) (*UpdateResult, 
 	if err := writeAtomic(filepath.Join(cacheDir, cacheFile), out); err != nil {
 		return nil, err
 	}
-	mb, _ := json.MarshalIndent(bun.Manifest, "", " ")
-	_ = writeAtomic(filepath.Join(cacheDir, "last-bundle-manifest.json"), mb)
+	if manifest != nil {
+		_ = writeAtomic(filepath.Join(cacheDir, "last-bundle-manifest.json"), manifest)
+	}
 	total, _ := db.Count()
-	return &UpdateResult{Path: filepath.Join(cacheDir, cacheFile), Records: len(bun.Records) - skipped, Skipped: skipped, KeyID: bun.KeyID,
+	return &UpdateResult{Path: filepath.Join(cacheDir, cacheFile), Records: len(recs),
 		Modified: db.Modified, Previous: prev.Modified, Total: total, InUse: db.Modified > emb.Modified}, nil
 }
 

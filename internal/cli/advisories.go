@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +30,10 @@ type advisoriesOptions struct {
 	Sign     string
 	Out      string
 	All      bool
+	// update from a URL
+	CACert    string
+	AllowHTTP bool
+	Timeout   time.Duration
 }
 
 func newAdvisoriesCmd(f *factory) *cobra.Command {
@@ -55,9 +61,23 @@ the cached database is used when it is newer than the embedded one.`,
 		RunE: func(_ *cobra.Command, a []string) error { return runAdvMatch(f, o, a[0]) }}
 	match.Flags().StringVar(&o.Package, "package", "openclaw", "package name (openclaw, clawdbot, moltbot)")
 
-	update := &cobra.Command{Use: "update --from PATH", Short: "Import a signed bundle (directory or zip of OSV JSON) into the cache", Args: cobra.NoArgs,
+	update := &cobra.Command{Use: "update [--from PATH|URL]", Short: "Import a signed bundle or an OSV export into the cache", Args: cobra.NoArgs,
+		Long: `Import advisories into the cache, from a file or a URL.
+
+--from PATH takes a signed bundle (directory or zip made by 'advisories
+bundle'), for air-gapped sites; its signature must verify with a trusted key.
+--from URL (or advisories.source in clawgov.yaml when --from is not given)
+downloads either a signed bundle, checked the same way whatever the
+transport, or an OSV-format export (a zip of OSV JSON records, as OSV
+publishes per ecosystem), which has no signature of its own and is therefore
+accepted over HTTPS only (--ca-cert adds an internal CA), or over plain HTTP
+with --allow-http for a mirror on a closed network. Only records about
+OpenClaw are kept. On any error the cache stays as it was.`,
 		RunE: func(*cobra.Command, []string) error { return runAdvUpdate(f, o) }}
-	update.Flags().StringVar(&o.From, "from", "", "bundle directory or zip (required)")
+	update.Flags().StringVar(&o.From, "from", "", "bundle directory or zip, or an http(s) URL of a bundle or OSV export (default: advisories.source from clawgov.yaml)")
+	update.Flags().StringVar(&o.CACert, "ca-cert", "", "PEM file of extra CA certificates for an https source")
+	update.Flags().BoolVar(&o.AllowHTTP, "allow-http", false, "accept an unsigned OSV export over plain http")
+	update.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "time limit of the download")
 	update.Flags().StringArrayVar(&o.Keys, "trusted-key", nil, "public key file of a trusted signer (repeatable)")
 	update.Flags().StringVar(&o.KeyDir, "trusted-keys-dir", "", "directory of trusted *.pub keys (default: the user config dir + clawgov/trusted-keys)")
 
@@ -347,8 +367,16 @@ func nonNil(x []matchRow) []matchRow {
 }
 
 func runAdvUpdate(f *factory, o *advisoriesOptions) error {
-	if o.From == "" {
-		return usageErrorf("update: --from PATH is required")
+	from := o.From
+	if from == "" {
+		fc, err := f.loadConfig()
+		if err != nil {
+			return err
+		}
+		from = fc.value("advisories.source")
+	}
+	if from == "" {
+		return usageErrorf("update: --from PATH|URL is required (or set advisories.source in clawgov.yaml)")
 	}
 	dir := o.cacheDir()
 	if dir == "" {
@@ -362,14 +390,33 @@ func runAdvUpdate(f *factory, o *advisoriesOptions) error {
 	if err != nil {
 		return &UsageError{err}
 	}
-	res, err := advisory.Update(o.From, dir, keys)
-	if err != nil {
-		return &UsageError{err}
+	var res *advisory.UpdateResult
+	if advisory.IsURL(from) {
+		res, err = advisory.UpdateFromURL(context.Background(), from, dir, keys,
+			advisory.FetchOptions{CACert: o.CACert, AllowHTTP: o.AllowHTTP, Timeout: o.Timeout, Now: f.Now()})
+		var fe *advisory.FetchError
+		if errors.As(err, &fe) {
+			return err // the download failed: exit 3, try again later
+		}
+		if err != nil {
+			return &UsageError{err}
+		}
+	} else {
+		if res, err = advisory.Update(from, dir, keys); err != nil {
+			return &UsageError{err}
+		}
 	}
-	fmt.Fprintf(f.IO.Out, "advisory database updated from %d signed records (key %s): %d advisories, modified %s (was %s); stored at %s\n",
-		res.Records, res.KeyID, res.Total, res.Modified, res.Previous, res.Path)
+	how := fmt.Sprintf("%d signed records (key %s)", res.Records, res.KeyID)
+	if res.KeyID == "" {
+		how = fmt.Sprintf("%d OSV export records", res.Records)
+	}
+	if res.Source != "" {
+		how += " from " + res.Source
+	}
+	fmt.Fprintf(f.IO.Out, "advisory database updated from %s: %d advisories, modified %s (was %s); stored at %s\n",
+		how, res.Total, res.Modified, res.Previous, res.Path)
 	if res.Skipped > 0 {
-		fmt.Fprintf(f.IO.Out, "note: %d signed records do not concern OpenClaw and were ignored\n", res.Skipped)
+		fmt.Fprintf(f.IO.Out, "note: %d records do not concern OpenClaw and were ignored\n", res.Skipped)
 	}
 	if !res.InUse {
 		fmt.Fprintln(f.IO.Out, "note: the update is not newer than the embedded database, which stays in use")

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,5 +149,50 @@ func TestAdvisoriesSignedUpdateFlow(t *testing.T) {
 	after, _ := os.ReadFile(filepath.Join(cache, "advisories.json"))
 	if !bytes.Equal(before, after) {
 		t.Error("refused update changed the cache")
+	}
+}
+
+// TestAdvisoriesUpdateFromURL: advisories.source in clawgov.yaml is the
+// default source; a signed bundle is taken over plain http (its signature
+// decides), an unsigned OSV export only with --allow-http; a failed download
+// exits 3 (try again), refused content exits 2.
+func TestAdvisoriesUpdateFromURL(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	key := filepath.Join(dir, "org-key")
+	runCLI(t, "advisories", "keygen", "--out", key)
+	src := filepath.Join(dir, "osv")
+	os.Mkdir(src, 0o755)
+	rec := `{"schema_version":"1.4.0","id":"GHSA-zzzz-zzzz-zzzz","modified":"2026-11-01T00:00:00Z","aliases":["CVE-2026-99999"],"summary":"Feed test advisory","affected":[{"package":{"ecosystem":"npm","name":"openclaw"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2026.10.1"}]}]}]}`
+	os.WriteFile(filepath.Join(src, "GHSA-zzzz-zzzz-zzzz.json"), []byte(rec), 0o644)
+	bundle := filepath.Join(dir, "feed.zip")
+	runCLI(t, "advisories", "bundle", "--sign", key, "--from", src, "--out", bundle)
+	var export bytes.Buffer
+	zw := zip.NewWriter(&export)
+	w, _ := zw.Create("npm/GHSA-zzzz-zzzz-zzzz.json")
+	w.Write([]byte(rec))
+	zw.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/feed.zip", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, bundle) })
+	mux.HandleFunc("/npm/all.zip", func(w http.ResponseWriter, _ *http.Request) { w.Write(export.Bytes()) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	cfg := filepath.Join(dir, "clawgov.yaml")
+	os.WriteFile(cfg, []byte("advisories:\n  source: "+srv.URL+"/feed.zip\n"), 0o644)
+	trust := []string{"--cache-dir", cache, "--trusted-key", key + ".pub", "--trusted-keys-dir", filepath.Join(dir, "none")}
+
+	code, out, errOut := runCLI(t, append([]string{"--config-file", cfg, "advisories", "update"}, trust...)...)
+	if code != 0 || !strings.Contains(out, "1 signed records") || !strings.Contains(out, "from "+srv.URL+"/feed.zip") {
+		t.Fatalf("update from the configured source: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, append([]string{"advisories", "update", "--from", srv.URL + "/missing.zip"}, trust...)...); code != ExitRun || !strings.Contains(errOut, "HTTP 404") {
+		t.Errorf("404: exit %d %q, want %d", code, errOut, ExitRun)
+	}
+	if code, _, errOut := runCLI(t, append([]string{"advisories", "update", "--from", srv.URL + "/npm/all.zip"}, trust...)...); code != ExitUsage || !strings.Contains(errOut, "plain HTTP") {
+		t.Errorf("unsigned export over http: exit %d %q, want %d", code, errOut, ExitUsage)
+	}
+	code, out, errOut = runCLI(t, append([]string{"advisories", "update", "--allow-http", "--from", srv.URL + "/npm/all.zip"}, trust...)...)
+	if code != 0 || !strings.Contains(out, "1 OSV export records") {
+		t.Errorf("export with --allow-http: %d %q %q", code, out, errOut)
 	}
 }
