@@ -365,7 +365,12 @@ func (c *checker) files(in openclaw.Install, facts Facts, rr *advisory.Release, 
 		mf = manifest.Embedded
 	}
 	full := c.e.FullIntegrity || os.Getenv("CLAWGOV_INTEGRITY") == "full"
-	res, ok, err := manifest.VerifyLoad(host(c.s.OC.Rootfs, in.Root), func() (*manifest.Release, bool, error) { return mf(rr.Version) }, manifest.Options{Full: full})
+	pkgDir, rok := hostPath(c.s.OC.Rootfs, in.Root)
+	if !rok {
+		c.add(CheckIntegrity, finding.Manual, t, "files_unreadable", with("reason", "the package folder does not resolve inside the root"))
+		return
+	}
+	res, ok, err := manifest.VerifyLoad(pkgDir, func() (*manifest.Release, bool, error) { return mf(rr.Version) }, manifest.Options{Full: full})
 	switch {
 	case !ok && err != nil:
 		c.errs = append(c.errs, report.RunError{Source: "file manifest", Message: err.Error(), Checks: []string{CheckIntegrity}})

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/clawgov/clawgov/internal/host"
 	"github.com/clawgov/clawgov/internal/openclaw"
 )
 
@@ -56,12 +57,24 @@ type Facts struct {
 	Git bool
 }
 
-// host maps a deployment path to the host path under rootfs.
-func host(rootfs, p string) string {
+// hostPath maps a deployment path to this machine's path under rootfs
+// through host.Root, the one rooted-path resolver: symlinks are resolved
+// inside the root, so a link in a disk image never points the audit at this
+// machine's own files. ok is false when the path does not resolve.
+func hostPath(rootfs, p string) (string, bool) {
 	if rootfs == "" {
-		return p
+		return p, true
 	}
-	return filepath.Join(rootfs, filepath.FromSlash(p))
+	r, err := host.NewRoot(rootfs)
+	if err != nil {
+		return "", false
+	}
+	defer r.Close()
+	res, err := r.Resolve(p)
+	if err != nil {
+		return "", false
+	}
+	return r.HostPath(res), true
 }
 
 // maxRead bounds every file this package reads: these are config files
@@ -69,7 +82,7 @@ func host(rootfs, p string) string {
 const maxRead = 32 << 20
 
 func readFile(rootfs, p string) ([]byte, error) {
-	f, err := os.Open(host(rootfs, p))
+	f, err := host.Open(rootfs, p)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +124,7 @@ func Gather(inv *openclaw.Inventory, inst openclaw.Install) Facts {
 	} else if errors.Is(err, fs.ErrNotExist) {
 		f.BuildInfoMissing = true
 	}
-	if st, err := os.Stat(host(rootfs, path.Join(root, ".git"))); err == nil && (st.IsDir() || st.Mode().IsRegular()) {
+	if st, err := host.Stat(rootfs, path.Join(root, ".git")); err == nil && (st.IsDir() || st.Mode().IsRegular()) {
 		f.Git = true
 	}
 
@@ -298,12 +311,16 @@ func cacheEntries(rootfs, dir, pkg, version string) []cacheEntry {
 	want := "/" + pkg + "/-/" + pkg + "-" + version + ".tgz"
 	var out []cacheEntry
 	files := 0
-	_ = filepath.WalkDir(host(rootfs, dir), func(p string, d fs.DirEntry, err error) error {
+	base, ok := hostPath(rootfs, dir)
+	if !ok {
+		return nil
+	}
+	_ = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}
-		if d.IsDir() {
-			return nil
+		if !d.Type().IsRegular() {
+			return nil // directories are walked; links are not followed
 		}
 		files++
 		if files > 200000 {
@@ -333,7 +350,7 @@ func cacheEntries(rootfs, dir, pkg, version string) []cacheEntry {
 			if !strings.Contains(e.Key, ":request-cache:") {
 				continue
 			}
-			rel, _ := filepath.Rel(host(rootfs, dir), p)
+			rel, _ := filepath.Rel(base, p)
 			out = append(out, cacheEntry{url: u, integrity: e.Integrity, file: path.Join(dir, filepath.ToSlash(rel))})
 		}
 		return nil

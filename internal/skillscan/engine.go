@@ -3,7 +3,9 @@ package skillscan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/host"
 	"github.com/clawgov/clawgov/internal/openclaw"
 	"github.com/clawgov/clawgov/internal/posture"
 	"github.com/clawgov/clawgov/internal/report"
@@ -101,7 +104,7 @@ func (s *Scanner) scanTargets(ctx context.Context, ts []target) []InstalledResul
 	for i, t := range ts {
 		out[i] = InstalledResult{Shown: t.dir, t: t}
 		if t.hostDir == "" {
-			out[i].Result = Result{Name: t.name, Source: t.dir, Verdict: Clean, Errors: []string{"folder resolves outside the audited root"}}
+			out[i].Result = Result{Name: t.name, Source: t.dir, Verdict: Clean, Errors: []string{"folder does not resolve inside the audited root"}}
 			continue
 		}
 		u := readDirUnit(t.hostDir, s.opts.Limits)
@@ -148,8 +151,12 @@ func installedTargets(inv *openclaw.Inventory) []target {
 	return out
 }
 
-// hostDir maps a deployment path to the host path under rootfs; "" when
-// the resolved folder escapes the root (a hostile image's symlink).
+// hostDir maps a deployment path to the host path under rootfs through
+// host.Root, the audit's one rooted-path resolver: symlinks in the image
+// are resolved inside it (an absolute link names a path in the image), so
+// no folder can lead the scan out of the root. "" when the path cannot be
+// resolved (a symlink loop); a missing folder keeps its path so the scan
+// reports the read error.
 func hostDir(rootfs, dir string) string {
 	if rootfs == "" || rootfs == "/" {
 		return dir
@@ -157,19 +164,19 @@ func hostDir(rootfs, dir string) string {
 	if strings.HasPrefix(dir, rootfs+string(os.PathSeparator)) {
 		return dir
 	}
-	h := filepath.Join(rootfs, dir)
-	real, err := filepath.EvalSymlinks(h)
+	r, err := host.NewRoot(rootfs)
 	if err != nil {
-		return h // the scan reports the read error
-	}
-	rr, err := filepath.EvalSymlinks(rootfs)
-	if err != nil {
-		rr = rootfs
-	}
-	if real != rr && !strings.HasPrefix(real, rr+string(os.PathSeparator)) {
 		return ""
 	}
-	return real
+	defer r.Close()
+	res, err := r.Resolve(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return r.HostPath(dir)
+	case err != nil:
+		return ""
+	}
+	return r.HostPath(res)
 }
 
 // ResultFindings turns one scan result into findings: CG-SKL-001 with the
