@@ -24,6 +24,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -317,9 +318,11 @@ func compile(name string, root *yaml.Node, f *File) (*Policy, error) {
 			}
 			e.AllowNetworks = append(e.AllowNetworks, pf)
 		}
-		for _, h := range raw.Hosts {
+		for i, h := range raw.Hosts {
 			key, wildcard, err := entryHost(h)
 			if err != nil {
+				// Point at the host itself, not the entry it belongs to.
+				line = lineOf(root, []string{"entries", en, "hosts", strconv.Itoa(i)})
 				return nil, fail("host %q: %v", h, err)
 			}
 			if wildcard {

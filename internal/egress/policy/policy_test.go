@@ -271,22 +271,22 @@ func TestCheckIP(t *testing.T) {
 
 func TestParseInvalid(t *testing.T) {
 	cases := map[string]string{
-		"star.yaml":           `star.yaml:3: entries.a: host "*": only the whole first label may be a wildcard (*.example.com)`,
-		"tld-wildcard.yaml":   `tld-wildcard.yaml:3: entries.a: host "*.com": a wildcard over a top-level domain allows a whole TLD`,
-		"mid-wildcard.yaml":   `mid-wildcard.yaml:3: entries.a: host "a.*.example.com": only the whole first label may be a wildcard (*.example.com)`,
+		"star.yaml":           `star.yaml:4: entries.a: host "*": only the whole first label may be a wildcard (*.example.com)`,
+		"tld-wildcard.yaml":   `tld-wildcard.yaml:4: entries.a: host "*.com": a wildcard over a top-level domain allows a whole TLD`,
+		"mid-wildcard.yaml":   `mid-wildcard.yaml:4: entries.a: host "a.*.example.com": only the whole first label may be a wildcard (*.example.com)`,
 		"port-zero.yaml":      `port-zero.yaml:5: entries.a.ports.0: minimum: got 0, want 1`,
 		"unknown-client.yaml": `unknown-client.yaml:3: entries.a: unknown client "nobody" (define it under clients)`,
 		"paths-no-http.yaml":  `paths-no-http.yaml:3: entries.a: paths apply to plain http only, and schemes does not list http`,
-		"url-host.yaml":       `url-host.yaml:3: entries.a: host "https://example.com/": a host, not a URL`,
+		"url-host.yaml":       `url-host.yaml:4: entries.a: host "https://example.com/": a host, not a URL`,
 		"host-bits.yaml":      `host-bits.yaml:3: entries.a: allow_networks: "10.0.0.1/8" has host bits set (did you mean 10.0.0.0/8?)`,
 		"bad-mode.yaml":       `bad-mode.yaml:5: entries.a.mode: value must be one of 'enforce', 'audit-only'`,
 		"unknown-key.yaml":    `unknown-key.yaml:3: entries.a: additional properties 'prots' not allowed`,
 		"malformed.yaml":      `malformed.yaml:2: did not find expected ',' or '}'`,
 		"default-allow.yaml":  `default-allow.yaml:2: default: value must be 'deny'`,
-		"host-port.yaml":      `host-port.yaml:3: entries.a: host "example.com:443": ports go under ports, not in the host`,
+		"host-port.yaml":      `host-port.yaml:4: entries.a: host "example.com:443": ports go under ports, not in the host`,
 		"alias.yaml":          `alias.yaml:5: YAML aliases are not allowed here`,
 		"not-mapping.yaml":    `not-mapping.yaml:1: must be a mapping with version and entries`,
-		"space-host.yaml":     `space-host.yaml:3: entries.a: host "ex ample.com": bad host: "ex ample.com": forbidden character`,
+		"space-host.yaml":     `space-host.yaml:4: entries.a: host "ex ample.com": bad host: "ex ample.com": forbidden character`,
 	}
 	files, _ := filepath.Glob("testdata/invalid/*.yaml")
 	if len(files) != len(cases) {

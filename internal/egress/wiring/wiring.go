@@ -5,6 +5,7 @@
 package wiring
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -91,11 +92,7 @@ func ChromiumPolicy(proxy *url.URL, o ChromiumOptions) ([]byte, error) {
 		p["URLBlocklist"] = []string{"*"}
 		p["URLAllowlist"] = append(allow, "about:blank")
 	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	return marshal(p)
 }
 
 // OpenClawConfig is the fragment of openclaw.json that goes with the
@@ -125,11 +122,7 @@ func OpenClawConfig(gatewayProxy *url.URL, hosts []string) ([]byte, error) {
 			},
 		},
 	}
-	b, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	return marshal(cfg)
 }
 
 // FirewallOptions describe the service user's confinement.
@@ -205,4 +198,17 @@ func Nftables(o FirewallOptions) (string, error) {
 	b.WriteString("\t\tcounter reject with icmpx admin-prohibited comment \"clawgov-egress: not the proxy\"\n")
 	b.WriteString("\t}\n}\n")
 	return b.String(), nil
+}
+
+// marshal indents and keeps "<-loopback>" readable (no HTML escaping:
+// these files are read by Chromium and people, never embedded in HTML).
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
