@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +24,7 @@ import (
 	"github.com/clawgov/clawgov/internal/egress/policy"
 	"github.com/clawgov/clawgov/internal/egress/proxy"
 	"github.com/clawgov/clawgov/internal/egress/wiring"
+	"github.com/clawgov/clawgov/internal/posture"
 )
 
 func newEgressCmd(f *factory) *cobra.Command {
@@ -110,7 +113,7 @@ loopback only.`,
 			if err != nil {
 				return usageErrorf("listen %s: %v", listen, err)
 			}
-			srv := proxy.New(proxy.Config{Policy: pol, Resolve: pins, Log: logw, Logger: f.Logger, MaxConns: maxConns, TunnelIdle: tunnelIdle, HeaderTimeout: headerTimeout})
+			srv := proxy.New(proxy.Config{ListenAddr: ln.Addr().String(), Policy: pol, Resolve: pins, Log: logw, Logger: f.Logger, MaxConns: maxConns, TunnelIdle: tunnelIdle, HeaderTimeout: headerTimeout})
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			if admin != "" {
@@ -395,4 +398,58 @@ the rules with 'nft -f -' (root); the table replaces only itself.`,
 	cmd.Flags().StringSliceVar(&gwPorts, "gateway-ports", []string{"18789", "18791", "18800-18899"}, "loopback ports the service may use (gateway, browser control, CDP)")
 	cmd.Flags().BoolVar(&apply, "apply", false, "load the rules with nft (root)")
 	return cmd
+}
+
+// egressAdminAddr is where `clawgov audit --deep` asks the egress proxy
+// (the README's --admin); a variable so tests point it at a test server.
+var egressAdminAddr = "127.0.0.1:3129"
+
+// CanaryHost can never be listed (.invalid is reserved), so a proxy that
+// lets a CONNECT to it through is not enforcing.
+const egressCanaryHost = "clawgov-egress-canary.invalid:443"
+
+// egressProber asks the admin endpoint for the live policy hash and the
+// proxy address, then sends the canary CONNECT through the proxy. Both on
+// loopback only.
+func egressProber(ctx context.Context) *posture.EgressLive {
+	live := &posture.EgressLive{AdminURL: "http://" + egressAdminAddr + "/policy"}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, live.AdminURL, nil)
+	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
+	if err != nil {
+		live.Err = "egress admin endpoint: " + err.Error()
+		return live
+	}
+	defer resp.Body.Close()
+	var info proxy.PolicyInfo
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&info); err != nil || resp.StatusCode != http.StatusOK {
+		live.Err = fmt.Sprintf("egress admin endpoint: status %d: %v", resp.StatusCode, err)
+		return live
+	}
+	live.Hash, live.Listen = info.SHA256, info.Listen
+	ap, err := netip.ParseAddrPort(info.Listen)
+	if err != nil || !ap.Addr().IsLoopback() {
+		live.Err = fmt.Sprintf("egress proxy address %q is not on loopback; canary not sent", info.Listen)
+		return live
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", info.Listen)
+	if err != nil {
+		live.Err = "egress proxy: " + err.Error()
+		return live
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", egressCanaryHost, egressCanaryHost)
+	cr, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		live.Err = "egress proxy canary: " + err.Error()
+		return live
+	}
+	cr.Body.Close()
+	live.CanaryStatus = cr.StatusCode
+	return live
 }

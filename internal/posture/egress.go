@@ -112,6 +112,7 @@ func checkBRW012(s *Snapshot) []finding.Finding {
 	// Link 2: the proxy policy (valid means default deny: the format has
 	// no allow-all) and a listener on the proxy's port.
 	var polEv *finding.Evidence
+	var polHash string
 	for _, p := range egressPolicyPaths {
 		data, err := egressReadFile(rootfs, p)
 		if err != nil {
@@ -124,6 +125,7 @@ func checkBRW012(s *Snapshot) []finding.Finding {
 			polEv = &finding.Evidence{}
 			break
 		}
+		polHash = pol.Hash
 		polEv = &finding.Evidence{Kind: "file", File: p, Detail: "default deny, " + strconv.Itoa(len(pol.Entries())) + " entries, sha256 " + pol.Hash[:12]}
 		break
 	}
@@ -169,10 +171,25 @@ func checkBRW012(s *Snapshot) []finding.Finding {
 			c.ev("browser.extraArgs", c.get("browser.extraArgs"), "--remote-debugging-address="+v)))
 	}
 
+	// --deep: the running proxy must serve the policy on disk and refuse
+	// a host no policy can list.
+	if lv := s.Egress; lv != nil {
+		switch {
+		case lv.Err != "":
+			out = append(out, newFinding(id, finding.Warn, finding.Medium, "deep_unreachable", kv("err", lv.Err), finding.Evidence{Kind: "probe", File: lv.AdminURL, Detail: lv.Err}))
+		case polHash != "" && lv.Hash != polHash:
+			out = append(out, newFinding(id, finding.Fail, finding.High, "deep_hash_mismatch", kv("live", short(lv.Hash), "file", short(polHash)), finding.Evidence{Kind: "probe", File: lv.AdminURL, Detail: "live sha256 " + lv.Hash}))
+		case lv.CanaryStatus != 403 && lv.CanaryStatus != 407:
+			out = append(out, newFinding(id, finding.Fail, finding.High, "deep_canary_allowed", kv("status", strconv.Itoa(lv.CanaryStatus)), finding.Evidence{Kind: "probe", File: lv.Listen, Detail: "CONNECT to a never-listed host answered " + strconv.Itoa(lv.CanaryStatus)}))
+		}
+	}
 	if len(out) > 0 {
 		return out
 	}
 	ev := []finding.Evidence{forced.ev("ProxyServer " + forced.ProxyServer), *polEv, {Kind: "file", File: src, Detail: "meta skuid " + uid + " confined to the proxy"}}
+	if lv := s.Egress; lv != nil {
+		ev = append(ev, finding.Evidence{Kind: "probe", File: lv.AdminURL, Detail: "live policy sha256 " + lv.Hash + "; canary CONNECT refused with " + strconv.Itoa(lv.CanaryStatus)})
+	}
 	return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "chain_complete", kv("proxy", forced.ProxyServer, "uid", uid), ev...)}
 }
 
@@ -225,4 +242,11 @@ func egressFirewall(rootfs string) (known bool, uid, src string) {
 		src = files[0]
 	}
 	return known, "", src
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }

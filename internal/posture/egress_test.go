@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/clawgov/clawgov/internal/egress/policy"
 	"github.com/clawgov/clawgov/internal/egress/wiring"
 	"github.com/clawgov/clawgov/internal/host"
 )
@@ -77,6 +78,26 @@ func TestEgressChain(t *testing.T) {
 		{"remote CDP breaks the chain", `{browser: {cdpUrl: "http://10.0.0.5:9222", ssrfPolicy: {dangerouslyAllowPrivateNetwork: false, allowedHostnames: ["a.example"]}}}`, []brwPolicy{good}, allFiles, listening, []string{"fail:cdp_outside"}},
 		{"CDP on all interfaces breaks the chain", `{browser: {extraArgs: ["--remote-debugging-address=0.0.0.0"], ssrfPolicy: {dangerouslyAllowPrivateNetwork: false, allowedHostnames: ["a.example"]}}}`, []brwPolicy{good}, allFiles, listening, []string{"fail:cdp_outside"}},
 	}
+	pol, err := policy.Parse("/etc/clawgov/egress.yaml", examplePolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep := func(lv EgressLive) func(*Snapshot) {
+		return func(s *Snapshot) { listening(s); s.Egress = &lv }
+	}
+	cases = append(cases, []struct {
+		name     string
+		cfg      string
+		policies []brwPolicy
+		files    map[string]string
+		mut      func(*Snapshot)
+		want     []string
+	}{
+		{"deep: live hash matches, canary refused", strict, []brwPolicy{good}, allFiles, deep(EgressLive{Hash: pol.Hash, CanaryStatus: 403}), []string{"pass:chain_complete"}},
+		{"deep: live policy differs", strict, []brwPolicy{good}, allFiles, deep(EgressLive{Hash: "ab12", CanaryStatus: 403}), []string{"fail:deep_hash_mismatch"}},
+		{"deep: canary let through", strict, []brwPolicy{good}, allFiles, deep(EgressLive{Hash: pol.Hash, CanaryStatus: 200}), []string{"fail:deep_canary_allowed"}},
+		{"deep: admin unreachable", strict, []brwPolicy{good}, allFiles, deep(EgressLive{Err: "connection refused"}), []string{"warn:deep_unreachable"}},
+	}...)
 	var lc []lpCase
 	for _, tc := range cases {
 		tc := tc

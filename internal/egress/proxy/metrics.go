@@ -120,6 +120,7 @@ type PolicyInfo struct {
 	Hosts    []string `json:"hosts"`
 	LoadedAt string   `json:"loaded_at"`
 	Default  string   `json:"default"`
+	Listen   string   `json:"listen,omitempty"`
 }
 
 // AdminHandler serves /metrics, /policy and /healthz. Mount it on a
@@ -140,7 +141,7 @@ func (s *Server) AdminHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(PolicyInfo{
 			SHA256: p.Hash, Source: p.Source, Entries: len(p.Entries()), Hosts: p.Hostnames(),
-			LoadedAt: time.Unix(s.loaded.Load(), 0).UTC().Format(time.RFC3339), Default: "deny",
+			LoadedAt: time.Unix(s.loaded.Load(), 0).UTC().Format(time.RFC3339), Default: "deny", Listen: s.cfg.ListenAddr,
 		})
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

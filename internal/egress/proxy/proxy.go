@@ -64,6 +64,9 @@ type Config struct {
 	// DialTimeout bounds connecting upstream (default 10s).
 	DialTimeout time.Duration
 	Now         func() time.Time
+	// ListenAddr is reported on the admin endpoint so --deep can find the
+	// proxy to send its canary through.
+	ListenAddr string
 }
 
 // Server is a running proxy's state. Safe for concurrent use.
