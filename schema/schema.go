@@ -17,3 +17,9 @@ var Report []byte
 //
 //go:embed clawgov-config.schema.json
 var Config []byte
+
+// EgressPolicy is the JSON Schema (draft 2020-12) of a `clawgov egress`
+// policy file.
+//
+//go:embed egress-policy.schema.json
+var EgressPolicy []byte

@@ -44,6 +44,9 @@ type Options struct {
 	Logger     *slog.Logger
 	// Prober probes the local gateway for --deep; nil disables probing.
 	Prober func(ctx context.Context, inv *openclaw.Inventory) *openclaw.LiveGateway
+	// EgressProber asks the local egress proxy's admin endpoint for --deep
+	// (never for --rootfs: this host's loopback is not the image's).
+	EgressProber func(ctx context.Context) *posture.EgressLive
 	// Inspect, when set, is called once with the snapshot the engines ran
 	// on (`clawgov fix` plans from the same inventory the audit judged).
 	Inspect func(s *posture.Snapshot)
@@ -137,6 +140,9 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			LogRetentionDays: prof.Thresholds.LogRetentionDays, MaxDaysBehind: prof.Thresholds.MaxDaysBehind,
 			MaxReleasesBehind: prof.Thresholds.MaxReleasesBehind,
 		}}
+	if opts.Deep && opts.EgressProber != nil && opts.Rootfs == "" {
+		snap.Egress = opts.EgressProber(ctx)
+	}
 	if opts.Inspect != nil {
 		defer opts.Inspect(snap)
 	}

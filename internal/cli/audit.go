@@ -107,7 +107,7 @@ func runAudit(ctx context.Context, f *factory, o *AuditOptions) error {
 		Rootfs: abs(o.Rootfs), StateDir: o.StateDir, ConfigPath: o.Config,
 		OpenClawProfile: o.OpenClawProfile, Profile: o.Profile, Deep: o.Deep, MinVersion: o.MinVersion,
 		Lang: lang, Now: f.Now, Getenv: f.Getenv, Logger: f.Logger,
-		Prober: localProber,
+		Prober: localProber, EgressProber: egressProber,
 	})
 	if err != nil {
 		var ie *audit.InputError

@@ -12,5 +12,6 @@ func extraCommands(f *factory) []*cobra.Command {
 		newSkillsCmd(f),
 		newConfigCmd(f),
 		newWaiveCmd(f),
+		newEgressCmd(f),
 	}
 }

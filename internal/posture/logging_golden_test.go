@@ -81,6 +81,7 @@ func lpRiskySnap(t *testing.T) *Snapshot {
 // testdata/golden/privilege-area.txt (go test -run TestAreaGolden -update).
 func TestAreaGolden(t *testing.T) {
 	withPolicies(t)
+	withEgressFiles(t, nil)
 	cat := lpCatalog(t)
 	s := lpRiskySnap(t)
 	var lines []string

@@ -21,6 +21,9 @@ type Snapshot struct {
 	Now  time.Time
 	// Deep is true when the live gateway was probed (OC.Live is set).
 	Deep bool
+	// Egress is what --deep learned from the local clawgov egress proxy's
+	// admin endpoint (nil: not asked).
+	Egress *EgressLive
 	// Thresholds are the compliance profile's numbers for checks that
 	// compare against one; zero fields keep each check's default.
 	Thresholds Thresholds
@@ -104,4 +107,16 @@ func runOne(id string, fn CheckFunc, s *Snapshot) (fs []finding.Finding) {
 		}
 	}()
 	return fn(s)
+}
+
+// EgressLive is the live answer of a clawgov egress proxy (audit --deep).
+type EgressLive struct {
+	AdminURL string
+	// Hash is the SHA-256 of the policy the proxy runs; Listen its proxy
+	// address.
+	Hash, Listen string
+	// CanaryStatus is the proxy's HTTP status for a CONNECT to a host no
+	// policy can list (0 when it could not be sent).
+	CanaryStatus int
+	Err          string
 }

@@ -415,7 +415,7 @@ func TestScopesBothShapes(t *testing.T) {
 // lpValidate covers the other direction for every emitted finding).
 func TestAreaTemplatesUsed(t *testing.T) {
 	var src strings.Builder
-	for _, f := range []string{"privilege.go", "files.go", "tools.go", "sandbox.go", "browser.go", "logging.go", "posture.go"} {
+	for _, f := range []string{"privilege.go", "files.go", "tools.go", "sandbox.go", "browser.go", "egress.go", "logging.go", "posture.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

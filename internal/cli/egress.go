@@ -1,0 +1,455 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawgov/clawgov/internal/egress/policy"
+	"github.com/clawgov/clawgov/internal/egress/proxy"
+	"github.com/clawgov/clawgov/internal/egress/wiring"
+	"github.com/clawgov/clawgov/internal/posture"
+)
+
+func newEgressCmd(f *factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "egress",
+		Short: "Confine the agent's browser and web tools to verified sites (DO-5, DONT-5)",
+		Long: `An allowlisting forward proxy for the agent's browser and web_fetch, and
+the settings that make it mandatory: a managed Chromium policy, the
+OpenClaw settings that go with it, and nftables rules for the service user.
+
+Exit codes: 0 success (check: allowed), 1 check: refused, 2 usage or
+input error (bad flag, invalid policy), 3 the run itself failed.`,
+	}
+	cmd.AddCommand(newEgressServeCmd(f), newEgressCheckCmd(f), newEgressChromiumCmd(f), newEgressOpenClawCmd(f), newEgressFirewallCmd(f))
+	return cmd
+}
+
+func loadPolicy(path string) (*policy.Policy, error) {
+	if path == "" {
+		return nil, usageErrorf("--policy is required")
+	}
+	p, err := policy.Load(path)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	return p, nil
+}
+
+// parseResolve reads curl-style HOST=IP[,IP...] pins.
+func parseResolve(pins []string) (map[string][]netip.Addr, error) {
+	out := map[string][]netip.Addr{}
+	for _, pin := range pins {
+		h, ips, ok := strings.Cut(pin, "=")
+		if !ok {
+			return nil, usageErrorf("--resolve %q: want HOST=IP", pin)
+		}
+		nh, err := policy.NormalizeHost(h)
+		if err != nil {
+			return nil, usageErrorf("--resolve %q: %v", pin, err)
+		}
+		for _, s := range strings.Split(ips, ",") {
+			ip, err := netip.ParseAddr(strings.Trim(s, "[]"))
+			if err != nil {
+				return nil, usageErrorf("--resolve %q: %q is not an IP address", pin, s)
+			}
+			out[nh] = append(out[nh], ip.Unmap())
+		}
+	}
+	return out, nil
+}
+
+func newEgressServeCmd(f *factory) *cobra.Command {
+	var listen, policyPath, logPath, admin string
+	var resolve []string
+	var maxConns int
+	var tunnelIdle, headerTimeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the allowlisting forward proxy (HTTP and CONNECT)",
+		Long: `Run the egress proxy. Every request is decided by the policy (default
+deny) and logged as one JSON line to --log or stdout. The policy is
+reloaded on SIGHUP and when the file changes; an invalid new policy is
+refused and the old one stays. --admin serves /metrics, /policy (the
+live policy's SHA-256, for 'clawgov audit --deep') and /healthz, on
+loopback only.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pol, err := loadPolicy(policyPath)
+			if err != nil {
+				return err
+			}
+			pins, err := parseResolve(resolve)
+			if err != nil {
+				return err
+			}
+			var logw io.Writer = f.IO.Out
+			if logPath != "" && logPath != "-" {
+				lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+				if err != nil {
+					return usageErrorf("open --log: %v", err)
+				}
+				defer lf.Close()
+				logw = lf
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return usageErrorf("listen %s: %v", listen, err)
+			}
+			srv := proxy.New(proxy.Config{ListenAddr: ln.Addr().String(), Policy: pol, Resolve: pins, Log: logw, Logger: f.Logger, MaxConns: maxConns, TunnelIdle: tunnelIdle, HeaderTimeout: headerTimeout})
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			if admin != "" {
+				ap, err := netip.ParseAddrPort(admin)
+				if err != nil || !ap.Addr().IsLoopback() {
+					ln.Close()
+					return usageErrorf("--admin %q: must be a loopback IP:PORT", admin)
+				}
+				aln, err := net.Listen("tcp", admin)
+				if err != nil {
+					ln.Close()
+					return usageErrorf("listen --admin %s: %v", admin, err)
+				}
+				hs := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+				go func() { _ = hs.Serve(aln) }()
+				go func() { <-ctx.Done(); _ = hs.Close() }()
+			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-hup:
+						_ = srv.Reload(policyPath) // logged; the old policy stays on error
+					}
+				}
+			}()
+			go srv.Watch(ctx, policyPath, 2*time.Second)
+			f.Logger.Info("egress proxy listening", "addr", ln.Addr().String(), "policy", policyPath, "hash", pol.Hash)
+			fmt.Fprintf(f.IO.ErrOut, "clawgov egress: listening on %s (policy %s, sha256 %s)\n", ln.Addr(), policyPath, pol.Hash[:12])
+			if err := srv.Serve(ctx, ln); err != nil {
+				return fmt.Errorf("egress proxy: %w", err)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&listen, "listen", "127.0.0.1:3128", "proxy listen address")
+	fl.StringVar(&policyPath, "policy", "", "egress policy file (YAML)")
+	fl.StringVar(&logPath, "log", "", "JSONL decision log file (default stdout)")
+	fl.StringVar(&admin, "admin", "", "loopback admin address for /metrics and /policy, e.g. 127.0.0.1:3129")
+	fl.StringArrayVar(&resolve, "resolve", nil, "pin HOST=IP[,IP] instead of DNS (repeatable)")
+	fl.IntVar(&maxConns, "max-conns", 4096, "maximum concurrent client connections")
+	fl.DurationVar(&tunnelIdle, "tunnel-idle", 5*time.Minute, "close a tunnel idle this long")
+	fl.DurationVar(&headerTimeout, "header-timeout", 10*time.Second, "time a client has to send request headers")
+	return cmd
+}
+
+func newEgressCheckCmd(f *factory) *cobra.Command {
+	var policyPath, client, method string
+	var resolve []string
+	cmd := &cobra.Command{
+		Use:   "check --policy FILE URL",
+		Short: "Explain the policy's decision for a URL (exit 0 allowed, 1 refused)",
+		Long: `Explain how the policy decides a URL: the normalised host and port, the
+entry that decided, and, with --resolve, the hard-block check on the
+address the proxy would dial. https, ws and wss URLs are judged as the
+CONNECT tunnel a browser sends; http URLs as a forwarded request.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pol, err := loadPolicy(policyPath)
+			if err != nil {
+				return err
+			}
+			pins, err := parseResolve(resolve)
+			if err != nil {
+				return err
+			}
+			var t policy.Target
+			raw := args[0]
+			scheme, rest, _ := strings.Cut(raw, "://")
+			switch strings.ToLower(scheme) {
+			case "http":
+				t, err = policy.ParseAbsolute(raw, "")
+			case "https", "wss", "ws":
+				auth := rest
+				if i := strings.IndexAny(auth, "/?#"); i >= 0 {
+					auth = auth[:i]
+				}
+				if _, _, e := net.SplitHostPort(auth); e != nil {
+					def := "443"
+					if strings.EqualFold(scheme, "ws") {
+						def = "80"
+					}
+					auth = auth + ":" + def
+				}
+				t, err = policy.ParseConnect(auth)
+			default:
+				err = fmt.Errorf("URL %q: want http, https, ws or wss", raw)
+			}
+			if err != nil {
+				return &UsageError{err}
+			}
+			id := policy.ClientID{}
+			if client != "" {
+				a, err := netip.ParseAddr(client)
+				if err != nil {
+					return usageErrorf("--client %q: not an IP address", client)
+				}
+				id.Addr = a
+			}
+			d := pol.Decide(id, t)
+			out := f.IO.Out
+			kind := "CONNECT " + t.Authority()
+			if t.Scheme == "http" {
+				kind = method + " http://" + t.Authority() + t.Path
+			}
+			fmt.Fprintf(out, "request:  %s\n", kind)
+			fmt.Fprintf(out, "decision: %s\nrule:     %s\nreason:   %s\n", d.Outcome, d.Rule, d.Reason)
+			if d.Allowed() {
+				ips := pins[t.Host]
+				if t.IP.IsValid() {
+					ips = []netip.Addr{t.IP}
+				}
+				for _, ip := range ips {
+					if why := policy.CheckIP(d, ip); why != "" {
+						fmt.Fprintf(out, "dial %s: refused, hard-blocked (%s)\n", ip, why)
+						d.Outcome = policy.Deny
+					} else {
+						fmt.Fprintf(out, "dial %s: allowed\n", ip)
+					}
+				}
+				if len(ips) == 0 {
+					fmt.Fprintln(out, "dial:     the proxy resolves the name and refuses hard-blocked addresses (pass --resolve to check one)")
+				}
+			}
+			if !d.Allowed() {
+				return ErrFindings
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&policyPath, "policy", "", "egress policy file (YAML)")
+	cmd.Flags().StringVar(&client, "client", "", "client source address to judge by (client classes)")
+	cmd.Flags().StringVar(&method, "method", "GET", "method, for the explanation")
+	cmd.Flags().StringArrayVar(&resolve, "resolve", nil, "HOST=IP to check the dial-time hard blocks")
+	return cmd
+}
+
+func newEgressChromiumCmd(f *factory) *cobra.Command {
+	var proxyURL, out, navPolicy string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "chromium-policy --proxy URL",
+		Short: "Write the managed Chromium policy that forces the browser through the proxy",
+		Long: `Write the managed Chromium policy (default ` + wiring.ChromiumPolicyPath + `)
+atomically, mode 0644. ProxySettings in a managed policy wins over
+OpenClaw's --no-proxy-server and any --proxy-* flag, and OpenClaw cannot
+see it, so its strict navigation allowlist stays usable. --dry-run prints
+the policy instead. The directory must be root-owned for the audit to
+accept it: run as root.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			u, _, err := wiring.ProxyURL(proxyURL)
+			if err != nil {
+				return &UsageError{err}
+			}
+			var opts wiring.ChromiumOptions
+			if navPolicy != "" {
+				p, err := loadPolicy(navPolicy)
+				if err != nil {
+					return err
+				}
+				opts.NavigationAllowlist = p.Hostnames()
+			}
+			b, err := wiring.ChromiumPolicy(u, opts)
+			if err != nil {
+				return err
+			}
+			if dryRun {
+				_, err := f.IO.Out.Write(b)
+				return err
+			}
+			if err := wiring.WriteFileAtomic(out, b, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IO.ErrOut, "clawgov egress: wrote %s; restart the browser (openclaw browser stop) to apply it\n", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&proxyURL, "proxy", "", "proxy URL for the browser, http://IP:PORT on loopback or a private address")
+	cmd.Flags().StringVar(&out, "out", wiring.ChromiumPolicyPath, "policy file to write")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the policy, write nothing")
+	cmd.Flags().StringVar(&navPolicy, "navigation-allowlist", "", "also add URLBlocklist/URLAllowlist from this egress policy (a UX layer, not a control)")
+	return cmd
+}
+
+func newEgressOpenClawCmd(f *factory) *cobra.Command {
+	var proxyURL, policyPath string
+	cmd := &cobra.Command{
+		Use:   "openclaw-config --proxy URL --policy FILE",
+		Short: "Print the OpenClaw settings that go with the proxy and the managed policy",
+		Long: `Print the openclaw.json fragment: proxy.proxyUrl (web_fetch and the
+gateway's Node egress through the proxy) and browser.ssrfPolicy with
+dangerouslyAllowPrivateNetwork explicitly false and allowedHostnames
+mirroring the policy's hosts (OpenClaw's strict navigation allowlist).
+Merge it into the config by hand or with 'openclaw config set'.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			u, _, err := wiring.ProxyURL(proxyURL)
+			if err != nil {
+				return &UsageError{err}
+			}
+			p, err := loadPolicy(policyPath)
+			if err != nil {
+				return err
+			}
+			b, err := wiring.OpenClawConfig(u, p.Hostnames())
+			if err != nil {
+				return err
+			}
+			_, err = f.IO.Out.Write(b)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&proxyURL, "proxy", "http://127.0.0.1:3128", "proxy URL for the gateway (proxy.proxyUrl)")
+	cmd.Flags().StringVar(&policyPath, "policy", "", "egress policy file (YAML)")
+	return cmd
+}
+
+func newEgressFirewallCmd(f *factory) *cobra.Command {
+	var userName, proxyURL string
+	var uid int
+	var gwPorts []string
+	var apply bool
+	cmd := &cobra.Command{
+		Use:   "firewall --user openclaw",
+		Short: "Print (or --apply) nftables rules confining the service user to the proxy",
+		Long: `Print nftables rules that let the service user's processes reach only
+the egress proxy and the local gateway ports on loopback. This is the
+layer that makes the proxy impossible to bypass: CDP direct:// contexts,
+raw sockets, WebRTC and exec'd tools all run as that user. --apply loads
+the rules with 'nft -f -' (root); the table replaces only itself.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if userName == "" {
+				return usageErrorf("--user is required")
+			}
+			id := uid
+			if id < 0 {
+				u, err := user.Lookup(userName)
+				if err != nil {
+					return usageErrorf("user %s: %v (or pass --uid)", userName, err)
+				}
+				id, _ = strconv.Atoi(u.Uid)
+			}
+			_, ap, err := wiring.ProxyURL(proxyURL)
+			if err != nil {
+				return &UsageError{err}
+			}
+			if !ap.Addr().IsLoopback() {
+				return usageErrorf("--proxy %s: the firewall rules confine to a loopback proxy", proxyURL)
+			}
+			rules, err := wiring.Nftables(wiring.FirewallOptions{User: userName, UID: id, ProxyPorts: []int{int(ap.Port())}, GatewayPorts: gwPorts})
+			if err != nil {
+				return &UsageError{err}
+			}
+			if !apply {
+				_, err := io.WriteString(f.IO.Out, rules)
+				return err
+			}
+			nft, err := exec.LookPath("nft")
+			if err != nil {
+				return errors.New("nft not found: install nftables, or load the printed rules yourself")
+			}
+			c := exec.CommandContext(cmd.Context(), nft, "-f", "-")
+			c.Stdin = strings.NewReader(rules)
+			c.Stdout, c.Stderr = f.IO.ErrOut, f.IO.ErrOut
+			if err := c.Run(); err != nil {
+				return fmt.Errorf("nft -f: %w", err)
+			}
+			fmt.Fprintf(f.IO.ErrOut, "clawgov egress: loaded table inet %s for uid %d\n", wiring.TableName, id)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&userName, "user", "", "service user to confine")
+	cmd.Flags().IntVar(&uid, "uid", -1, "uid of --user (default: looked up)")
+	cmd.Flags().StringVar(&proxyURL, "proxy", "http://127.0.0.1:3128", "the egress proxy")
+	cmd.Flags().StringSliceVar(&gwPorts, "gateway-ports", []string{"18789", "18791", "18800-18899"}, "loopback ports the service may use (gateway, browser control, CDP)")
+	cmd.Flags().BoolVar(&apply, "apply", false, "load the rules with nft (root)")
+	return cmd
+}
+
+// egressAdminAddr is where `clawgov audit --deep` asks the egress proxy
+// (the README's --admin); a variable so tests point it at a test server.
+var egressAdminAddr = "127.0.0.1:3129"
+
+// CanaryHost can never be listed (.invalid is reserved), so a proxy that
+// lets a CONNECT to it through is not enforcing.
+const egressCanaryHost = "clawgov-egress-canary.invalid:443"
+
+// egressProber asks the admin endpoint for the live policy hash and the
+// proxy address, then sends the canary CONNECT through the proxy. Both on
+// loopback only.
+func egressProber(ctx context.Context) *posture.EgressLive {
+	live := &posture.EgressLive{AdminURL: "http://" + egressAdminAddr + "/policy"}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, live.AdminURL, nil)
+	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
+	if err != nil {
+		live.Err = "egress admin endpoint: " + err.Error()
+		return live
+	}
+	defer resp.Body.Close()
+	var info proxy.PolicyInfo
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&info); err != nil || resp.StatusCode != http.StatusOK {
+		live.Err = fmt.Sprintf("egress admin endpoint: status %d: %v", resp.StatusCode, err)
+		return live
+	}
+	live.Hash, live.Listen = info.SHA256, info.Listen
+	ap, err := netip.ParseAddrPort(info.Listen)
+	if err != nil || !ap.Addr().IsLoopback() {
+		live.Err = fmt.Sprintf("egress proxy address %q is not on loopback; canary not sent", info.Listen)
+		return live
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", info.Listen)
+	if err != nil {
+		live.Err = "egress proxy: " + err.Error()
+		return live
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", egressCanaryHost, egressCanaryHost)
+	cr, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		live.Err = "egress proxy canary: " + err.Error()
+		return live
+	}
+	cr.Body.Close()
+	live.CanaryStatus = cr.StatusCode
+	return live
+}

@@ -1,0 +1,252 @@
+package posture
+
+import (
+	"net/url"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/clawgov/clawgov/internal/egress/policy"
+	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/host"
+)
+
+// CG-BRW-012 judges the whole enforcement chain that DONT-5 needs
+// (browser-egress.md §3 step 3, §4.2): a root-owned managed browser policy
+// forcing a proxy, a clawgov egress proxy listening there with a valid
+// (default-deny) policy, a firewall confining the service user to the
+// proxy, OpenClaw's strict navigation allowlist, and CDP kept on loopback.
+// It passes only when every link is present; each missing link is its own
+// finding, and links that cannot be seen from here are manual, not pass.
+
+func init() { register("CG-BRW-012", lpWrap(checkBRW012)) }
+
+// egressPolicyPaths are where the deployment in the README puts the proxy
+// policy; a variable so tests need no files under /etc.
+var egressPolicyPaths = []string{"/etc/clawgov/egress.yaml", "/etc/clawgov/egress-policy.yaml"}
+
+// egressNftPaths are the nftables files read for the confinement rules.
+var egressNftPaths = []string{"/etc/nftables.conf", "/etc/nftables.d", "/etc/clawgov/egress.nft"}
+
+// egressReadFile reads a file under rootfs through the confined reader.
+// A variable so tests supply contents.
+var egressReadFile = func(rootfs, p string) ([]byte, error) {
+	r, err := host.NewRoot(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	return r.ReadFile(p)
+}
+
+// egressReadDir lists *.nft files of a directory under rootfs.
+var egressReadDir = func(rootfs, dir string) ([]string, error) {
+	r, err := host.NewRoot(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := r.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".nft") {
+			out = append(out, path.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+// skuidRule finds an output-hook confinement: "meta skuid != N accept"
+// (everyone else passes) followed by a reject/drop, as clawgov egress
+// firewall writes, or "meta skuid N ... drop|reject".
+var (
+	skuidExcept = regexp.MustCompile(`meta\s+skuid\s+!=\s*(\S+)\s+accept`)
+	skuidDrop   = regexp.MustCompile(`meta\s+skuid\s+(?:==\s*)?(\S+)\s+(?:[^\n]*\s)?(?:drop|reject)`)
+	hookOutput  = regexp.MustCompile(`hook\s+output`)
+	rejectAll   = regexp.MustCompile(`(?m)^\s*(?:counter\s+)?(?:reject|drop)\b`)
+)
+
+func checkBRW012(s *Snapshot) []finding.Finding {
+	const id = "CG-BRW-012"
+	c, errs, ok := confOf(s, id)
+	if !ok {
+		return errs
+	}
+	on, onEv := lpBrowserOn(c)
+	if !on {
+		return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "browser_off", kv("key", onEv.KeyPath), onEv)}
+	}
+	rootfs := ""
+	if s.OC != nil {
+		rootfs = s.OC.Rootfs
+	}
+	var out []finding.Finding
+
+	// Link 1: a root-owned managed policy that forces a proxy.
+	var forced *brwPolicy
+	for _, p := range brwReadPolicies(rootfs) {
+		if p.Err == "" && p.forcesProxy() && p.UID == 0 && p.Mode.Perm()&0o022 == 0 && p.bypassOK() {
+			pp := p
+			forced = &pp
+			break
+		}
+	}
+	var proxyPort int
+	var proxyHost string
+	if forced == nil {
+		out = append(out, newFinding(id, finding.Fail, finding.High, "no_forced_proxy", nil,
+			finding.Evidence{Kind: "file", File: "/etc/chromium/policies/managed", Detail: "no root-owned managed policy with ProxySettings fixed_servers and <-loopback>"}))
+	} else {
+		raw := forced.ProxyServer
+		if !strings.Contains(raw, "://") {
+			raw = "http://" + raw
+		}
+		if u, err := url.Parse(raw); err == nil {
+			proxyHost = u.Hostname()
+			proxyPort, _ = strconv.Atoi(u.Port())
+		}
+	}
+
+	// Link 2: the proxy policy (valid means default deny: the format has
+	// no allow-all) and a listener on the proxy's port.
+	var polEv *finding.Evidence
+	var polHash string
+	for _, p := range egressPolicyPaths {
+		data, err := egressReadFile(rootfs, p)
+		if err != nil {
+			continue
+		}
+		pol, err := policy.Parse(p, data)
+		if err != nil {
+			out = append(out, newFinding(id, finding.Fail, finding.High, "proxy_policy_invalid", kv("file", p, "err", err.Error()),
+				finding.Evidence{Kind: "file", File: p, Detail: err.Error()}))
+			polEv = &finding.Evidence{}
+			break
+		}
+		polHash = pol.Hash
+		polEv = &finding.Evidence{Kind: "file", File: p, Detail: "default deny, " + strconv.Itoa(len(pol.Entries())) + " entries, sha256 " + pol.Hash[:12]}
+		break
+	}
+	if polEv == nil {
+		out = append(out, newFinding(id, finding.Manual, finding.Info, "proxy_policy_unknown", kv("paths", strings.Join(egressPolicyPaths, ", ")),
+			finding.Evidence{Kind: "file", File: egressPolicyPaths[0], Detail: "not found: the proxy's policy cannot be judged from here"}))
+	}
+	if forced != nil && proxyPort > 0 {
+		switch {
+		case s.Host == nil || !s.Host.Live || !s.Host.Coverage.Sockets:
+			out = append(out, newFinding(id, finding.Manual, finding.Info, "proxy_listener_unknown", kv("proxy", forced.ProxyServer)))
+		case !egressListening(s.Host.Sockets, proxyHost, proxyPort):
+			out = append(out, newFinding(id, finding.Fail, finding.High, "proxy_not_running", kv("proxy", forced.ProxyServer),
+				forced.ev("ProxyServer "+forced.ProxyServer+", no listener on port "+strconv.Itoa(proxyPort))))
+		}
+	}
+
+	// Link 3: the firewall confines the service user.
+	known, uid, src := egressFirewall(rootfs)
+	switch {
+	case !known:
+		out = append(out, newFinding(id, finding.Manual, finding.Info, "firewall_unknown", kv("paths", strings.Join(egressNftPaths, ", "))))
+	case uid == "":
+		out = append(out, newFinding(id, finding.Fail, finding.High, "firewall_missing", nil,
+			finding.Evidence{Kind: "file", File: src, Detail: "no output rule confining a uid (meta skuid) to the proxy"}))
+	}
+
+	// Link 4: OpenClaw's strict navigation allowlist.
+	pnV := c.get("browser.ssrfPolicy.dangerouslyAllowPrivateNetwork")
+	allowV := c.get("browser.ssrfPolicy.allowedHostnames")
+	if b, isBool := pnV.AsBool(); !isBool || b || len(allowV.Strings()) == 0 {
+		out = append(out, newFinding(id, finding.Fail, finding.Medium, "navigation_allowlist_off", nil,
+			c.ev("browser.ssrfPolicy.dangerouslyAllowPrivateNetwork", pnV, display(pnV)), c.ev("browser.ssrfPolicy.allowedHostnames", allowV, display(allowV))))
+	}
+
+	// Link 5: CDP stays on loopback (remote CDP is a browser the local
+	// policy and firewall do not bind; CG-BRW-004 judges its transport).
+	if names, evs := brwOutsidePolicy(s, c); len(names) > 0 {
+		out = append(out, newFinding(id, finding.Fail, finding.High, "cdp_outside", kv("profiles", strings.Join(names, ", ")), evs...))
+	}
+	if v := brwArgValue(brwExtraArgs(c), "--remote-debugging-address"); v != "" && !lpLoopbackHost(v) {
+		out = append(out, newFinding(id, finding.Fail, finding.High, "cdp_outside", kv("profiles", "--remote-debugging-address="+v),
+			c.ev("browser.extraArgs", c.get("browser.extraArgs"), "--remote-debugging-address="+v)))
+	}
+
+	// --deep: the running proxy must serve the policy on disk and refuse
+	// a host no policy can list.
+	if lv := s.Egress; lv != nil {
+		switch {
+		case lv.Err != "":
+			out = append(out, newFinding(id, finding.Warn, finding.Medium, "deep_unreachable", kv("err", lv.Err), finding.Evidence{Kind: "probe", File: lv.AdminURL, Detail: lv.Err}))
+		case polHash != "" && lv.Hash != polHash:
+			out = append(out, newFinding(id, finding.Fail, finding.High, "deep_hash_mismatch", kv("live", short(lv.Hash), "file", short(polHash)), finding.Evidence{Kind: "probe", File: lv.AdminURL, Detail: "live sha256 " + lv.Hash}))
+		case lv.CanaryStatus != 403 && lv.CanaryStatus != 407:
+			out = append(out, newFinding(id, finding.Fail, finding.High, "deep_canary_allowed", kv("status", strconv.Itoa(lv.CanaryStatus)), finding.Evidence{Kind: "probe", File: lv.Listen, Detail: "CONNECT to a never-listed host answered " + strconv.Itoa(lv.CanaryStatus)}))
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	ev := []finding.Evidence{forced.ev("ProxyServer " + forced.ProxyServer), *polEv, {Kind: "file", File: src, Detail: "meta skuid " + uid + " confined to the proxy"}}
+	if lv := s.Egress; lv != nil {
+		ev = append(ev, finding.Evidence{Kind: "probe", File: lv.AdminURL, Detail: "live policy sha256 " + lv.Hash + "; canary CONNECT refused with " + strconv.Itoa(lv.CanaryStatus)})
+	}
+	return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "chain_complete", kv("proxy", forced.ProxyServer, "uid", uid), ev...)}
+}
+
+func egressListening(socks []host.Socket, h string, port int) bool {
+	for _, sk := range socks {
+		if sk.Port != port {
+			continue
+		}
+		if sk.IP == h || sk.Scope == host.ScopeWildcard || h == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// egressFirewall reads the nftables files and returns whether any could
+// be read, the confined uid ("" when none) and the file it was found in.
+func egressFirewall(rootfs string) (known bool, uid, src string) {
+	var files []string
+	for _, p := range egressNftPaths {
+		if strings.HasSuffix(p, ".d") {
+			if fs, err := egressReadDir(rootfs, p); err == nil {
+				files = append(files, fs...)
+			}
+			continue
+		}
+		files = append(files, p)
+	}
+	for _, f := range files {
+		data, err := egressReadFile(rootfs, f)
+		if err != nil {
+			continue // absent or unreadable: it tells nothing either way
+		}
+		known = true
+		if src == "" {
+			src = f
+		}
+		text := string(data)
+		if !hookOutput.MatchString(text) {
+			continue
+		}
+		if m := skuidExcept.FindStringSubmatch(text); m != nil && rejectAll.MatchString(text) {
+			return true, m[1], f
+		}
+		if m := skuidDrop.FindStringSubmatch(text); m != nil {
+			return true, m[1], f
+		}
+	}
+	if src == "" && len(files) > 0 {
+		src = files[0]
+	}
+	return known, "", src
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
