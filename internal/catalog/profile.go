@@ -344,9 +344,7 @@ func (c *Catalog) WithProfileFiles(paths []string) (*Catalog, error) {
 	for _, p := range local {
 		errs = append(errs, out.profileProblems(p)...)
 	}
-	for _, e := range out.profileCycles() {
-		errs = append(errs, e)
-	}
+	errs = append(errs, out.profileCycles()...)
 	if len(errs) > 0 {
 		sort.Strings(errs)
 		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
