@@ -8,15 +8,12 @@ import (
 
 // The generated data. advisories.json comes from `go run
 // ./internal/advisory/gen`, releases.json from scripts/gen-releases.sh;
-// tags.json is curated by hand.
-var (
-	//go:embed data/advisories.json
-	advisoriesJSON []byte
-	//go:embed data/releases.json
-	releasesJSON []byte
-	//go:embed data/tags.json
-	tagsJSON []byte
-)
+// the binary embeds their compiled form (pack.go), so after changing
+// either run `go generate ./internal/advisory`. tags.json is curated by
+// hand and only read when building a database.
+//
+//go:embed data/tags.json
+var tagsJSON []byte
 
 var (
 	embOnce sync.Once
@@ -30,7 +27,7 @@ var (
 // Embedded returns the advisory database compiled into the binary.
 func Embedded() (*DB, error) {
 	embOnce.Do(func() {
-		embDB, embErr = ParseDB(advisoriesJSON)
+		embDB, embErr = unpackDB(packedDB)
 		if embErr != nil {
 			embErr = fmt.Errorf("embedded advisory database: %w", embErr)
 		}
@@ -41,7 +38,7 @@ func Embedded() (*DB, error) {
 // EmbeddedReleases returns the embedded table of official releases.
 func EmbeddedReleases() (*Releases, error) {
 	relOnce.Do(func() {
-		relTab, relErr = ParseReleases(releasesJSON)
+		relTab, relErr = unpackReleases(packedReleases)
 		if relErr != nil {
 			relErr = fmt.Errorf("embedded release table: %w", relErr)
 		}

@@ -40,13 +40,21 @@ func ParseReleases(b []byte) (*Releases, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("decode release table: %w", err)
 	}
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// finish validates a decoded table, sorts it by version and indexes it.
+func (r *Releases) finish() error {
 	if r.Package == "" || len(r.Releases) == 0 {
-		return nil, fmt.Errorf("release table: empty")
+		return fmt.Errorf("release table: empty")
 	}
 	for i := range r.Releases {
 		v, err := ParseVersion(r.Releases[i].Version)
 		if err != nil {
-			return nil, fmt.Errorf("release table: %w", err)
+			return fmt.Errorf("release table: %w", err)
 		}
 		r.Releases[i].v = v
 	}
@@ -56,9 +64,9 @@ func ParseReleases(b []byte) (*Releases, error) {
 		r.byVersion[rel.v.String()] = i
 	}
 	if _, ok := r.DistTags["latest"]; !ok {
-		return nil, fmt.Errorf("release table: no latest dist-tag")
+		return fmt.Errorf("release table: no latest dist-tag")
 	}
-	return &r, nil
+	return nil
 }
 
 // Lookup returns the official release with version v.

@@ -2,12 +2,13 @@
 // controls of the MIIT/NVDB framework, the metadata of every check (titles,
 // remediation and message templates in Chinese and English) and the
 // profiles layered on top. Data goes raw -> compiled -> validated at load,
-// so bad data fails in `go test`, never halfway through an audit.
+// so bad data fails in `go test`, never halfway through an audit. The
+// parsing and validation run at build time (`go generate`); the binary
+// embeds the compiled result.
 package catalog
 
 import (
 	"bytes"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,9 +22,6 @@ import (
 
 	"github.com/clawgov/clawgov/internal/finding"
 )
-
-//go:embed data
-var dataFS embed.FS
 
 // Lang is a report language.
 type Lang string
@@ -193,16 +191,10 @@ var (
 	loadErr  error
 )
 
-// Default returns the embedded catalog, loaded and validated once.
+// Default returns the embedded catalog, decoded once on first use from
+// the form compiled (and validated) at build time; see pack.go.
 func Default() (*Catalog, error) {
-	loadOnce.Do(func() {
-		sub, err := fs.Sub(dataFS, "data")
-		if err != nil {
-			loadErr = err
-			return
-		}
-		loaded, loadErr = Load(sub)
-	})
+	loadOnce.Do(func() { loaded, loadErr = unpack(packedCatalog) })
 	return loaded, loadErr
 }
 
