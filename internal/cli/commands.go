@@ -13,5 +13,7 @@ func extraCommands(f *factory) []*cobra.Command {
 		newConfigCmd(f),
 		newWaiveCmd(f),
 		newEgressCmd(f),
+		newServerCmd(f),
+		newAgentCmd(f),
 	}
 }

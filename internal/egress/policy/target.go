@@ -195,14 +195,14 @@ func ParseAbsolute(requestURI, hostHeader string) (Target, error) {
 	if hostHeader != "" {
 		hh, hp, err := splitHostPort(hostHeader)
 		if err != nil {
-			return Target{}, fmt.Errorf("Host header %q: %w", clip(hostHeader), err)
+			return Target{}, fmt.Errorf("request Host header %q: %w", clip(hostHeader), err)
 		}
 		if hp == "" {
 			hp = "80"
 		}
 		nh, err := NormalizeHost(hh)
 		if err != nil || nh != t.Host || hp != strconv.Itoa(t.Port) {
-			return Target{}, fmt.Errorf("Host header %q does not match request target %s", clip(hostHeader), t.Authority())
+			return Target{}, fmt.Errorf("request Host header %q does not match request target %s", clip(hostHeader), t.Authority())
 		}
 	}
 	return t, nil
