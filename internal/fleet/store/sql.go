@@ -1,0 +1,1088 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/clawgov/clawgov/internal/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Component is the migrations component name.
+const Component = "fleet"
+
+// Migrations returns the embedded schema steps.
+func Migrations() fs.FS {
+	sub, _ := fs.Sub(migrationFiles, "migrations")
+	return sub
+}
+
+// Migrate applies pending fleet migrations and returns how many ran.
+func Migrate(ctx context.Context, db *sqldb.DB) (int, error) {
+	steps, err := db.Migrate(ctx, Component, Migrations())
+	return len(steps), err
+}
+
+// SQL is the Store over internal/sqldb.
+type SQL struct {
+	db *sqldb.DB
+}
+
+// New returns a store over an open, migrated database.
+func New(db *sqldb.DB) *SQL { return &SQL{db: db} }
+
+// Open opens dsn, applies migrations and returns the store.
+func Open(ctx context.Context, dsn string) (*SQL, error) {
+	db, err := sqldb.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate fleet schema: %w", err)
+	}
+	return New(db), nil
+}
+
+// DB exposes the database (tests, bench).
+func (s *SQL) DB() *sqldb.DB { return s.db }
+
+var _ Store = (*SQL)(nil)
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNull(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+func nullMS(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ms(*t)
+}
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func parseList(s string) []string {
+	var v []string
+	_ = json.Unmarshal([]byte(s), &v)
+	return v
+}
+
+// NewID returns a random 128-bit hex ID.
+func NewID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// scopeSQL is the one scope filter every read path uses: it returns a
+// condition on the host ID column col and its arguments.
+func scopeSQL(scope Scope, col string) (string, []any) {
+	if scope.All {
+		return "1=1", nil
+	}
+	if len(scope.Tags) == 0 {
+		return "1=0", nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(scope.Tags)), ",")
+	args := make([]any, len(scope.Tags))
+	for i, t := range scope.Tags {
+		args[i] = t
+	}
+	return col + " IN (SELECT host_id FROM fleet_host_tags WHERE tag IN (" + ph + "))", args
+}
+
+func (s *SQL) Ping(ctx context.Context) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO fleet_settings (name, value) VALUES ('readyz', '1') ON CONFLICT (name) DO UPDATE SET value = excluded.value`)
+	if err != nil {
+		return fmt.Errorf("database not writable: %w", err)
+	}
+	return nil
+}
+
+func (s *SQL) Close() error { return s.db.Close() }
+
+const hostCols = `id, key_fp, public_key, hostname, machine_fp, boot_id, tags, addresses, profile, openclaw_version, agent_version,
+	enrolled_at, enroll_token_id, last_seen, last_report, last_report_id, revoked_at, clone_suspect, clone_reason`
+
+type scanner interface{ Scan(...any) error }
+
+func scanHost(r scanner) (Host, error) {
+	var h Host
+	var pub, tags, addrs string
+	var enrolled int64
+	var seen, rep, rev sql.NullInt64
+	var clone int
+	if err := r.Scan(&h.ID, &h.KeyFP, &pub, &h.Hostname, &h.MachineFP, &h.BootID, &tags, &addrs, &h.Profile, &h.OpenClawVersion, &h.AgentVersion,
+		&enrolled, &h.EnrollTokenID, &seen, &rep, &h.LastReportID, &rev, &clone, &h.CloneReason); err != nil {
+		return h, err
+	}
+	h.PublicKey, _ = base64.StdEncoding.DecodeString(pub)
+	h.Tags, h.Addresses = parseList(tags), parseList(addrs)
+	h.EnrolledAt = fromMS(enrolled)
+	h.LastSeen, h.LastReport, h.RevokedAt = fromNull(seen), fromNull(rep), fromNull(rev)
+	h.CloneSuspect = clone != 0
+	h.Controls, h.Since = map[string]string{}, map[string]time.Time{}
+	return h, nil
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *SQL) EnrollHost(ctx context.Context, p EnrollParams) (Host, error) {
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		var id string
+		var tags string
+		// The conditional UPDATE is the use counter: it succeeds only while
+		// the token is valid, atomically across servers.
+		err := tx.QueryRow(ctx, `UPDATE fleet_enroll_tokens SET uses = uses + 1
+			WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND uses < max_uses
+			RETURNING id, tags`, p.TokenHash, ms(p.At)).Scan(&id, &tags)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrTokenInvalid
+		}
+		if err != nil {
+			return fmt.Errorf("use enrollment token: %w", err)
+		}
+		clone, reason := 0, ""
+		var other string
+		err = tx.QueryRow(ctx, `SELECT id FROM fleet_hosts WHERE machine_fp = ? AND revoked_at IS NULL LIMIT 1`, p.MachineFP).Scan(&other)
+		if err == nil {
+			clone, reason = 1, "another host enrolled with the same machine fingerprint: "+other
+			if _, err := tx.Exec(ctx, `UPDATE fleet_hosts SET clone_suspect = 1, clone_reason = ? WHERE id = ?`,
+				"another host enrolled with the same machine fingerprint: "+p.HostID, other); err != nil {
+				return fmt.Errorf("flag clone: %w", err)
+			}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("check machine fingerprint: %w", err)
+		}
+		ident := identity(p.MachineFP, p.Hostname, p.BootID)
+		if _, err := tx.Exec(ctx, `INSERT INTO fleet_hosts (id, key_fp, public_key, hostname, machine_fp, boot_id, cur_identity, tags, addresses, enrolled_at, enroll_token_id, last_seen, clone_suspect, clone_reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.HostID, p.KeyFP, base64.StdEncoding.EncodeToString(p.PublicKey), p.Hostname, p.MachineFP, p.BootID, ident, tags, jsonList(p.Addresses),
+			ms(p.At), id, ms(p.At), clone, reason); err != nil {
+			if sqldb.IsUniqueViolation(err) {
+				return fmt.Errorf("host key already enrolled: %w", ErrConflict)
+			}
+			return fmt.Errorf("insert host: %w", err)
+		}
+		for _, t := range parseList(tags) {
+			if _, err := tx.Exec(ctx, `INSERT INTO fleet_host_tags (host_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING`, p.HostID, t); err != nil {
+				return fmt.Errorf("tag host: %w", err)
+			}
+		}
+		return setAddresses(ctx, tx, p.HostID, p.Addresses)
+	})
+	if err != nil {
+		return Host{}, err
+	}
+	return s.Host(ctx, p.HostID, ScopeAll)
+}
+
+func setAddresses(ctx context.Context, tx *sqldb.Tx, hostID string, addrs []string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM fleet_host_addresses WHERE host_id = ?`, hostID); err != nil {
+		return fmt.Errorf("set addresses: %w", err)
+	}
+	for _, a := range addrs {
+		if _, err := tx.Exec(ctx, `INSERT INTO fleet_host_addresses (host_id, address) VALUES (?, ?) ON CONFLICT DO NOTHING`, hostID, a); err != nil {
+			return fmt.Errorf("set addresses: %w", err)
+		}
+	}
+	return nil
+}
+
+func identity(machineFP, hostname, bootID string) string {
+	h := sha256.Sum256([]byte(machineFP + "\x00" + hostname + "\x00" + bootID))
+	return hex.EncodeToString(h[:16])
+}
+
+func (s *SQL) HostByKeyFP(ctx context.Context, keyFP string) (Host, error) {
+	h, err := scanHost(s.db.QueryRow(ctx, `SELECT `+hostCols+` FROM fleet_hosts WHERE key_fp = ?`, keyFP))
+	if err != nil {
+		return h, notFound(err, "host by key")
+	}
+	return h, nil
+}
+
+func (s *SQL) Host(ctx context.Context, id string, scope Scope) (Host, error) {
+	cond, args := scopeSQL(scope, "id")
+	h, err := scanHost(s.db.QueryRow(ctx, `SELECT `+hostCols+` FROM fleet_hosts WHERE id = ? AND `+cond, append([]any{id}, args...)...))
+	if err != nil {
+		return h, notFound(err, "host "+id)
+	}
+	hs := []Host{h}
+	if err := s.loadControls(ctx, hs); err != nil {
+		return h, err
+	}
+	return hs[0], nil
+}
+
+func (s *SQL) loadControls(ctx context.Context, hs []Host) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	idx := map[string]int{}
+	for i, h := range hs {
+		idx[h.ID] = i
+	}
+	// Chunked IN lists keep statements small at 50,000 hosts.
+	ids := make([]string, 0, len(hs))
+	for _, h := range hs {
+		ids = append(ids, h.ID)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		chunk := ids[:n]
+		ids = ids[n:]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.db.Query(ctx, `SELECT host_id, control_id, status, since FROM fleet_current_state WHERE host_id IN (`+
+			strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("load controls: %w", err)
+		}
+		for rows.Next() {
+			var hid, cid, st string
+			var since int64
+			if err := rows.Scan(&hid, &cid, &st, &since); err != nil {
+				rows.Close()
+				return fmt.Errorf("load controls: %w", err)
+			}
+			h := &hs[idx[hid]]
+			h.Controls[cid] = st
+			h.Since[cid] = fromMS(since)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("load controls: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *SQL) ListHosts(ctx context.Context, f HostFilter) ([]Host, error) {
+	cond, args := scopeSQL(f.Scope, "id")
+	q := `SELECT ` + hostCols + ` FROM fleet_hosts WHERE ` + cond
+	if !f.IncludeRevoked {
+		q += ` AND revoked_at IS NULL`
+	}
+	if f.Search != "" {
+		q += ` AND (LOWER(hostname) LIKE ? ESCAPE '\' OR id LIKE ? ESCAPE '\')`
+		pat := "%" + likeEscape(strings.ToLower(f.Search)) + "%"
+		args = append(args, pat, pat)
+	}
+	if f.Tag != "" {
+		q += ` AND id IN (SELECT host_id FROM fleet_host_tags WHERE tag = ?)`
+		args = append(args, f.Tag)
+	}
+	if f.Profile != "" {
+		q += ` AND profile = ?`
+		args = append(args, f.Profile)
+	}
+	if f.OpenClawVersion != "" {
+		q += ` AND openclaw_version = ?`
+		args = append(args, f.OpenClawVersion)
+	}
+	q += ` ORDER BY hostname, id`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d OFFSET %d`, f.Limit, max(f.Offset, 0))
+	}
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list hosts: %w", err)
+	}
+	var out []Host
+	for rows.Next() {
+		h, err := scanHost(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list hosts: %w", err)
+		}
+		out = append(out, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list hosts: %w", err)
+	}
+	return out, s.loadControls(ctx, out)
+}
+
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+func (s *SQL) TouchHost(ctx context.Context, id string, at time.Time) error {
+	// Only forward: a late request never moves last_seen back.
+	_, err := s.db.Exec(ctx, `UPDATE fleet_hosts SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)`, ms(at), id, ms(at))
+	if err != nil {
+		return fmt.Errorf("touch host: %w", err)
+	}
+	return nil
+}
+
+func (s *SQL) RevokeHost(ctx context.Context, id string, at time.Time) error {
+	res, err := s.db.Exec(ctx, `UPDATE fleet_hosts SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ms(at), id)
+	if err != nil {
+		return fmt.Errorf("revoke host: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("revoke host %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func (s *SQL) SetHostTags(ctx context.Context, id string, tags []string) error {
+	tags = sortedUnique(tags)
+	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE fleet_hosts SET tags = ? WHERE id = ?`, jsonList(tags), id)
+		if err != nil {
+			return fmt.Errorf("set tags: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("set tags %s: %w", id, ErrNotFound)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM fleet_host_tags WHERE host_id = ?`, id); err != nil {
+			return fmt.Errorf("set tags: %w", err)
+		}
+		for _, t := range tags {
+			if _, err := tx.Exec(ctx, `INSERT INTO fleet_host_tags (host_id, tag) VALUES (?, ?)`, id, t); err != nil {
+				return fmt.Errorf("set tags: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func sortedUnique(v []string) []string {
+	m := map[string]bool{}
+	out := []string{}
+	for _, s := range v {
+		if s != "" && !m[s] {
+			m[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func findingsHash(fs []Finding) string {
+	h := sha256.New()
+	for _, f := range fs {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x01", f.Fingerprint, f.CheckID, f.Severity, f.Status, f.Title, f.Message)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (s *SQL) Ingest(ctx context.Context, p IngestParams) (Receipt, error) {
+	rec, err := s.ingestOnce(ctx, p)
+	if err != nil && sqldb.IsUniqueViolation(err) {
+		// Lost a race with the same report on another connection: the
+		// winner's row decides duplicate or replay.
+		return s.ingestOnce(ctx, p)
+	}
+	return rec, err
+}
+
+func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
+	var rec Receipt
+	ctlJSON, _ := json.Marshal(p.Controls)
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		var sum string
+		var at int64
+		err := tx.QueryRow(ctx, `SELECT content_sha256, received_at FROM fleet_reports WHERE host_id = ? AND report_id = ?`, p.HostID, p.ReportID).Scan(&sum, &at)
+		if err == nil {
+			if sum != p.ContentSHA256 {
+				return ErrReplay
+			}
+			rec = Receipt{HostID: p.HostID, ReportID: p.ReportID, StoredAt: fromMS(at), ContentSHA256: sum, Duplicate: true}
+			// A resend is still contact.
+			_, err := tx.Exec(ctx, `UPDATE fleet_hosts SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)`, ms(p.ReceivedAt), p.HostID, ms(p.ReceivedAt))
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("look up report: %w", err)
+		}
+		var prevIdent, curIdent, fhash, cloneReason string
+		var clone int
+		if err := tx.QueryRow(ctx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason FROM fleet_hosts WHERE id = ?`, p.HostID).
+			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason); err != nil {
+			return notFound(err, "host "+p.HostID)
+		}
+		ident := identity(p.MachineFP, p.Hostname, p.BootID)
+		if _, err := tx.Exec(ctx, `INSERT INTO fleet_reports (host_id, report_id, received_at, collected_at, content_sha256, size_bytes, signature, key_fp, hostname, identity, profile, openclaw_version, controls, findings_total, findings_truncated, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.HostID, p.ReportID, ms(p.ReceivedAt), ms(p.CollectedAt), p.ContentSHA256, len(p.Body), p.Signature, p.KeyFP, p.Hostname, ident,
+			p.Profile, p.OpenClaw, string(ctlJSON), p.FindingsTotal, b2i(p.Truncated), string(p.Body)); err != nil {
+			return fmt.Errorf("insert report: %w", err)
+		}
+		// Clone detection: the identity behind one key changed and then
+		// changed back, so two machines take turns with the same key. A
+		// single change (rename, reboot) is not a clone.
+		if ident != curIdent {
+			if ident == prevIdent && curIdent != "" {
+				clone = 1
+				cloneReason = "reports signed with this key alternate between two machines (hostname/machine/boot changes back and forth)"
+			}
+			prevIdent, curIdent = curIdent, ident
+		}
+		cur := map[string]string{}
+		rows, err := tx.Query(ctx, `SELECT control_id, status FROM fleet_current_state WHERE host_id = ?`, p.HostID)
+		if err != nil {
+			return fmt.Errorf("read current state: %w", err)
+		}
+		for rows.Next() {
+			var c, st string
+			if err := rows.Scan(&c, &st); err != nil {
+				rows.Close()
+				return fmt.Errorf("read current state: %w", err)
+			}
+			cur[c] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read current state: %w", err)
+		}
+		ids := make([]string, 0, len(p.Controls))
+		for id := range p.Controls {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		d := day(p.ReceivedAt)
+		for _, id := range ids {
+			st := p.Controls[id]
+			if old, ok := cur[id]; ok && old == st {
+				continue // unchanged: no write at all (anchor lesson 10)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO fleet_current_state (host_id, control_id, status, since) VALUES (?, ?, ?, ?)
+				ON CONFLICT (host_id, control_id) DO UPDATE SET status = excluded.status, since = excluded.since`, p.HostID, id, st, ms(p.ReceivedAt)); err != nil {
+				return fmt.Errorf("update current state: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO fleet_control_history (host_id, control_id, day, status, at, report_id) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (host_id, control_id, day) DO UPDATE SET status = excluded.status, at = excluded.at, report_id = excluded.report_id`,
+				p.HostID, id, d, st, ms(p.ReceivedAt), p.ReportID); err != nil {
+				return fmt.Errorf("write history: %w", err)
+			}
+		}
+		nh := findingsHash(p.Findings)
+		if nh != fhash {
+			first := map[string]int64{}
+			rows, err := tx.Query(ctx, `SELECT fingerprint, first_seen FROM fleet_findings WHERE host_id = ?`, p.HostID)
+			if err != nil {
+				return fmt.Errorf("read findings: %w", err)
+			}
+			for rows.Next() {
+				var fp string
+				var fs int64
+				if err := rows.Scan(&fp, &fs); err != nil {
+					rows.Close()
+					return fmt.Errorf("read findings: %w", err)
+				}
+				first[fp] = fs
+			}
+			rows.Close()
+			if _, err := tx.Exec(ctx, `DELETE FROM fleet_findings WHERE host_id = ?`, p.HostID); err != nil {
+				return fmt.Errorf("replace findings: %w", err)
+			}
+			seen := map[string]bool{}
+			for _, f := range p.Findings {
+				if seen[f.Fingerprint] {
+					continue
+				}
+				seen[f.Fingerprint] = true
+				fs, ok := first[f.Fingerprint]
+				if !ok {
+					fs = ms(p.ReceivedAt)
+				}
+				if _, err := tx.Exec(ctx, `INSERT INTO fleet_findings (host_id, fingerprint, check_id, controls, severity, status, title, message, report_id, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					p.HostID, f.Fingerprint, f.CheckID, jsonList(f.Controls), f.Severity, f.Status, f.Title, f.Message, p.ReportID, fs); err != nil {
+					return fmt.Errorf("insert finding: %w", err)
+				}
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE fleet_hosts SET hostname = ?, machine_fp = ?, boot_id = ?, prev_identity = ?, cur_identity = ?, addresses = ?,
+			profile = ?, openclaw_version = ?, agent_version = ?, last_seen = ?, last_report = ?, last_report_id = ?, findings_hash = ?, clone_suspect = ?, clone_reason = ?
+			WHERE id = ?`, p.Hostname, p.MachineFP, p.BootID, prevIdent, curIdent, jsonList(p.Addresses), p.Profile, p.OpenClaw, p.AgentVersion,
+			ms(p.ReceivedAt), ms(p.ReceivedAt), p.ReportID, nh, clone, cloneReason, p.HostID); err != nil {
+			return fmt.Errorf("update host: %w", err)
+		}
+		if err := setAddresses(ctx, tx, p.HostID, p.Addresses); err != nil {
+			return err
+		}
+		rec = Receipt{HostID: p.HostID, ReportID: p.ReportID, StoredAt: fromMS(ms(p.ReceivedAt)), ContentSHA256: p.ContentSHA256}
+		return nil
+	})
+	return rec, err
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+const reportCols = `host_id, report_id, received_at, collected_at, content_sha256, size_bytes, key_fp, hostname, profile, openclaw_version, controls, findings_total, findings_truncated`
+
+func scanReportMeta(r scanner, extra ...any) (ReportMeta, error) {
+	var m ReportMeta
+	var rec, col int64
+	var ctl string
+	var trunc int
+	dst := append([]any{&m.HostID, &m.ReportID, &rec, &col, &m.ContentSHA256, &m.SizeBytes, &m.KeyFP, &m.Hostname, &m.Profile, &m.OpenClawVersion, &ctl, &m.FindingsTotal, &trunc}, extra...)
+	if err := r.Scan(dst...); err != nil {
+		return m, err
+	}
+	m.ReceivedAt, m.CollectedAt = fromMS(rec), fromMS(col)
+	m.FindingsTruncated = trunc != 0
+	_ = json.Unmarshal([]byte(ctl), &m.Controls)
+	return m, nil
+}
+
+func (s *SQL) Report(ctx context.Context, hostID, reportID string, scope Scope) (StoredReport, error) {
+	cond, args := scopeSQL(scope, "host_id")
+	var r StoredReport
+	var body string
+	m, err := scanReportMeta(s.db.QueryRow(ctx, `SELECT `+reportCols+`, signature, body FROM fleet_reports WHERE host_id = ? AND report_id = ? AND `+cond,
+		append([]any{hostID, reportID}, args...)...), &r.Signature, &body)
+	if err != nil {
+		return r, notFound(err, "report "+reportID)
+	}
+	r.ReportMeta, r.Body = m, []byte(body)
+	return r, nil
+}
+
+func (s *SQL) ListReports(ctx context.Context, hostID string, scope Scope, limit int) ([]ReportMeta, error) {
+	cond, args := scopeSQL(scope, "host_id")
+	q := `SELECT ` + reportCols + ` FROM fleet_reports WHERE host_id = ? AND ` + cond + ` ORDER BY received_at DESC, report_id DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := s.db.Query(ctx, q, append([]any{hostID}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("list reports: %w", err)
+	}
+	defer rows.Close()
+	var out []ReportMeta
+	for rows.Next() {
+		m, err := scanReportMeta(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list reports: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQL) History(ctx context.Context, hostID string, scope Scope, from, to string) ([]HistoryRow, error) {
+	cond, args := scopeSQL(scope, "host_id")
+	q := `SELECT host_id, control_id, day, status, at, report_id FROM fleet_control_history WHERE ` + cond
+	if hostID != "" {
+		q += ` AND host_id = ?`
+		args = append(args, hostID)
+	}
+	if from != "" {
+		q += ` AND day >= ?`
+		args = append(args, from)
+	}
+	if to != "" {
+		q += ` AND day <= ?`
+		args = append(args, to)
+	}
+	q += ` ORDER BY host_id, control_id, day`
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	defer rows.Close()
+	var out []HistoryRow
+	for rows.Next() {
+		var h HistoryRow
+		var at int64
+		if err := rows.Scan(&h.HostID, &h.ControlID, &h.Day, &h.Status, &at, &h.ReportID); err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		h.At = fromMS(at)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQL) Summary(ctx context.Context, scope Scope, now time.Time, staleAfter time.Duration, controlIDs []string) (Summary, error) {
+	sum := Summary{Controls: map[string]map[string]int{}}
+	for _, id := range controlIDs {
+		m := map[string]int{}
+		for _, st := range Statuses {
+			m[st] = 0
+		}
+		sum.Controls[id] = m
+	}
+	cutoff := ms(now.Add(-staleAfter))
+	cond, args := scopeSQL(scope, "id")
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN (last_report IS NULL AND enrolled_at < ?) OR last_report < ? THEN 1 ELSE 0 END), 0)
+		FROM fleet_hosts WHERE revoked_at IS NULL AND `+cond, append([]any{cutoff, cutoff}, args...)...).Scan(&sum.Hosts, &sum.Stale); err != nil {
+		return sum, fmt.Errorf("summary: %w", err)
+	}
+	// Only fresh hosts' verdicts count; everything else is unknown.
+	cond2, args2 := scopeSQL(scope, "h.id")
+	rows, err := s.db.Query(ctx, `SELECT c.control_id, c.status, COUNT(*) FROM fleet_current_state c JOIN fleet_hosts h ON h.id = c.host_id
+		WHERE h.revoked_at IS NULL AND h.last_report >= ? AND `+cond2+` GROUP BY c.control_id, c.status`, append([]any{cutoff}, args2...)...)
+	if err != nil {
+		return sum, fmt.Errorf("summary: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c, st string
+		var n int
+		if err := rows.Scan(&c, &st, &n); err != nil {
+			return sum, fmt.Errorf("summary: %w", err)
+		}
+		if m, ok := sum.Controls[c]; ok {
+			if _, known := m[st]; !known {
+				st = StatusUnknown
+			}
+			m[st] += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return sum, fmt.Errorf("summary: %w", err)
+	}
+	for _, m := range sum.Controls {
+		counted := 0
+		for st, n := range m {
+			if st != StatusUnknown {
+				counted += n
+			}
+		}
+		m[StatusUnknown] = sum.Hosts - counted
+	}
+	return sum, nil
+}
+
+func (s *SQL) Findings(ctx context.Context, f FindingFilter) ([]Finding, error) {
+	cond, args := scopeSQL(f.Scope, "f.host_id")
+	q := `SELECT f.host_id, h.hostname, f.fingerprint, f.check_id, f.controls, f.severity, f.status, f.title, f.message, f.report_id, f.first_seen
+		FROM fleet_findings f JOIN fleet_hosts h ON h.id = f.host_id WHERE h.revoked_at IS NULL AND ` + cond
+	if f.CheckID != "" {
+		q += ` AND f.check_id = ?`
+		args = append(args, f.CheckID)
+	}
+	if f.HostID != "" {
+		q += ` AND f.host_id = ?`
+		args = append(args, f.HostID)
+	}
+	if f.ControlID != "" {
+		// controls is a JSON list of quoted IDs; control IDs are validated
+		// at ingest ([A-Z0-9-]), so a quoted substring match is exact.
+		q += ` AND f.controls LIKE ?`
+		args = append(args, `%"`+likeEscape(f.ControlID)+`"%`)
+		q = strings.Replace(q, `f.controls LIKE ?`, `f.controls LIKE ? ESCAPE '\'`, 1)
+	}
+	q += ` ORDER BY h.hostname, f.host_id, f.check_id, f.fingerprint`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("findings: %w", err)
+	}
+	defer rows.Close()
+	var out []Finding
+	for rows.Next() {
+		var x Finding
+		var ctl string
+		var first int64
+		if err := rows.Scan(&x.HostID, &x.Hostname, &x.Fingerprint, &x.CheckID, &ctl, &x.Severity, &x.Status, &x.Title, &x.Message, &x.ReportID, &first); err != nil {
+			return nil, fmt.Errorf("findings: %w", err)
+		}
+		x.Controls, x.FirstSeen = parseList(ctl), fromMS(first)
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQL) UpsertGateways(ctx context.Context, gws []Gateway, at time.Time) ([]Gateway, error) {
+	var fresh []Gateway
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		fresh = fresh[:0]
+		for _, g := range gws {
+			var first int64
+			err := tx.QueryRow(ctx, `SELECT first_seen FROM fleet_discovered WHERE address = ?`, g.Address).Scan(&first)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				if _, err := tx.Exec(ctx, `INSERT INTO fleet_discovered (address, ip, port, version, detail, reporter, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+					g.Address, g.IP, g.Port, g.Version, g.Detail, g.Reporter, ms(at), ms(at)); err != nil {
+					return fmt.Errorf("insert gateway: %w", err)
+				}
+				g.FirstSeen, g.LastSeen = fromMS(ms(at)), fromMS(ms(at))
+				fresh = append(fresh, g)
+			case err != nil:
+				return fmt.Errorf("look up gateway: %w", err)
+			default:
+				if _, err := tx.Exec(ctx, `UPDATE fleet_discovered SET version = ?, detail = ?, reporter = ?, last_seen = ? WHERE address = ?`,
+					g.Version, g.Detail, g.Reporter, ms(at), g.Address); err != nil {
+					return fmt.Errorf("update gateway: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+	return fresh, err
+}
+
+func (s *SQL) Unmanaged(ctx context.Context) ([]Gateway, error) {
+	rows, err := s.db.Query(ctx, `SELECT address, ip, port, version, detail, reporter, first_seen, last_seen FROM fleet_discovered g
+		WHERE NOT EXISTS (SELECT 1 FROM fleet_host_addresses a JOIN fleet_hosts h ON h.id = a.host_id WHERE a.address = g.ip AND h.revoked_at IS NULL)
+		ORDER BY address`)
+	if err != nil {
+		return nil, fmt.Errorf("unmanaged: %w", err)
+	}
+	defer rows.Close()
+	var out []Gateway
+	for rows.Next() {
+		var g Gateway
+		var f, l int64
+		if err := rows.Scan(&g.Address, &g.IP, &g.Port, &g.Version, &g.Detail, &g.Reporter, &f, &l); err != nil {
+			return nil, fmt.Errorf("unmanaged: %w", err)
+		}
+		g.FirstSeen, g.LastSeen = fromMS(f), fromMS(l)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQL) CreateUser(ctx context.Context, u User) error {
+	if u.Role != RoleAdmin && u.Role != RoleViewer {
+		return fmt.Errorf("role %q: want admin or viewer", u.Role)
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO fleet_users (id, name, role, password_hash, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Name, u.Role, u.PasswordHash, jsonList(u.Tags), ms(u.CreatedAt))
+	if sqldb.IsUniqueViolation(err) {
+		return fmt.Errorf("user %s: %w", u.Name, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	return nil
+}
+
+const userCols = `id, name, role, password_hash, tags, created_at, disabled_at`
+
+func scanUser(r scanner) (User, error) {
+	var u User
+	var tags string
+	var c int64
+	var d sql.NullInt64
+	err := r.Scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &tags, &c, &d)
+	u.Tags, u.CreatedAt, u.DisabledAt = parseList(tags), fromMS(c), fromNull(d)
+	return u, err
+}
+
+func (s *SQL) UserByName(ctx context.Context, name string) (User, error) {
+	u, err := scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+` FROM fleet_users WHERE name = ?`, name))
+	if err != nil {
+		return u, notFound(err, "user")
+	}
+	return u, nil
+}
+
+func (s *SQL) UserByID(ctx context.Context, id string) (User, error) {
+	u, err := scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+` FROM fleet_users WHERE id = ?`, id))
+	if err != nil {
+		return u, notFound(err, "user")
+	}
+	return u, nil
+}
+
+func (s *SQL) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+userCols+` FROM fleet_users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQL) SetPassword(ctx context.Context, userID, hash string) error {
+	res, err := s.db.Exec(ctx, `UPDATE fleet_users SET password_hash = ? WHERE id = ?`, hash, userID)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("set password: %w", ErrNotFound)
+	}
+	return nil
+}
+
+func (s *SQL) CreateSession(ctx context.Context, x Session) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO fleet_sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		x.TokenHash, x.UserID, x.CSRF, ms(x.CreatedAt), ms(x.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+func (s *SQL) Session(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
+	var x Session
+	var c, e int64
+	err := s.db.QueryRow(ctx, `SELECT token_hash, user_id, csrf, created_at, expires_at FROM fleet_sessions WHERE token_hash = ? AND expires_at > ?`,
+		tokenHash, ms(now)).Scan(&x.TokenHash, &x.UserID, &x.CSRF, &c, &e)
+	if err != nil {
+		return x, notFound(err, "session")
+	}
+	x.CreatedAt, x.ExpiresAt = fromMS(c), fromMS(e)
+	return x, nil
+}
+
+func (s *SQL) DeleteSession(ctx context.Context, tokenHash string) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM fleet_sessions WHERE token_hash = ?`, tokenHash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+func window(at time.Time, w time.Duration) int64 {
+	if w <= 0 {
+		w = time.Minute
+	}
+	return at.UnixMilli() / w.Milliseconds() * w.Milliseconds()
+}
+
+func (s *SQL) LoginFailure(ctx context.Context, key string, at time.Time, w time.Duration) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `INSERT INTO fleet_login_attempts (attempt_key, window_start, failures) VALUES (?, ?, 1)
+		ON CONFLICT (attempt_key, window_start) DO UPDATE SET failures = fleet_login_attempts.failures + 1 RETURNING failures`, key, window(at, w)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("record login failure: %w", err)
+	}
+	return n, nil
+}
+
+func (s *SQL) LoginFailures(ctx context.Context, key string, at time.Time, w time.Duration) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT failures FROM fleet_login_attempts WHERE attempt_key = ? AND window_start = ?`, key, window(at, w)).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read login failures: %w", err)
+	}
+	return n, nil
+}
+
+func (s *SQL) CreateEnrollToken(ctx context.Context, t EnrollToken) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO fleet_enroll_tokens (id, token_hash, note, tags, created_at, expires_at, max_uses) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.TokenHash, t.Note, jsonList(sortedUnique(t.Tags)), ms(t.CreatedAt), ms(t.ExpiresAt), t.MaxUses)
+	if err != nil {
+		return fmt.Errorf("create enrollment token: %w", err)
+	}
+	return nil
+}
+
+func (s *SQL) ListEnrollTokens(ctx context.Context) ([]EnrollToken, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, token_hash, note, tags, created_at, expires_at, max_uses, uses, revoked_at FROM fleet_enroll_tokens ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list enrollment tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []EnrollToken
+	for rows.Next() {
+		var t EnrollToken
+		var tags string
+		var c, e int64
+		var r sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.TokenHash, &t.Note, &tags, &c, &e, &t.MaxUses, &t.Uses, &r); err != nil {
+			return nil, fmt.Errorf("list enrollment tokens: %w", err)
+		}
+		t.Tags, t.CreatedAt, t.ExpiresAt, t.RevokedAt = parseList(tags), fromMS(c), fromMS(e), fromNull(r)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQL) RevokeEnrollToken(ctx context.Context, id string, at time.Time) error {
+	res, err := s.db.Exec(ctx, `UPDATE fleet_enroll_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ms(at), id)
+	if err != nil {
+		return fmt.Errorf("revoke enrollment token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("revoke enrollment token %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func (s *SQL) CreateAPIToken(ctx context.Context, t APIToken) error {
+	if t.Role != RoleAdmin && t.Role != RoleViewer {
+		return fmt.Errorf("role %q: want admin or viewer", t.Role)
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO fleet_api_tokens (id, token_hash, name, role, tags, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.TokenHash, t.Name, t.Role, jsonList(sortedUnique(t.Tags)), ms(t.CreatedAt), nullMS(t.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create API token: %w", err)
+	}
+	return nil
+}
+
+const apiCols = `id, token_hash, name, role, tags, created_at, expires_at, last_used, revoked_at`
+
+func scanAPI(r scanner) (APIToken, error) {
+	var t APIToken
+	var tags string
+	var c int64
+	var e, l, rv sql.NullInt64
+	err := r.Scan(&t.ID, &t.TokenHash, &t.Name, &t.Role, &tags, &c, &e, &l, &rv)
+	t.Tags, t.CreatedAt, t.ExpiresAt, t.LastUsed, t.RevokedAt = parseList(tags), fromMS(c), fromNull(e), fromNull(l), fromNull(rv)
+	return t, err
+}
+
+func (s *SQL) APITokenByHash(ctx context.Context, tokenHash string, now time.Time) (APIToken, error) {
+	t, err := scanAPI(s.db.QueryRow(ctx, `SELECT `+apiCols+` FROM fleet_api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
+		tokenHash, ms(now)))
+	if err != nil {
+		return t, notFound(err, "API token")
+	}
+	// Record use at minute resolution so a busy token is not a write per call.
+	if t.LastUsed == nil || now.Sub(*t.LastUsed) > time.Minute {
+		_, _ = s.db.Exec(ctx, `UPDATE fleet_api_tokens SET last_used = ? WHERE id = ?`, ms(now), t.ID)
+	}
+	return t, nil
+}
+
+func (s *SQL) ListAPITokens(ctx context.Context) ([]APIToken, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+apiCols+` FROM fleet_api_tokens ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []APIToken
+	for rows.Next() {
+		t, err := scanAPI(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list API tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQL) RevokeAPIToken(ctx context.Context, id string, at time.Time) error {
+	res, err := s.db.Exec(ctx, `UPDATE fleet_api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ms(at), id)
+	if err != nil {
+		return fmt.Errorf("revoke API token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("revoke API token %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func (s *SQL) AppendEvent(ctx context.Context, e Event) error {
+	if e.ID == "" {
+		e.ID = NewID()
+	}
+	d, _ := json.Marshal(e.Details)
+	if e.Details == nil {
+		d = []byte("{}")
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO fleet_audit_events (id, at, actor, action, object, outcome, details) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, ms(e.At), e.Actor, e.Action, e.Object, e.Outcome, string(d))
+	if err != nil {
+		return fmt.Errorf("append audit event: %w", err)
+	}
+	return nil
+}
+
+func (s *SQL) Events(ctx context.Context, since time.Time, limit int) ([]Event, error) {
+	q := `SELECT id, at, actor, action, object, outcome, details FROM fleet_audit_events WHERE at >= ? ORDER BY at, id`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := s.db.Query(ctx, q, ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("list audit events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		var d string
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Object, &e.Outcome, &d); err != nil {
+			return nil, fmt.Errorf("list audit events: %w", err)
+		}
+		e.At = fromMS(at)
+		_ = json.Unmarshal([]byte(d), &e.Details)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQL) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	if err := s.db.QueryRow(ctx, `SELECT value FROM fleet_settings WHERE name = ?`, name).Scan(&v); err != nil {
+		return "", notFound(err, "setting "+name)
+	}
+	return v, nil
+}
+
+func (s *SQL) PutSetting(ctx context.Context, name, value string) error {
+	if _, err := s.db.Exec(ctx, `INSERT INTO fleet_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value); err != nil {
+		return fmt.Errorf("put setting: %w", err)
+	}
+	return nil
+}
+
+func (s *SQL) PutSettingIfAbsent(ctx context.Context, name, value string) (bool, error) {
+	res, err := s.db.Exec(ctx, `INSERT INTO fleet_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value)
+	if err != nil {
+		return false, fmt.Errorf("put setting: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
