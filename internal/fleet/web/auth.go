@@ -28,6 +28,7 @@ type Session struct {
 	ID      string
 	User    string
 	Role    string
+	Tags    []string
 	CSRF    string
 	Created time.Time
 	Expires time.Time
@@ -40,10 +41,10 @@ type Sessions interface {
 	// Session returns ErrNotFound for an unknown or expired session.
 	Session(ctx context.Context, id string, now time.Time) (Session, error)
 	DeleteSession(ctx context.Context, id string) error
-	// LoginFailures counts failures recorded for key since the given time.
-	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
-	RecordLoginFailure(ctx context.Context, key string, at time.Time) error
-	ClearLoginFailures(ctx context.Context, key string) error
+	// LoginFailures counts the failures recorded for key in the window
+	// containing at; RecordLoginFailure adds one.
+	LoginFailures(ctx context.Context, key string, at time.Time, window time.Duration) (int, error)
+	RecordLoginFailure(ctx context.Context, key string, at time.Time, window time.Duration) error
 }
 
 // Cookie names. The session cookie is Secure, HttpOnly and SameSite=Strict;

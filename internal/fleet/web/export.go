@@ -256,7 +256,13 @@ func (d *Dashboard) bundle(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
 	var reports []StoredReport
 	for _, id := range ids {
-		sr, err := d.o.Source.Report(r.Context(), u, id)
+		// Each pick is "hostID/reportID": reports are keyed per host.
+		hostID, reportID, ok := strings.Cut(id, "/")
+		if !ok {
+			d.fail(w, r, http.StatusBadRequest, "bad_request", fmt.Errorf("bundle pick %q", id))
+			return
+		}
+		sr, err := d.o.Source.Report(r.Context(), u, hostID, reportID)
 		if err == nil && sr.Report == nil {
 			err = ErrNotFound
 		}

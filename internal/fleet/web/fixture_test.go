@@ -243,10 +243,10 @@ func (f *fakeSource) Reports(ctx context.Context, u User, hostID string, limit i
 	return out, nil
 }
 
-func (f *fakeSource) Report(ctx context.Context, u User, id string) (StoredReport, error) {
+func (f *fakeSource) Report(ctx context.Context, u User, hostID, id string) (StoredReport, error) {
 	for hid, rs := range f.reports {
 		for _, r := range rs {
-			if r.Ref.ID == id {
+			if r.Ref.ID == id && hid == hostID {
 				if _, err := f.Host(ctx, u, hid); err != nil {
 					return StoredReport{}, err
 				}
@@ -340,7 +340,8 @@ func (m *memSessions) DeleteSession(_ context.Context, id string) error {
 	return nil
 }
 
-func (m *memSessions) LoginFailures(_ context.Context, key string, since time.Time) (int, error) {
+func (m *memSessions) LoginFailures(_ context.Context, key string, at time.Time, window time.Duration) (int, error) {
+	since := at.Add(-window)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
@@ -352,17 +353,10 @@ func (m *memSessions) LoginFailures(_ context.Context, key string, since time.Ti
 	return n, nil
 }
 
-func (m *memSessions) RecordLoginFailure(_ context.Context, key string, at time.Time) error {
+func (m *memSessions) RecordLoginFailure(_ context.Context, key string, at time.Time, _ time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.fails[key] = append(m.fails[key], at)
-	return nil
-}
-
-func (m *memSessions) ClearLoginFailures(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.fails, key)
 	return nil
 }
 

@@ -232,7 +232,7 @@ func (d *Dashboard) authed(next http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 		}
-		ctx := context.WithValue(r.Context(), keyUser, User{Name: s.User, Role: s.Role})
+		ctx := context.WithValue(r.Context(), keyUser, User{Name: s.User, Role: s.Role, Tags: s.Tags})
 		ctx = context.WithValue(ctx, keySession, s)
 		next(w, r.WithContext(ctx))
 	}
@@ -309,7 +309,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		max int
 	}{{"user:" + name, maxFailsAccount}, {"addr:" + sourceAddr(r), maxFailsSource}}
 	for _, k := range keys {
-		n, err := d.o.Sessions.LoginFailures(ctx, k.key, now.Add(-loginWindow))
+		n, err := d.o.Sessions.LoginFailures(ctx, k.key, now, loginWindow)
 		if err != nil {
 			d.fail(w, r, http.StatusInternalServerError, "server_error", err)
 			return
@@ -330,7 +330,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, k := range keys {
-			if err := d.o.Sessions.RecordLoginFailure(ctx, k.key, now); err != nil {
+			if err := d.o.Sessions.RecordLoginFailure(ctx, k.key, now, loginWindow); err != nil {
 				d.fail(w, r, http.StatusInternalServerError, "server_error", err)
 				return
 			}
@@ -339,12 +339,8 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		d.showLogin(w, r, http.StatusUnauthorized, "login_failed", next, name)
 		return
 	}
-	if err := d.o.Sessions.ClearLoginFailures(ctx, keys[0].key); err != nil {
-		d.fail(w, r, http.StatusInternalServerError, "server_error", err)
-		return
-	}
 	tok := newToken()
-	s := Session{ID: SessionID(tok), User: u.Name, Role: u.Role, CSRF: newToken(), Created: now, Expires: now.Add(d.o.SessionTTL)}
+	s := Session{ID: SessionID(tok), User: u.Name, Role: u.Role, Tags: u.Tags, CSRF: newToken(), Created: now, Expires: now.Add(d.o.SessionTTL)}
 	if err := d.o.Sessions.CreateSession(ctx, s); err != nil {
 		d.fail(w, r, http.StatusInternalServerError, "server_error", err)
 		return
@@ -488,7 +484,7 @@ func (d *Dashboard) host(w http.ResponseWriter, r *http.Request) {
 // hostReport loads a report and checks it belongs to the host in the URL,
 // so a report ID cannot be read through another host's page.
 func (d *Dashboard) hostReport(ctx context.Context, u User, hostID, reportID string) (StoredReport, error) {
-	sr, err := d.o.Source.Report(ctx, u, reportID)
+	sr, err := d.o.Source.Report(ctx, u, hostID, reportID)
 	if err != nil {
 		return sr, err
 	}

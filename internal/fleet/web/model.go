@@ -30,6 +30,8 @@ const (
 type User struct {
 	Name string
 	Role string
+	// Tags is the user's scope: hosts carrying one of them (none: all).
+	Tags []string
 }
 
 // CanChange reports whether the user may change anything.
@@ -156,7 +158,7 @@ type Source interface {
 	Hosts(ctx context.Context, u User, f HostFilter) (HostPage, error)
 	Host(ctx context.Context, u User, id string) (Host, error)
 	Reports(ctx context.Context, u User, hostID string, limit int) ([]ReportRef, error)
-	Report(ctx context.Context, u User, reportID string) (StoredReport, error)
+	Report(ctx context.Context, u User, hostID, reportID string) (StoredReport, error)
 	History(ctx context.Context, u User, hostID string, since time.Time) ([]HistoryEntry, error)
 	Findings(ctx context.Context, u User, f FindingFilter) ([]FleetFinding, error)
 	Unmanaged(ctx context.Context, u User) ([]Gateway, error)
