@@ -12,5 +12,7 @@ func extraCommands(f *factory) []*cobra.Command {
 		newSkillsCmd(f),
 		newConfigCmd(f),
 		newWaiveCmd(f),
+		newServerCmd(f),
+		newAgentCmd(f),
 	}
 }

@@ -42,6 +42,10 @@ type DiscoverOptions struct {
 	Sweep          string
 	MDNS           bool
 	MDNSWait       time.Duration
+	// Upload is a fleet server URL that receives the gateways found
+	// (API token in CLAWGOV_API_TOKEN); UploadPin pins its certificate.
+	Upload    string
+	UploadPin string
 
 	// dial replaces the network dialer (tests).
 	dial probe.DialFunc
@@ -115,6 +119,8 @@ func newDiscoverCmd(f *factory, runF func(context.Context, *DiscoverOptions) err
 	fl.BoolVar(&o.Yes, "yes", false, "confirm a scan of more than 65536 addresses")
 	fl.BoolVar(&o.All, "all", false, "text format: also list open ports that are not OpenClaw")
 	fl.StringVar(&o.Profile, "profile", "miit-2026", "compliance profile for the report")
+	fl.StringVar(&o.Upload, "upload", "", "send the gateways found to this fleet server (admin API token in CLAWGOV_API_TOKEN)")
+	fl.StringVar(&o.UploadPin, "upload-fingerprint", "", "pin the fleet server's TLS certificate by SHA-256")
 	fl.BoolVar(&o.MDNS, "mdns", false, "also browse the local link for _openclaw-gw._tcp adverts (one mDNS query, then listen)")
 	fl.DurationVar(&o.MDNSWait, "mdns-wait", 2*time.Second, "how long --mdns listens for answers")
 	fl.StringVar(&o.Sweep, "sweep", "auto", "port sweep: auto (SYN when root and all targets are IPv4, else TCP connect), syn or connect")
@@ -281,6 +287,11 @@ func runDiscover(ctx context.Context, f *factory, o *DiscoverOptions) error {
 	}
 	if err := o.write(f, r, results, adverts); err != nil {
 		return err
+	}
+	if o.Upload != "" {
+		if err := uploadGateways(ctx, f, o.Upload, o.UploadPin, results); err != nil {
+			return err
+		}
 	}
 	if scanErr != nil {
 		return fmt.Errorf("scan interrupted: %w", scanErr)
