@@ -83,7 +83,7 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 	mux.Handle("/", newTestDashboard(t, newFixture(t)))
 	mux.HandleFunc("/canary.html", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprint(w, `<!DOCTYPE html><title>canary</title><img src="https://203.0.113.9/leak.png"><script>console.error("canary");missing();</script>`)
+		fmt.Fprint(w, `<!DOCTYPE html><title>canary</title><link rel="icon" href="data:,"><img src="https://203.0.113.9/leak.png"><script>console.error("canary");missing();</script>`)
 	})
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()

@@ -30,6 +30,10 @@ type Options struct {
 	// Prefix is where the dashboard is mounted ("" for the root); links
 	// carry it. The mounting server strips it before calling Handler.
 	Prefix string
+	// Setup creates the first admin from the one-time bootstrap secret
+	// (nil: no /setup page). It returns ErrBadLogin for a wrong or used
+	// secret.
+	Setup func(ctx context.Context, secret, name, password string) error
 	// Now is the server clock (default time.Now).
 	Now        func() time.Time
 	Logger     *slog.Logger
@@ -83,6 +87,8 @@ func New(o Options) (*Dashboard, error) {
 	m.HandleFunc("GET /login", d.loginForm)
 	m.HandleFunc("POST /login", d.login)
 	m.HandleFunc("POST /logout", d.authed(d.logout))
+	m.HandleFunc("GET /setup", d.setupForm)
+	m.HandleFunc("POST /setup", d.setup)
 	m.HandleFunc("GET /{$}", d.authed(d.overview))
 	m.HandleFunc("GET /hosts", d.authed(d.hosts))
 	m.HandleFunc("GET /hosts/{id}", d.authed(d.host))
@@ -571,4 +577,75 @@ func (d *Dashboard) unmanaged(w http.ResponseWriter, r *http.Request) {
 	p := d.page(r, "nav_unmanaged", "unmanaged")
 	p.Body = buildUnmanaged(p, gws)
 	d.show(w, r, http.StatusOK, "unmanaged", p)
+}
+
+// --- first-start setup ---
+
+func (d *Dashboard) setupForm(w http.ResponseWriter, r *http.Request) {
+	if d.o.Setup == nil {
+		d.fail(w, r, http.StatusNotFound, "not_found", nil)
+		return
+	}
+	d.showSetup(w, r, http.StatusOK, "", "")
+}
+
+func (d *Dashboard) showSetup(w http.ResponseWriter, r *http.Request, status int, flash, name string) {
+	tok := newToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: d.cookiePath(), MaxAge: 3600,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	p := d.page(r, "setup_title", "")
+	p.CSRF = tok
+	if flash != "" {
+		p.Flash = p.T(flash)
+	}
+	p.Body = LoginView{Username: name}
+	d.show(w, r, status, "setup", p)
+}
+
+// setup creates the first admin. It is throttled like a login (per
+// source), so the bootstrap secret cannot be guessed online.
+func (d *Dashboard) setup(w http.ResponseWriter, r *http.Request) {
+	if d.o.Setup == nil {
+		d.fail(w, r, http.StatusNotFound, "not_found", nil)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		d.fail(w, r, http.StatusBadRequest, "bad_request", err)
+		return
+	}
+	c, err := r.Cookie(loginCSRFCookie)
+	if err != nil || !equalToken(r.PostForm.Get("csrf"), c.Value) {
+		d.fail(w, r, http.StatusForbidden, "csrf", nil)
+		return
+	}
+	ctx, now, key := r.Context(), d.o.Now(), "setup:"+sourceAddr(r)
+	n, err := d.o.Sessions.LoginFailures(ctx, key, now, loginWindow)
+	if err != nil {
+		d.fail(w, r, http.StatusInternalServerError, "server_error", err)
+		return
+	}
+	name, pw := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
+	if n >= maxFailsAccount {
+		d.showSetup(w, r, http.StatusTooManyRequests, "login_limited", name)
+		return
+	}
+	if len(pw) < 12 || name == "" {
+		d.showSetup(w, r, http.StatusBadRequest, "setup_failed", name)
+		return
+	}
+	if err := d.o.Setup(ctx, r.PostForm.Get("secret"), name, pw); err != nil {
+		if !errors.Is(err, ErrBadLogin) {
+			d.fail(w, r, http.StatusInternalServerError, "server_error", err)
+			return
+		}
+		if err := d.o.Sessions.RecordLoginFailure(ctx, key, now, loginWindow); err != nil {
+			d.fail(w, r, http.StatusInternalServerError, "server_error", err)
+			return
+		}
+		d.showSetup(w, r, http.StatusUnauthorized, "setup_failed", name)
+		return
+	}
+	d.o.Logger.Info("dashboard setup: first admin created", "user", name)
+	http.Redirect(w, r, d.o.Prefix+"/login", http.StatusSeeOther)
 }

@@ -33,7 +33,7 @@ func mustRead(name string) string {
 }
 
 func init() {
-	for _, name := range []string{"login", "error", "overview", "hosts", "host", "findings", "unmanaged"} {
+	for _, name := range []string{"login", "setup", "error", "overview", "hosts", "host", "findings", "unmanaged"} {
 		pageTemplates[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.tmpl", "templates/"+name+".tmpl"))
 	}
 }

@@ -2,9 +2,13 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -362,3 +366,48 @@ func (s *StoreSource) RecordLoginFailure(ctx context.Context, key string, at tim
 	_, err := s.Store.LoginFailure(ctx, key, at, window)
 	return err
 }
+
+// settingBundleKey holds the evidence-bundle signing key's seed in the
+// shared settings table, so every server signs with the same key.
+const settingBundleKey = "web.bundle_ed25519_seed"
+
+// BundleKey loads the server's evidence-bundle signing key from the store,
+// creating it on first use (first writer wins across servers).
+func BundleKey(ctx context.Context, st store.Store) (ed25519.PrivateKey, error) {
+	v, err := st.Setting(ctx, settingBundleKey)
+	if errors.Is(err, store.ErrNotFound) {
+		seed := make([]byte, ed25519.SeedSize)
+		if _, err := rand.Read(seed); err != nil {
+			return nil, err
+		}
+		if _, err := st.PutSettingIfAbsent(ctx, settingBundleKey, base64.StdEncoding.EncodeToString(seed)); err != nil {
+			return nil, fmt.Errorf("bundle key: %w", err)
+		}
+		v, err = st.Setting(ctx, settingBundleKey)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bundle key: %w", err)
+	}
+	seed, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, errors.New("bundle key: stored seed is malformed")
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// SessionUser returns the user signed in on r, for the JSON API's
+// cookie authentication (the browser calling /api/v1 from the dashboard).
+func (d *Dashboard) SessionUser(r *http.Request) (User, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return User{}, false
+	}
+	s, err := d.o.Sessions.Session(r.Context(), SessionID(c.Value), d.o.Now())
+	if err != nil {
+		return User{}, false
+	}
+	return User{Name: s.User, Role: s.Role, Tags: s.Tags}, true
+}
+
+// Scope is the store scope of u (what the API applies for a session).
+func Scope(u User) store.Scope { return scope(u) }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"io"
 	"net/http"
@@ -186,7 +187,7 @@ func TestLoginThrottle(t *testing.T) {
 	}
 	// The throttle lives in Sessions (the database), not in the handler:
 	// a second dashboard over the same store sees it.
-	d2, _ := New(Options{Source: d.o.Source, Users: d.o.Users, Sessions: d.o.Sessions, Catalog: d.o.Catalog, Now: d.o.Now})
+	d2, _ := New(Options{Source: d.o.Source, Users: d.o.Users, Sessions: d.o.Sessions, Catalog: d.o.Catalog, Now: d.o.Now, Logger: d.o.Logger})
 	c2 := newClient(t, d2)
 	_, page = c2.do("GET", "/login", nil)
 	resp, _ = c2.do("POST", "/login", url.Values{"csrf": {csrfOf(t, page)}, "username": {"admin"}, "password": {"admin-pw"}})
@@ -379,5 +380,41 @@ func TestStaleHostShowsUnknown(t *testing.T) {
 	}
 	if !strings.Contains(body, `class="dot unknown"`) {
 		t.Error("stale host does not show unknown")
+	}
+}
+
+func TestSetupFirstAdmin(t *testing.T) {
+	used := false
+	d := newTestDashboard(t, newFixture(t))
+	d.o.Setup = func(_ context.Context, secret, name, pw string) error {
+		if used || secret != "cgb_secret" {
+			return ErrBadLogin
+		}
+		used = true
+		return nil
+	}
+	c := newClient(t, d)
+	post := func(secret, pw string) int {
+		_, page := c.do("GET", "/setup", nil)
+		resp, _ := c.do("POST", "/setup", url.Values{"csrf": {csrfOf(t, page)}, "secret": {secret}, "username": {"root"}, "password": {pw}})
+		return resp.StatusCode
+	}
+	if got := post("cgb_secret", "short"); got != http.StatusBadRequest {
+		t.Errorf("short password: %d", got)
+	}
+	if got := post("wrong", "long-enough-password"); got != http.StatusUnauthorized {
+		t.Errorf("wrong secret: %d", got)
+	}
+	if got := post("cgb_secret", "long-enough-password"); got != http.StatusSeeOther {
+		t.Errorf("right secret: %d", got)
+	}
+	if got := post("cgb_secret", "long-enough-password"); got != http.StatusUnauthorized {
+		t.Errorf("secret reused: %d", got)
+	}
+	for range maxFailsAccount {
+		post("guess", "long-enough-password")
+	}
+	if got := post("cgb_secret", "long-enough-password"); got != http.StatusTooManyRequests {
+		t.Errorf("setup after many guesses: %d, want 429", got)
 	}
 }
