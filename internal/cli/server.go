@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/clawgov/clawgov/internal/fleet/alert"
 	"github.com/clawgov/clawgov/internal/fleet/auth"
 	"github.com/clawgov/clawgov/internal/fleet/server"
 	"github.com/clawgov/clawgov/internal/fleet/store"
@@ -35,6 +37,9 @@ type serverOptions struct {
 	TLSKey   string
 	TLSDir   string
 	Insecure bool
+	Webhook  string
+	HookKey  string
+	Syslog   string
 }
 
 func newServerCmd(f *factory) *cobra.Command {
@@ -65,6 +70,9 @@ one-time bootstrap secret.`,
 	fl.StringVar(&o.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fl.StringVar(&o.TLSDir, "tls-dir", "", "where the self-signed certificate is kept (default: next to a SQLite database, else /var/lib/clawgov)")
 	fl.BoolVar(&o.Insecure, "insecure-http", false, "serve plain HTTP (only behind a TLS-terminating proxy on loopback)")
+	fl.StringVar(&o.Webhook, "alert-webhook", "", "POST alerts as JSON (HMAC-SHA256 signed) to this URL")
+	fl.StringVar(&o.HookKey, "alert-webhook-secret-file", "", "file holding the webhook HMAC secret (required with --alert-webhook)")
+	fl.StringVar(&o.Syslog, "alert-syslog", "", "send alerts as RFC 5424 syslog to udp://host:port or tcp://host:port")
 	cmd.AddCommand(newServerMigrateCmd(f, o), newServerTokenCmd(f, o), newServerUserCmd(f, o), newServerAPITokenCmd(f, o))
 	return cmd
 }
@@ -84,12 +92,31 @@ func runServer(ctx context.Context, f *factory, o *serverOptions) error {
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return usageErrorf("--tls-cert and --tls-key go together")
 	}
+	var sinks []alert.Sink
+	if o.Webhook != "" {
+		if o.HookKey == "" {
+			return usageErrorf("--alert-webhook needs --alert-webhook-secret-file")
+		}
+		key, err := os.ReadFile(o.HookKey)
+		if err != nil || len(strings.TrimSpace(string(key))) < 16 {
+			return usageErrorf("--alert-webhook-secret-file: want a file with a secret of at least 16 characters")
+		}
+		sinks = append(sinks, &alert.Webhook{URL: o.Webhook, Secret: []byte(strings.TrimSpace(string(key)))})
+	}
+	if o.Syslog != "" {
+		hn, _ := os.Hostname()
+		sl, err := alert.ParseSyslog(o.Syslog, hn)
+		if err != nil {
+			return &UsageError{err}
+		}
+		sinks = append(sinks, sl)
+	}
 	st, err := openFleetStore(ctx, o.DB)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	opts := server.Options{Store: st, StaleAfter: o.Stale, Interval: o.Interval, Logger: f.Logger}
+	opts := server.Options{Store: st, StaleAfter: o.Stale, Interval: o.Interval, Logger: f.Logger, Alerts: sinks}
 	srv, err := server.New(opts)
 	if err != nil {
 		return err
@@ -104,12 +131,11 @@ func runServer(ctx context.Context, f *factory, o *serverOptions) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", o.Listen, err)
 	}
-	scheme := "https"
+	scheme, fp := "https", ""
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, WriteTimeout: time.Minute,
 		ErrorLog: nil}
 	if !o.Insecure {
 		var cert tls.Certificate
-		var fp string
 		if o.TLSCert != "" {
 			cert, fp, err = server.LoadCert(o.TLSCert, o.TLSKey)
 		} else {
@@ -143,9 +169,19 @@ func runServer(ctx context.Context, f *factory, o *serverOptions) error {
 	if secret != "" {
 		// Printed once, to the operator's terminal; only its hash is stored.
 		fmt.Fprintf(f.IO.ErrOut, "clawgov server: first start. Create the admin at %s://%s/setup with the one-time bootstrap secret:\n  %s\n", scheme, addr, secret)
+		// And a one-use enrollment token for this machine, so the set-up
+		// is two commands: start the server, enroll the local host.
+		tok, now := auth.NewToken("cge_"), f.Now().UTC()
+		if err := st.CreateEnrollToken(ctx, store.EnrollToken{ID: store.NewID(), TokenHash: store.HashToken(tok), Note: "first start, local host",
+			CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour), MaxUses: 1}); err != nil {
+			ln.Close()
+			return fmt.Errorf("bootstrap enrollment token: %w", err)
+		}
+		fmt.Fprintf(f.IO.ErrOut, "clawgov server: enroll this host (token valid 24h, one use):\n  clawgov agent enroll --server %s://%s %s --token %s\n", scheme, addr, fpFlag(fp), tok)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go srv.Run(ctx, time.Minute)
 	select {
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -299,4 +335,11 @@ func newServerAPITokenCmd(f *factory, o *serverOptions) *cobra.Command {
 	create.Flags().StringSliceVar(&tags, "tag", nil, "restrict the token to hosts with these tags")
 	cmd.AddCommand(create)
 	return cmd
+}
+
+func fpFlag(fp string) string {
+	if fp == "" {
+		return ""
+	}
+	return " --fingerprint " + fp
 }

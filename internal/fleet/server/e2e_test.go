@@ -112,7 +112,7 @@ func facts(i int) wire.HostFacts {
 
 // auditFixture audits one of the posture test configurations as its own
 // deployment (a state directory with that openclaw.json).
-func auditFixture(t *testing.T, cfg string) *report.Report {
+func auditFixture(t testing.TB, cfg string) *report.Report {
 	t.Helper()
 	dir := t.TempDir()
 	b, err := os.ReadFile(cfg)

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/fleet/alert"
 	"github.com/clawgov/clawgov/internal/fleet/store"
 	"github.com/clawgov/clawgov/internal/fleet/wire"
 	"github.com/clawgov/clawgov/internal/sqldb"
@@ -49,6 +50,9 @@ type Options struct {
 	// is sent (the dashboard's session cookie). It returns nil when the
 	// request carries no session.
 	Authenticate func(r *http.Request) *Principal
+	// Alerts receive "became non-compliant", "stale" (Run/SweepStale) and
+	// "new unmanaged gateway" events.
+	Alerts []alert.Sink
 }
 
 // Principal is an authenticated API caller.
@@ -293,11 +297,17 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, e, start)
 		return
 	}
-	// Authenticated contact: last seen, even if the body turns out bad.
-	if err := s.opts.Store.TouchHost(ctx, h.ID, now); err != nil {
-		s.reject(w, s.storeError("touch", err), start)
-		return
-	}
+	// Authenticated contact counts as last seen even when the body turns
+	// out bad; a stored report sets it in the ingest transaction, so the
+	// extra write happens only on the failure paths.
+	stored := false
+	defer func() {
+		if !stored {
+			if err := s.opts.Store.TouchHost(context.WithoutCancel(ctx), h.ID, now); err != nil {
+				s.opts.Logger.Warn("last seen not recorded", "host", h.ID, "err", err)
+			}
+		}
+	}()
 	// 2. The body, bounded in size and time, must match the signed digest.
 	body, werr := s.readBody(w, r, s.opts.MaxBody)
 	if werr != nil {
@@ -336,6 +346,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, s.storeError("ingest", err), start)
 		return
 	}
+	stored = true
 	s.metrics.observe(time.Since(start))
 	if rec.Duplicate {
 		s.metrics.count("duplicate")
@@ -343,6 +354,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.count("accepted")
+	s.alertTransitions(h.ID, env.Host.Hostname, rec.Changed, now)
 	writeJSON(w, http.StatusCreated, rec)
 }
 
@@ -644,6 +656,20 @@ func (s *Server) uploadGateways(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		wire.WriteError(w, s.storeError("gateways", err))
 		return
+	}
+	if len(fresh) > 0 && len(s.opts.Alerts) > 0 {
+		if um, err := s.opts.Store.Unmanaged(r.Context()); err == nil {
+			isNew := map[string]bool{}
+			for _, g := range fresh {
+				isNew[g.Address] = true
+			}
+			for _, g := range um {
+				if isNew[g.Address] {
+					s.notify(alert.Event{Kind: alert.KindUnmanaged, At: s.opts.Now().UTC(), Address: g.Address,
+						Message: "new unmanaged OpenClaw gateway at " + g.Address + " " + g.Version})
+				}
+			}
+		}
 	}
 	s.audit(r.Context(), p.Name, "gateways.upload", "", "ok", map[string]string{"count": strconv.Itoa(len(gws)), "new": strconv.Itoa(len(fresh))})
 	writeJSON(w, 200, map[string]int{"received": len(gws), "new": len(fresh)})

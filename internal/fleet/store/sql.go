@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/sqldb"
@@ -40,6 +41,20 @@ func Migrate(ctx context.Context, db *sqldb.DB) (int, error) {
 // SQL is the Store over internal/sqldb.
 type SQL struct {
 	db *sqldb.DB
+	// wmu serialises this process's hot write transactions on SQLite,
+	// which has one writer anyway: waiting on a mutex is far cheaper than
+	// SQLite's busy-retry sleeps (which made p99 seconds under load). It
+	// guards no data; other processes still coordinate through SQLite's
+	// own lock.
+	wmu sync.Mutex
+}
+
+func (s *SQL) lockWrites() func() {
+	if s.db.Dialect != sqldb.SQLite {
+		return func() {}
+	}
+	s.wmu.Lock()
+	return s.wmu.Unlock
 }
 
 // New returns a store over an open, migrated database.
@@ -164,6 +179,7 @@ func notFound(err error, what string) error {
 }
 
 func (s *SQL) EnrollHost(ctx context.Context, p EnrollParams) (Host, error) {
+	unlock := s.lockWrites()
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		var id string
 		var tags string
@@ -207,6 +223,7 @@ func (s *SQL) EnrollHost(ctx context.Context, p EnrollParams) (Host, error) {
 		}
 		return setAddresses(ctx, tx, p.HostID, p.Addresses)
 	})
+	unlock()
 	if err != nil {
 		return Host{}, err
 	}
@@ -349,6 +366,7 @@ func likeEscape(s string) string {
 }
 
 func (s *SQL) TouchHost(ctx context.Context, id string, at time.Time) error {
+	defer s.lockWrites()()
 	// Only forward: a late request never moves last_seen back.
 	_, err := s.db.Exec(ctx, `UPDATE fleet_hosts SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)`, ms(at), id, ms(at))
 	if err != nil {
@@ -412,6 +430,7 @@ func findingsHash(fs []Finding) string {
 }
 
 func (s *SQL) Ingest(ctx context.Context, p IngestParams) (Receipt, error) {
+	defer s.lockWrites()()
 	rec, err := s.ingestOnce(ctx, p)
 	if err != nil && sqldb.IsUniqueViolation(err) {
 		// Lost a race with the same report on another connection: the
@@ -423,6 +442,7 @@ func (s *SQL) Ingest(ctx context.Context, p IngestParams) (Receipt, error) {
 
 func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 	var rec Receipt
+	var changed []Transition
 	ctlJSON, _ := json.Marshal(p.Controls)
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		var sum string
@@ -440,10 +460,10 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("look up report: %w", err)
 		}
-		var prevIdent, curIdent, fhash, cloneReason string
+		var prevIdent, curIdent, fhash, cloneReason, oldAddrs string
 		var clone int
-		if err := tx.QueryRow(ctx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason FROM fleet_hosts WHERE id = ?`, p.HostID).
-			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses FROM fleet_hosts WHERE id = ?`, p.HostID).
+			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason, &oldAddrs); err != nil {
 			return notFound(err, "host "+p.HostID)
 		}
 		ident := identity(p.MachineFP, p.Hostname, p.BootID)
@@ -486,11 +506,14 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 		}
 		sort.Strings(ids)
 		d := day(p.ReceivedAt)
+		changed = changed[:0]
 		for _, id := range ids {
 			st := p.Controls[id]
-			if old, ok := cur[id]; ok && old == st {
+			old, ok := cur[id]
+			if ok && old == st {
 				continue // unchanged: no write at all (anchor lesson 10)
 			}
+			changed = append(changed, Transition{ControlID: id, From: old, To: st})
 			if _, err := tx.Exec(ctx, `INSERT INTO fleet_current_state (host_id, control_id, status, since) VALUES (?, ?, ?, ?)
 				ON CONFLICT (host_id, control_id) DO UPDATE SET status = excluded.status, since = excluded.since`, p.HostID, id, st, ms(p.ReceivedAt)); err != nil {
 				return fmt.Errorf("update current state: %w", err)
@@ -543,10 +566,12 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 			ms(p.ReceivedAt), ms(p.ReceivedAt), p.ReportID, nh, clone, cloneReason, p.HostID); err != nil {
 			return fmt.Errorf("update host: %w", err)
 		}
-		if err := setAddresses(ctx, tx, p.HostID, p.Addresses); err != nil {
-			return err
+		if jsonList(p.Addresses) != oldAddrs {
+			if err := setAddresses(ctx, tx, p.HostID, p.Addresses); err != nil {
+				return err
+			}
 		}
-		rec = Receipt{HostID: p.HostID, ReportID: p.ReportID, StoredAt: fromMS(ms(p.ReceivedAt)), ContentSHA256: p.ContentSHA256}
+		rec = Receipt{HostID: p.HostID, ReportID: p.ReportID, StoredAt: fromMS(ms(p.ReceivedAt)), ContentSHA256: p.ContentSHA256, Changed: changed}
 		return nil
 	})
 	return rec, err

@@ -198,6 +198,15 @@ type Receipt struct {
 	StoredAt      time.Time `json:"stored_at"`
 	ContentSHA256 string    `json:"content_sha256"`
 	Duplicate     bool      `json:"duplicate,omitempty"`
+	// Changed lists the controls whose status this report changed (empty
+	// for a duplicate), for alerts.
+	Changed []Transition `json:"-"`
+}
+
+// Transition is one control's status change at ingest (From "" for the
+// host's first report).
+type Transition struct {
+	ControlID, From, To string
 }
 
 // ReportMeta describes a stored report without its body.

@@ -31,7 +31,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -407,40 +406,42 @@ func trimErr(err error) string {
 	return s
 }
 
-// checkShape walks the JSON tokens once to bound nesting depth and string
-// length before the typed decode allocates anything large.
+// checkShape scans the bytes once (no allocation) to bound nesting depth
+// and string length before the typed decode allocates anything large.
+// Syntax errors are left to the decoder.
 func checkShape(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("invalid JSON: %s", trimErr(err))
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			if v == '{' || v == '[' {
-				depth++
-				if depth > maxDepth {
-					return fmt.Errorf("JSON nested deeper than %d", maxDepth)
-				}
-			} else {
-				depth--
+	depth, strLen := 0, 0
+	inStr, esc := false, false
+	for _, c := range body {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+				continue
 			}
-		case string:
-			if len(v) > maxString {
+			strLen++
+			if strLen > maxString {
 				return fmt.Errorf("string longer than %d bytes", maxString)
 			}
-		case json.Number:
-			if strings.ContainsAny(string(v), "eE") && len(v) > 32 {
-				return fmt.Errorf("number out of range")
+			continue
+		}
+		switch c {
+		case '"':
+			inStr, strLen = true, 0
+		case '{', '[':
+			depth++
+			if depth > maxDepth {
+				return fmt.Errorf("JSON nested deeper than %d", maxDepth)
 			}
+		case '}', ']':
+			depth--
 		}
 	}
+	return nil
 }
 
 // GatewayUpload is what `clawgov discover --upload` sends (API token auth).

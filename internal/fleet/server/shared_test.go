@@ -1,0 +1,80 @@
+package server_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/clawgov/clawgov/internal/fleet/agent"
+	"github.com/clawgov/clawgov/internal/fleet/auth"
+	"github.com/clawgov/clawgov/internal/fleet/server"
+	"github.com/clawgov/clawgov/internal/fleet/store"
+	"github.com/clawgov/clawgov/internal/sqldb/sqldbtest"
+)
+
+// TestTwoServersOnePostgres runs two servers, each with its own
+// connection pool, on one PostgreSQL database: an agent enrolled through
+// one and reporting alternately through both shows the same state on
+// both, and the enrollment token's use count holds across them.
+func TestTwoServersOnePostgres(t *testing.T) {
+	dsn := sqldbtest.PostgresDSN(t)
+	ctx := context.Background()
+	var urls []string
+	var stores []*store.SQL
+	for i := 0; i < 2; i++ {
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		srv, err := server.New(server.Options{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(srv.Handler())
+		t.Cleanup(hs.Close)
+		urls, stores = append(urls, hs.URL), append(stores, st)
+	}
+	tok := auth.NewToken("cge_")
+	if err := stores[0].CreateEnrollToken(ctx, store.EnrollToken{ID: "t", TokenHash: store.HashToken(tok), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour), MaxUses: 1}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := agent.Enroll(ctx, t.TempDir(), urls[0], tok, "", facts(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The single use is spent for both servers.
+	if _, err := agent.Enroll(ctx, t.TempDir(), urls[1], tok, "", facts(2)); err == nil {
+		t.Fatal("token used twice through two servers")
+	}
+	rep := minimalReport(t)
+	for i := 0; i < 4; i++ {
+		a.State.Server = urls[i%2]
+		id := agent.NewReportID(time.Now())
+		body, _ := agent.Envelope(rep, facts(1), id, time.Now())
+		if ack, err := a.Send(ctx, id, body); err != nil || !ack.Acknowledged() {
+			t.Fatalf("send via server %d: %+v %v", i%2, ack, err)
+		}
+		// The same report through the other server is a duplicate.
+		a.State.Server = urls[(i+1)%2]
+		if ack, err := a.Send(ctx, id, body); err != nil || ack.Status != 200 {
+			t.Fatalf("duplicate via other server: %+v %v", ack, err)
+		}
+	}
+	var sums [2]store.Summary
+	for i, st := range stores {
+		s, err := st.Summary(ctx, store.ScopeAll, time.Now(), time.Hour, []string{"DO-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[i] = s
+		reps, _ := st.ListReports(ctx, a.State.HostID, store.ScopeAll, 0)
+		if len(reps) != 4 {
+			t.Fatalf("server %d sees %d reports", i, len(reps))
+		}
+	}
+	if sums[0].Hosts != 1 || sums[0].Controls["DO-1"]["pass"] != 1 || sums[1].Controls["DO-1"]["pass"] != 1 || sums[0].Stale != sums[1].Stale {
+		t.Fatalf("inconsistent: %+v vs %+v", sums[0], sums[1])
+	}
+}
