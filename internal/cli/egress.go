@@ -25,6 +25,7 @@ import (
 	"github.com/clawgov/clawgov/internal/egress/proxy"
 	"github.com/clawgov/clawgov/internal/egress/wiring"
 	"github.com/clawgov/clawgov/internal/posture"
+	"github.com/clawgov/clawgov/internal/remediate"
 )
 
 func newEgressCmd(f *factory) *cobra.Command {
@@ -306,14 +307,24 @@ accept it: run as root.`,
 
 func newEgressOpenClawCmd(f *factory) *cobra.Command {
 	var proxyURL, policyPath string
+	var apply bool
+	fo := &FixOptions{Format: "text", Profile: "miit-2026"}
 	cmd := &cobra.Command{
-		Use:   "openclaw-config --proxy URL --policy FILE",
-		Short: "Print the OpenClaw settings that go with the proxy and the managed policy",
+		Use:   "openclaw-config --proxy URL --policy FILE [--apply [--yes]]",
+		Short: "Print (or --apply) the OpenClaw settings that go with the proxy and the managed policy",
 		Long: `Print the openclaw.json fragment: proxy.proxyUrl (web_fetch and the
 gateway's Node egress through the proxy) and browser.ssrfPolicy with
 dangerouslyAllowPrivateNetwork explicitly false and allowedHostnames
 mirroring the policy's hosts (OpenClaw's strict navigation allowlist).
-Merge it into the config by hand or with 'openclaw config set'.`,
+
+--apply writes those keys into the deployment's config through the
+machinery of 'clawgov fix' (action ` + remediate.EgressActionID + `): only keys whose value
+differs are edited, in place, keeping comments and layout; the result is
+checked with 'openclaw config validate' when the openclaw command is
+available and never written if OpenClaw rejects it; a backup set is kept
+and 'clawgov fix --rollback' restores it byte for byte. Without --yes the
+plan and diff are printed and nothing changes (on a terminal you are
+asked). Exit codes as for clawgov fix.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			u, _, err := wiring.ProxyURL(proxyURL)
@@ -324,16 +335,35 @@ Merge it into the config by hand or with 'openclaw config set'.`,
 			if err != nil {
 				return err
 			}
-			b, err := wiring.OpenClawConfig(u, p.Hostnames())
-			if err != nil {
+			if !apply {
+				for _, fl := range []string{"yes", "dry-run", "state-dir", "config", "openclaw", "backup-dir", "yes-restart-needed"} {
+					if cmd.Flags().Changed(fl) {
+						return usageErrorf("--%s needs --apply", fl)
+					}
+				}
+				b, err := wiring.OpenClawConfig(u, p.Hostnames())
+				if err != nil {
+					return err
+				}
+				_, err = f.IO.Out.Write(b)
 				return err
 			}
-			_, err = f.IO.Out.Write(b)
-			return err
+			fo.Only = []string{remediate.EgressActionID}
+			fo.egress = wiring.OpenClawSettings(u, p.Hostnames())
+			return runFix(cmd.Context(), f, fo)
 		},
 	}
-	cmd.Flags().StringVar(&proxyURL, "proxy", "http://127.0.0.1:3128", "proxy URL for the gateway (proxy.proxyUrl)")
-	cmd.Flags().StringVar(&policyPath, "policy", "", "egress policy file (YAML)")
+	fl := cmd.Flags()
+	fl.StringVar(&proxyURL, "proxy", "http://127.0.0.1:3128", "proxy URL for the gateway (proxy.proxyUrl)")
+	fl.StringVar(&policyPath, "policy", "", "egress policy file (YAML)")
+	fl.BoolVar(&apply, "apply", false, "write the settings into the OpenClaw config (backup, validate, rollback as clawgov fix)")
+	fl.BoolVarP(&fo.Yes, "yes", "y", false, "with --apply: apply without asking")
+	fl.BoolVar(&fo.DryRun, "dry-run", false, "with --apply: print the plan and diff, change nothing")
+	fl.StringVar(&fo.StateDir, "state-dir", "", "OpenClaw state directory (default: as OpenClaw resolves it)")
+	fl.StringVar(&fo.Config, "config", "", "OpenClaw config file (default: as OpenClaw resolves it)")
+	fl.StringVar(&fo.OpenClaw, "openclaw", "", "openclaw command used to validate the result (default: CLAWGOV_OPENCLAW, then PATH)")
+	fl.StringVar(&fo.BackupDir, "backup-dir", "", "where backup sets go (default <state>/.clawgov/backups)")
+	fl.BoolVar(&fo.RestartOK, "yes-restart-needed", false, "accept that a running gateway must be restarted")
 	return cmd
 }
 

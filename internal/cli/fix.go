@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/egress/wiring"
 	"github.com/clawgov/clawgov/internal/remediate"
 )
 
@@ -41,6 +42,9 @@ type FixOptions struct {
 	ListBackups     bool
 	Restore         string
 	RestartOK       bool
+	// egress, when set, plans the OpenClaw settings of the egress chain
+	// (clawgov egress openclaw-config --apply).
+	egress []wiring.Setting
 }
 
 func newFixCmd(f *factory) *cobra.Command {
@@ -120,7 +124,7 @@ func (o *FixOptions) remediateOptions(f *factory) (remediate.Options, error) {
 		Rootfs: rootfs, StateDir: o.StateDir, ConfigPath: o.Config, OpenClawProfile: o.OpenClawProfile,
 		Profile: o.Profile, Lang: lang, Getenv: f.Getenv, Now: f.Now, Logger: f.Logger,
 		Only: o.Only, Skip: o.Skip, TokenStore: o.TokenStore, BackupDir: o.BackupDir,
-		OpenClaw: findOpenClaw(f, o.OpenClaw), RestartOK: o.RestartOK,
+		OpenClaw: findOpenClaw(f, o.OpenClaw), RestartOK: o.RestartOK, Egress: o.egress,
 	}, nil
 }
 

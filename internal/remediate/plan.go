@@ -30,6 +30,7 @@ import (
 
 	"github.com/clawgov/clawgov/internal/audit"
 	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/egress/wiring"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
 	"github.com/clawgov/clawgov/internal/json5"
@@ -65,6 +66,9 @@ type Options struct {
 	// RestartOK acknowledges that a running gateway must be restarted and
 	// its clients updated (--yes-restart-needed).
 	RestartOK bool
+	// Egress, when set, plans the OpenClaw settings of the egress chain
+	// (`clawgov egress openclaw-config --apply`): action egress.openclaw.
+	Egress []wiring.Setting
 	// Audit replaces audit.Run (tests).
 	Audit func(ctx context.Context, o audit.Options) (*report.Report, error)
 	// Rand replaces crypto/rand (tests).
@@ -113,6 +117,9 @@ type Action struct {
 	// needsFinding: the config alone does not show the problem; plan the
 	// action only when the audit raised one of its checks.
 	needsFinding bool
+	// explicit: the user asked for this action by name (egress
+	// openclaw-config --apply), so it is planned whatever the audit says.
+	explicit bool
 }
 
 type fileEdit struct {
@@ -322,7 +329,7 @@ func (p *Plan) decide(a *Action, raised map[string][]string, passed map[string]b
 	for i := range a.Findings {
 		a.Findings[i] = finding.RedactAll(a.Findings[i], p.secrets)
 	}
-	if !isRaised && (allPassed || a.needsFinding) {
+	if !isRaised && (allPassed || a.needsFinding) && !a.explicit {
 		return // the audit judged it fine: nothing to do, nothing to say
 	}
 	if a.Skipped != "" {
@@ -484,6 +491,7 @@ func (p *Plan) candidates(rep *report.Report) []*Action {
 	for _, f := range dangerFlags {
 		add(p.flagAction(f))
 	}
+	add(p.egressAction())
 	out = append(out, p.modeActions()...)
 	out = append(out, p.quarantineActions(rep)...)
 	return out

@@ -39,6 +39,8 @@ var texts = map[string][2]string{ // key: {zh, en}
 	"flag.risk.realip":   {"位于未配置 trustedProxies 的代理之后时，客户端 IP 将显示为代理地址。", "Behind a proxy that is not in trustedProxies, clients show up with the proxy's address."},
 	"flag.risk.openai":   {"使用 OpenAI 兼容 HTTP 接口的程序将无法再调用网关。", "Programs calling the gateway's OpenAI-compatible HTTP API stop working."},
 	"flag.risk.ssrf":     {"浏览器工具将无法访问内网地址（路由器、内部服务）。", "The browser tool can no longer open private-network addresses (routers, internal services)."},
+	"egress.summary":     {"把 OpenClaw 接入出口代理：web_fetch 和网关出站流量走 proxy.proxyUrl，开启严格导航白名单（browser.ssrfPolicy）", "Wire OpenClaw into the egress proxy: web_fetch and the gateway's outbound traffic through proxy.proxyUrl, and the strict navigation allowlist (browser.ssrfPolicy)"},
+	"egress.risk":        {"网关的出站请求（web_fetch、模型服务、频道、ClawHub）都经过代理，策略未列出的主机将无法访问；智能体只能导航到列出的主机名，这种模式下浏览器的 open（新标签页）操作会被拒绝，请改用 navigate。", "The gateway's outbound requests (web_fetch, model providers, channels, ClawHub) go through the proxy, so hosts its policy does not list stop working; the agent can navigate only to the listed hostnames, and the browser's open (new tab) action is refused in this mode, so use navigate."},
 	"modes.summary":      {"收紧文件权限（目录 700，文件 600）", "Tighten file modes (directories 700, files 600)"},
 	"owner.summary":      {"将属主改为部署用户 %[1]s", "Give the files back to the deployment user %[1]s"},
 	"modes.risk":         {"只有部署用户可以读取这些文件；以其他账户运行的工具（备份、监控）可能需要调整。", "Only the deployment user can read these files; tools running as other accounts (backups, monitoring) may need adjusting."},

@@ -95,34 +95,55 @@ func ChromiumPolicy(proxy *url.URL, o ChromiumOptions) ([]byte, error) {
 	return marshal(p)
 }
 
-// OpenClawConfig is the fragment of openclaw.json that goes with the
-// managed policy: web_fetch and the gateway's Node egress through the
-// proxy, and the browser's strict navigation allowlist (explicit false,
-// not unset: only explicit false turns allowedHostnames into a list of
-// the only names the agent may navigate to).
-func OpenClawConfig(gatewayProxy *url.URL, hosts []string) ([]byte, error) {
+// Setting is one OpenClaw config key and the value the egress chain needs
+// there (bool, string or []string).
+type Setting struct {
+	Key   string
+	Value any
+}
+
+// OpenClawSettings are the keys of openclaw.json that go with the managed
+// policy, in the order they are applied: web_fetch and the gateway's Node
+// egress through the proxy, and the browser's strict navigation
+// allowlist (explicit false, not unset: only explicit false turns
+// allowedHostnames into a list of the only names the agent may navigate
+// to). IP literals are left out: OpenClaw takes hostnames there, and the
+// proxy judges addresses itself.
+func OpenClawSettings(gatewayProxy *url.URL, hosts []string) []Setting {
 	names := make([]string, 0, len(hosts))
 	for _, h := range hosts {
 		if _, err := netip.ParseAddr(h); err == nil {
-			continue // OpenClaw takes hostnames; IP literals are the proxy's business
+			continue
 		}
 		names = append(names, h)
 	}
 	sort.Strings(names)
-	cfg := map[string]any{
-		"proxy": map[string]any{
-			"enabled":      true,
-			"proxyUrl":     gatewayProxy.String(),
-			"loopbackMode": "gateway-only",
-		},
-		"browser": map[string]any{
-			"ssrfPolicy": map[string]any{
-				"dangerouslyAllowPrivateNetwork": false,
-				"allowedHostnames":               names,
-			},
-		},
+	return []Setting{
+		{"proxy.enabled", true},
+		{"proxy.proxyUrl", gatewayProxy.String()},
+		{"proxy.loopbackMode", "gateway-only"},
+		{"browser.ssrfPolicy.dangerouslyAllowPrivateNetwork", false},
+		{"browser.ssrfPolicy.allowedHostnames", names},
 	}
-	return marshal(cfg)
+}
+
+// OpenClawConfig is OpenClawSettings as a JSON fragment of openclaw.json.
+func OpenClawConfig(gatewayProxy *url.URL, hosts []string) ([]byte, error) {
+	root := map[string]any{}
+	for _, st := range OpenClawSettings(gatewayProxy, hosts) {
+		m := root
+		parts := strings.Split(st.Key, ".")
+		for _, k := range parts[:len(parts)-1] {
+			next, ok := m[k].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[k] = next
+			}
+			m = next
+		}
+		m[parts[len(parts)-1]] = st.Value
+	}
+	return marshal(root)
 }
 
 // FirewallOptions describe the service user's confinement.

@@ -19,20 +19,19 @@
 package wire
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/clawgov/clawgov/internal/report"
 )
@@ -336,14 +335,16 @@ func Decode(body []byte, headerID string, known map[string]bool) (*Envelope, *Er
 	if err := checkShape(body); err != nil {
 		return nil, Errorf(CodeMalformed, "%v", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	// The typed decode is most of an ingest's CPU (a real report is ~110
+	// KB), so it uses the v2 JSON decoder, about 2.5x faster than
+	// encoding/json here. It is also stricter: member names match exactly,
+	// duplicate members and trailing data are rejected, and unknown members
+	// are refused as before. Everything it accepts the v1 decoder (which
+	// the dashboard uses to read stored bodies) accepts with the same
+	// result: TestDecodeMatchesV1 and FuzzDecodeMatchesV1 hold that.
 	var env Envelope
-	if err := dec.Decode(&env); err != nil {
+	if err := jsonv2.Unmarshal(body, &env, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return nil, Errorf(CodeMalformed, "decode envelope: %v", trimErr(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, Errorf(CodeMalformed, "trailing data after the envelope")
 	}
 	if env.SchemaVersion != SchemaVersion {
 		return nil, Errorf(CodeUnsupported, "envelope schema_version %d (want %d)", env.SchemaVersion, SchemaVersion)

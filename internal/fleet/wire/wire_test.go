@@ -1,13 +1,20 @@
 package wire
 
 import (
+	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clawgov/clawgov/internal/audit"
+	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/report"
 )
@@ -138,4 +145,100 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("error without status")
 		}
 	})
+}
+
+// decodeV1 is the reference: encoding/json with unknown fields refused, the
+// decoder the dashboard reads stored bodies with.
+func decodeV1(b []byte) (*Envelope, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var env Envelope
+	if err := dec.Decode(&env); err != nil {
+		return nil, err
+	}
+	return &env, nil
+}
+
+// matchesV1 checks that a body Decode accepts decodes the same with the
+// v1 decoder (so every stored report renders in the dashboard).
+func matchesV1(t *testing.T, b []byte) {
+	t.Helper()
+	env, werr := Decode(b, "report-0001", known)
+	if werr != nil {
+		return
+	}
+	ref, err := decodeV1(b)
+	if err != nil {
+		t.Fatalf("Decode accepted what encoding/json refuses: %v", err)
+	}
+	ref.Cap(MaxFindings)
+	if ref.FindingsTotal < env.FindingsTotal {
+		ref.FindingsTotal = env.FindingsTotal
+	}
+	if !reflect.DeepEqual(env, ref) {
+		t.Fatalf("v2 and v1 decodes differ:\n%+v\n%+v", env.Report, ref.Report)
+	}
+}
+
+// TestDecodeMatchesV1 decodes real audit reports of the posture fixtures
+// both ways.
+func TestDecodeMatchesV1(t *testing.T) {
+	cfgs, _ := filepath.Glob("../../posture/testdata/openclaw-audit/*.json5")
+	if len(cfgs) < 3 {
+		t.Fatalf("want posture fixtures, got %d", len(cfgs))
+	}
+	all := map[string]bool{}
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cat.Controls {
+		all[c.ID] = true
+	}
+	for _, cfg := range cfgs {
+		dir := t.TempDir()
+		raw, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "openclaw.json"), raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := audit.Run(context.Background(), audit.Options{StateDir: dir, ConfigPath: filepath.Join(dir, "openclaw.json"), Lang: catalog.EN,
+			Getenv: func(string) string { return "" }})
+		if err != nil {
+			t.Fatalf("audit %s: %v", cfg, err)
+		}
+		e := &Envelope{SchemaVersion: 1, ReportID: "report-0001", CollectedAt: time.Now().UTC(), Host: HostFacts{Hostname: "h<script>", MachineFP: "m", BootID: "b"}, Report: rep}
+		b := body(t, e)
+		env, werr := Decode(b, "report-0001", all)
+		if werr != nil {
+			t.Fatalf("%s: %v", cfg, werr)
+		}
+		ref, err := decodeV1(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref.Cap(MaxFindings)
+		if !reflect.DeepEqual(env, ref) {
+			t.Fatalf("%s: v2 and v1 decodes differ", cfg)
+		}
+	}
+	// v2 is stricter where v1 is lax: a case-folded member name and a
+	// duplicate member are refused, not silently merged.
+	ok := string(body(t, envelope("report-0001")))
+	for name, b := range map[string]string{
+		"case-folded": strings.Replace(ok, `"report_id"`, `"Report_ID"`, 1),
+		"duplicate":   strings.Replace(ok, `"schema_version":1,`, `"schema_version":1,"schema_version":1,`, 1),
+	} {
+		if _, err := Decode([]byte(b), "report-0001", known); err == nil || err.Code != CodeMalformed {
+			t.Errorf("%s: got %v, want malformed", name, err)
+		}
+	}
+}
+
+func FuzzDecodeMatchesV1(f *testing.F) {
+	f.Add(body(f, envelope("report-0001")))
+	f.Add([]byte(`{"schema_version":1,"report_id":"report-0001","collected_at":null,"host":{"hostname":"h"},"report":{"schema_version":1,"kind":"audit","controls":[{"id":"DO-1","status":"pass"},{"id":"DONT-1","status":"fail"}],"findings":[{"severity":"high"}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) { matchesV1(t, b) })
 }
