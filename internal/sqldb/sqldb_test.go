@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/clawgov/clawgov/internal/sqldb"
 	"github.com/clawgov/clawgov/internal/sqldb/sqldbtest"
@@ -214,5 +216,69 @@ func TestThrowawayCluster(t *testing.T) {
 	defer db.Close()
 	if _, err := db.Migrate(context.Background(), "test", migrations(t, "good")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCheckpointer: commits never checkpoint (wal_autocheckpoint is 0), yet
+// the data reaches the database file, copied by the background
+// checkpointer, and the WAL is reused rather than growing with every write.
+func TestCheckpointer(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ck.db")
+	db, err := sqldb.Open(ctx, "sqlite://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var auto int
+	if err := db.QueryRow(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint = %d, %v; want 0", auto, err)
+	}
+	if _, err := db.Exec(ctx, "CREATE TABLE t (v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	row := strings.Repeat("x", 8000)
+	write := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, err := db.Exec(ctx, "INSERT INTO t (v) VALUES (?)", row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(500) // ~4 MB, each insert its own commit
+	size := func(p string) int64 {
+		st, err := os.Stat(p)
+		if err != nil {
+			return 0
+		}
+		return st.Size()
+	}
+	// Bounded wait for the checkpointer (no timing asserted: only that it
+	// happens at all).
+	for i := 0; size(path) < 3<<20; i++ {
+		if i > 1000 {
+			t.Fatalf("database file %d bytes: nothing checkpointed", size(path))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	write(2000) // ~16 MB more
+	if w := size(path + "-wal"); w > 12<<20 {
+		t.Logf("WAL at %d bytes while writing", w)
+	}
+	var n int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n); err != nil || n != 2500 {
+		t.Fatalf("rows %d, %v", n, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopened: everything is there.
+	db2, err := sqldb.Open(ctx, "sqlite://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if err := db2.QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n); err != nil || n != 2500 {
+		t.Fatalf("after reopen: rows %d, %v", n, err)
 	}
 }

@@ -88,6 +88,9 @@ func benchIngest(b *testing.B, db *sqldb.DB) {
 				ack, err := jobs[n].a.Send(ctx, jobs[n].id, jobs[n].body)
 				lat[n] = time.Since(t0)
 				if err != nil || !ack.Acknowledged() {
+					if failed.Load() < 3 {
+						b.Logf("ingest %d: %v %+v", n, err, ack)
+					}
 					failed.Add(1)
 				}
 			}

@@ -47,6 +47,66 @@ type SQL struct {
 	// guards no data; other processes still coordinate through SQLite's
 	// own lock.
 	wmu sync.Mutex
+	// stmts caches the hot ingest statements prepared once (database/sql
+	// then keeps one prepared copy per connection): SQLite otherwise
+	// compiles every statement on every call, which was a tenth of an
+	// ingest's CPU. SQLite only: pgx caches prepared statements per
+	// connection itself, and preparing on the pool from inside a
+	// transaction could wait forever for a connection of PostgreSQL's
+	// bounded pool (SQLite's pool is unbounded).
+	stmts sync.Map // query -> *sql.Stmt, or false while not yet prepared
+}
+
+// stmt returns query's cached statement bound to tx, or nil when it is not
+// prepared yet. It never prepares inside the transaction: that would need
+// a second connection from the pool while tx holds one (a deadlock with a
+// one-connection pool). A miss is remembered and warm prepares it before
+// the next transaction.
+func (s *SQL) stmt(ctx context.Context, tx *sqldb.Tx, query string) *sql.Stmt {
+	if s.db.Dialect != sqldb.SQLite {
+		return nil
+	}
+	if v, ok := s.stmts.Load(query); ok {
+		if st, ok := v.(*sql.Stmt); ok {
+			return tx.StmtContext(ctx, st)
+		}
+		return nil
+	}
+	s.stmts.LoadOrStore(query, false)
+	return nil
+}
+
+// warm prepares the statements stmt missed (outside any transaction).
+func (s *SQL) warm(ctx context.Context) {
+	s.stmts.Range(func(k, v any) bool {
+		if _, pending := v.(bool); pending {
+			if st, err := s.db.DB.PrepareContext(ctx, s.db.Rebind(k.(string))); err == nil {
+				s.stmts.Store(k, st)
+			}
+		}
+		return true
+	})
+}
+
+func (s *SQL) txExec(ctx context.Context, tx *sqldb.Tx, query string, args ...any) (sql.Result, error) {
+	if st := s.stmt(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.Exec(ctx, query, args...)
+}
+
+func (s *SQL) txQuery(ctx context.Context, tx *sqldb.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := s.stmt(ctx, tx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.Query(ctx, query, args...)
+}
+
+func (s *SQL) txQueryRow(ctx context.Context, tx *sqldb.Tx, query string, args ...any) *sql.Row {
+	if st := s.stmt(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRow(ctx, query, args...)
 }
 
 func (s *SQL) lockWrites() func() {
@@ -145,7 +205,15 @@ func (s *SQL) Ping(ctx context.Context) error {
 	return nil
 }
 
-func (s *SQL) Close() error { return s.db.Close() }
+func (s *SQL) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		if st, ok := v.(*sql.Stmt); ok {
+			st.Close()
+		}
+		return true
+	})
+	return s.db.Close()
+}
 
 const hostCols = `id, key_fp, public_key, hostname, machine_fp, boot_id, tags, addresses, profile, openclaw_version, agent_version,
 	enrolled_at, enroll_token_id, last_seen, last_report, last_report_id, revoked_at, clone_suspect, clone_reason`
@@ -431,6 +499,7 @@ func findingsHash(fs []Finding) string {
 
 func (s *SQL) Ingest(ctx context.Context, p IngestParams) (Receipt, error) {
 	defer s.lockWrites()()
+	s.warm(ctx)
 	rec, err := s.ingestOnce(ctx, p)
 	if err != nil && sqldb.IsUniqueViolation(err) {
 		// Lost a race with the same report on another connection: the
@@ -445,33 +514,38 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 	var changed []Transition
 	ctlJSON, _ := json.Marshal(p.Controls)
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		var sum string
-		var at int64
-		err := tx.QueryRow(ctx, `SELECT content_sha256, received_at FROM fleet_reports WHERE host_id = ? AND report_id = ?`, p.HostID, p.ReportID).Scan(&sum, &at)
-		if err == nil {
+		// The insert is the idempotency check: a report ID already stored
+		// inserts nothing (atomically, across servers), and only then is the
+		// stored digest read to tell a resend from a replay.
+		ident := identity(p.MachineFP, p.Hostname, p.BootID)
+		res, err := s.txExec(ctx, tx, `INSERT INTO fleet_reports (host_id, report_id, received_at, collected_at, content_sha256, size_bytes, signature, key_fp, hostname, identity, profile, openclaw_version, controls, findings_total, findings_truncated, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host_id, report_id) DO NOTHING`,
+			p.HostID, p.ReportID, ms(p.ReceivedAt), ms(p.CollectedAt), p.ContentSHA256, len(p.Body), p.Signature, p.KeyFP, p.Hostname, ident,
+			p.Profile, p.OpenClaw, string(ctlJSON), p.FindingsTotal, b2i(p.Truncated), string(p.Body))
+		if err != nil {
+			return fmt.Errorf("insert report: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("insert report: %w", err)
+		} else if n == 0 {
+			var sum string
+			var at int64
+			if err := s.txQueryRow(ctx, tx, `SELECT content_sha256, received_at FROM fleet_reports WHERE host_id = ? AND report_id = ?`, p.HostID, p.ReportID).Scan(&sum, &at); err != nil {
+				return fmt.Errorf("look up report: %w", err)
+			}
 			if sum != p.ContentSHA256 {
 				return ErrReplay
 			}
 			rec = Receipt{HostID: p.HostID, ReportID: p.ReportID, StoredAt: fromMS(at), ContentSHA256: sum, Duplicate: true}
 			// A resend is still contact.
-			_, err := tx.Exec(ctx, `UPDATE fleet_hosts SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)`, ms(p.ReceivedAt), p.HostID, ms(p.ReceivedAt))
+			_, err := s.txExec(ctx, tx, `UPDATE fleet_hosts SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)`, ms(p.ReceivedAt), p.HostID, ms(p.ReceivedAt))
 			return err
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("look up report: %w", err)
 		}
 		var prevIdent, curIdent, fhash, cloneReason, oldAddrs string
 		var clone int
-		if err := tx.QueryRow(ctx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses FROM fleet_hosts WHERE id = ?`, p.HostID).
+		if err := s.txQueryRow(ctx, tx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses FROM fleet_hosts WHERE id = ?`, p.HostID).
 			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason, &oldAddrs); err != nil {
 			return notFound(err, "host "+p.HostID)
-		}
-		ident := identity(p.MachineFP, p.Hostname, p.BootID)
-		if _, err := tx.Exec(ctx, `INSERT INTO fleet_reports (host_id, report_id, received_at, collected_at, content_sha256, size_bytes, signature, key_fp, hostname, identity, profile, openclaw_version, controls, findings_total, findings_truncated, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.HostID, p.ReportID, ms(p.ReceivedAt), ms(p.CollectedAt), p.ContentSHA256, len(p.Body), p.Signature, p.KeyFP, p.Hostname, ident,
-			p.Profile, p.OpenClaw, string(ctlJSON), p.FindingsTotal, b2i(p.Truncated), string(p.Body)); err != nil {
-			return fmt.Errorf("insert report: %w", err)
 		}
 		// Clone detection: the identity behind one key changed and then
 		// changed back, so two machines take turns with the same key. A
@@ -484,7 +558,7 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 			prevIdent, curIdent = curIdent, ident
 		}
 		cur := map[string]string{}
-		rows, err := tx.Query(ctx, `SELECT control_id, status FROM fleet_current_state WHERE host_id = ?`, p.HostID)
+		rows, err := s.txQuery(ctx, tx, `SELECT control_id, status FROM fleet_current_state WHERE host_id = ?`, p.HostID)
 		if err != nil {
 			return fmt.Errorf("read current state: %w", err)
 		}
@@ -514,11 +588,11 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 				continue // unchanged: no write at all (anchor lesson 10)
 			}
 			changed = append(changed, Transition{ControlID: id, From: old, To: st})
-			if _, err := tx.Exec(ctx, `INSERT INTO fleet_current_state (host_id, control_id, status, since) VALUES (?, ?, ?, ?)
+			if _, err := s.txExec(ctx, tx, `INSERT INTO fleet_current_state (host_id, control_id, status, since) VALUES (?, ?, ?, ?)
 				ON CONFLICT (host_id, control_id) DO UPDATE SET status = excluded.status, since = excluded.since`, p.HostID, id, st, ms(p.ReceivedAt)); err != nil {
 				return fmt.Errorf("update current state: %w", err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO fleet_control_history (host_id, control_id, day, status, at, report_id) VALUES (?, ?, ?, ?, ?, ?)
+			if _, err := s.txExec(ctx, tx, `INSERT INTO fleet_control_history (host_id, control_id, day, status, at, report_id) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT (host_id, control_id, day) DO UPDATE SET status = excluded.status, at = excluded.at, report_id = excluded.report_id`,
 				p.HostID, id, d, st, ms(p.ReceivedAt), p.ReportID); err != nil {
 				return fmt.Errorf("write history: %w", err)
@@ -527,7 +601,7 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 		nh := findingsHash(p.Findings)
 		if nh != fhash {
 			first := map[string]int64{}
-			rows, err := tx.Query(ctx, `SELECT fingerprint, first_seen FROM fleet_findings WHERE host_id = ?`, p.HostID)
+			rows, err := s.txQuery(ctx, tx, `SELECT fingerprint, first_seen FROM fleet_findings WHERE host_id = ?`, p.HostID)
 			if err != nil {
 				return fmt.Errorf("read findings: %w", err)
 			}
@@ -541,7 +615,7 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 				first[fp] = fs
 			}
 			rows.Close()
-			if _, err := tx.Exec(ctx, `DELETE FROM fleet_findings WHERE host_id = ?`, p.HostID); err != nil {
+			if _, err := s.txExec(ctx, tx, `DELETE FROM fleet_findings WHERE host_id = ?`, p.HostID); err != nil {
 				return fmt.Errorf("replace findings: %w", err)
 			}
 			seen := map[string]bool{}
@@ -554,13 +628,13 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 				if !ok {
 					fs = ms(p.ReceivedAt)
 				}
-				if _, err := tx.Exec(ctx, `INSERT INTO fleet_findings (host_id, fingerprint, check_id, controls, severity, status, title, message, report_id, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				if _, err := s.txExec(ctx, tx, `INSERT INTO fleet_findings (host_id, fingerprint, check_id, controls, severity, status, title, message, report_id, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 					p.HostID, f.Fingerprint, f.CheckID, jsonList(f.Controls), f.Severity, f.Status, f.Title, f.Message, p.ReportID, fs); err != nil {
 					return fmt.Errorf("insert finding: %w", err)
 				}
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE fleet_hosts SET hostname = ?, machine_fp = ?, boot_id = ?, prev_identity = ?, cur_identity = ?, addresses = ?,
+		if _, err := s.txExec(ctx, tx, `UPDATE fleet_hosts SET hostname = ?, machine_fp = ?, boot_id = ?, prev_identity = ?, cur_identity = ?, addresses = ?,
 			profile = ?, openclaw_version = ?, agent_version = ?, last_seen = ?, last_report = ?, last_report_id = ?, findings_hash = ?, clone_suspect = ?, clone_reason = ?
 			WHERE id = ?`, p.Hostname, p.MachineFP, p.BootID, prevIdent, curIdent, jsonList(p.Addresses), p.Profile, p.OpenClaw, p.AgentVersion,
 			ms(p.ReceivedAt), ms(p.ReceivedAt), p.ReportID, nh, clone, cloneReason, p.HostID); err != nil {

@@ -19,6 +19,7 @@
 package wire
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -409,30 +410,36 @@ func trimErr(err error) string {
 
 // checkShape scans the bytes once (no allocation) to bound nesting depth
 // and string length before the typed decode allocates anything large.
-// Syntax errors are left to the decoder.
+// Syntax errors are left to the decoder. Most of a report's bytes are
+// inside strings, so a string is skipped with IndexByte to its closing
+// quote (a quote ends the string when an even number of backslashes
+// precede it) instead of byte by byte.
 func checkShape(body []byte) error {
-	depth, strLen := 0, 0
-	inStr, esc := false, false
-	for _, c := range body {
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				continue
+	depth := 0
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			start := i + 1
+			j := start
+			for {
+				k := bytes.IndexByte(body[j:], '"')
+				if k < 0 {
+					return nil // unterminated: the decoder reports it
+				}
+				j += k
+				bs := 0
+				for b := j - 1; b >= start && body[b] == '\\'; b-- {
+					bs++
+				}
+				if bs%2 == 0 {
+					break
+				}
+				j++
 			}
-			strLen++
-			if strLen > maxString {
+			if j-start > maxString {
 				return fmt.Errorf("string longer than %d bytes", maxString)
 			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr, strLen = true, 0
+			i = j
 		case '{', '[':
 			depth++
 			if depth > maxDepth {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -241,4 +242,78 @@ func FuzzDecodeMatchesV1(f *testing.F) {
 	f.Add(body(f, envelope("report-0001")))
 	f.Add([]byte(`{"schema_version":1,"report_id":"report-0001","collected_at":null,"host":{"hostname":"h"},"report":{"schema_version":1,"kind":"audit","controls":[{"id":"DO-1","status":"pass"},{"id":"DONT-1","status":"fail"}],"findings":[{"severity":"high"}]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) { matchesV1(t, b) })
+}
+
+// checkShapeRef is the plain byte-by-byte scan checkShape must agree with.
+func checkShapeRef(body []byte) error {
+	depth, strLen := 0, 0
+	inStr, esc := false, false
+	for _, c := range body {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+				continue
+			}
+			strLen++
+			if strLen > maxString {
+				return errors.New("long string")
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr, strLen = true, 0
+		case '{', '[':
+			depth++
+			if depth > maxDepth {
+				return errors.New("deep")
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+func TestCheckShape(t *testing.T) {
+	long := `"` + strings.Repeat("a", maxString+1) + `"`
+	cases := map[string]bool{ // body -> rejected
+		`{"a":"x"}`: false,
+		long:        true,
+		`"` + strings.Repeat("a", maxString) + `"`:                            false,
+		`"` + strings.Repeat(`\\`, maxString/2) + `"`:                         false,
+		`"` + strings.Repeat(`\"`, maxString/2) + `a"`:                        true,
+		`["` + strings.Repeat("[", 100) + `"]`:                                false, // brackets in a string are text
+		`["\"` + strings.Repeat("[", 100) + `"]`:                              false,
+		`["\\"` + strings.Repeat(",[", 40) + strings.Repeat("]", 40) + `]`:    true, // \\ ends the string
+		strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth):         false,
+		strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1):     true,
+		`{"k":"` + strings.Repeat("x", 10) + `\\\"` + strings.Repeat("[", 50): false, // unterminated: left to the decoder
+	}
+	for b, reject := range cases {
+		if got := checkShape([]byte(b)) != nil; got != reject {
+			t.Errorf("checkShape(%.40q...) rejected=%v, want %v", b, got, reject)
+		}
+		if json.Valid([]byte(b)) && (checkShapeRef([]byte(b)) != nil) != reject {
+			t.Errorf("reference disagrees on %.40q", b)
+		}
+	}
+}
+
+// FuzzCheckShape: on valid JSON the fast scan and the byte-by-byte scan
+// agree.
+func FuzzCheckShape(f *testing.F) {
+	f.Add([]byte(`{"a":["b\"[[",{"c":"\\"}]}`))
+	f.Add([]byte(`[[[["\\\\"]]]]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := checkShape(b) != nil
+		if json.Valid(b) && got != (checkShapeRef(b) != nil) {
+			t.Fatalf("checkShape=%v, reference=%v", got, !got)
+		}
+	})
 }
