@@ -428,7 +428,14 @@ func readBundleFiles(p string) (map[string][]byte, error) {
 // TrustedKeys loads the public keys from files and from every *.pub file in
 // dir (missing dir is fine), plus the keys embedded in the binary.
 func TrustedKeys(dir string, files []string) ([]ed25519.PublicKey, error) {
-	keys := EmbeddedKeys()
+	keys, err := LoadPublicKeys(dir, files)
+	return append(EmbeddedKeys(), keys...), err
+}
+
+// LoadPublicKeys reads public key files and every *.pub file in dir
+// (missing dir is fine), in that order, dir's sorted by name.
+func LoadPublicKeys(dir string, files []string) ([]ed25519.PublicKey, error) {
+	var keys []ed25519.PublicKey
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

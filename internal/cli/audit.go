@@ -53,6 +53,13 @@ organisation's own OpenClaw baseline: CG-INS-009 then fails below it and
 passes at or above it, instead of measuring against the latest stable
 release of the embedded release table.
 
+--output-dir DIR writes DIR/audit-TIME.EXT instead of stdout (TIME in UTC,
+e.g. audit-20261206T031700Z.json) and --keep N then removes all but the
+newest N reports of that format; files it did not name are never touched. The
+scheduled audit the packages install (clawgov-audit.timer, or the cron
+recipe) runs "clawgov audit --format json --fail-on none --output-dir
+/var/lib/clawgov/reports --keep 90".
+
 ` + exitCodeHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -64,6 +71,7 @@ release of the embedded release table.
 	}
 	o.register(cmd)
 	o.registerBaseline(cmd)
+	o.registerOutputDir(cmd, "audit")
 	fl := cmd.Flags()
 	fl.StringVar(&o.StateDir, "state-dir", "", "OpenClaw state directory (default: as OpenClaw resolves it)")
 	fl.StringVar(&o.Config, "config", "", "OpenClaw config file (default: as OpenClaw resolves it)")

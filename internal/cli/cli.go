@@ -179,3 +179,10 @@ func resolveLang(f *factory, flag string) (catalog.Lang, error) {
 	}
 	return l, nil
 }
+
+// Root returns the whole command tree, wired to io, for generators of man
+// pages and shell completions (internal/docgen): they must describe
+// exactly the commands Main runs.
+func Root(io *iostreams.IOStreams) *cobra.Command {
+	return newRootCmd(&factory{IO: io, Getenv: os.Getenv, Now: time.Now, Logger: slog.New(slog.DiscardHandler)})
+}

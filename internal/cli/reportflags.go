@@ -23,6 +23,21 @@ type reportFlags struct {
 	// and skills scan only; see registerBaseline).
 	Baseline  string
 	FailOnNew bool
+	// OutputDir and Keep write dated reports into a directory and rotate
+	// old ones (audit only; see registerOutputDir). dirPrefix names the
+	// files: "audit" gives audit-20261206T102416Z.json.
+	OutputDir string
+	Keep      int
+	dirPrefix string
+}
+
+// registerOutputDir adds --output-dir and --keep, the flags a scheduled
+// audit (the packaged systemd timer and cron recipe) writes with.
+func (o *reportFlags) registerOutputDir(cmd *cobra.Command, prefix string) {
+	o.dirPrefix = prefix
+	fl := cmd.Flags()
+	fl.StringVar(&o.OutputDir, "output-dir", "", "write the report to DIR/"+prefix+"-TIME.EXT (TIME in UTC; atomically) instead of stdout")
+	fl.IntVar(&o.Keep, "keep", 0, "with --output-dir: keep only the newest N reports of this format (0 keeps all)")
 }
 
 // registerBaseline adds --baseline and --fail-on-new.
@@ -48,6 +63,15 @@ func (o *reportFlags) validate() (threshold finding.Severity, never bool, err er
 	}
 	if o.FailOnNew && o.Baseline == "" {
 		return 0, false, usageErrorf("--fail-on-new needs --baseline")
+	}
+	if o.OutputDir != "" && o.Output != "" {
+		return 0, false, usageErrorf("--output and --output-dir exclude each other")
+	}
+	if o.Keep < 0 {
+		return 0, false, usageErrorf("--keep %d: want 0 (keep all) or more", o.Keep)
+	}
+	if o.Keep > 0 && o.OutputDir == "" {
+		return 0, false, usageErrorf("--keep needs --output-dir")
 	}
 	if strings.EqualFold(o.FailOn, "none") {
 		return 0, true, nil
@@ -83,12 +107,16 @@ func (o *reportFlags) emit(f *factory, r *report.Report) error {
 			f.Logger.Warn("waiver matches nothing (stale)", "waiver", w.ID, "check", w.Check, "source", w.Source)
 		}
 	}
-	color := o.Output == "" && f.IO.OutTTY && f.Getenv("NO_COLOR") == ""
+	color := o.Output == "" && o.OutputDir == "" && f.IO.OutTTY && f.Getenv("NO_COLOR") == ""
 	w, err := output.New(o.Format, output.Options{Color: color})
 	if err != nil {
 		return &UsageError{err}
 	}
-	if o.Output == "" {
+	if o.OutputDir != "" {
+		if err := writeDated(o.OutputDir, o.dirPrefix, o.Format, o.Keep, f.Now(), func(fh *os.File) error { return w.Write(fh, r) }); err != nil {
+			return err
+		}
+	} else if o.Output == "" {
 		if err := w.Write(f.IO.Out, r); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
