@@ -15,5 +15,6 @@ func extraCommands(f *factory) []*cobra.Command {
 		newEgressCmd(f),
 		newServerCmd(f),
 		newAgentCmd(f),
+		newRegistryCmd(f),
 	}
 }

@@ -273,7 +273,8 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": map[string]any{"handle": p.Handle, "role": p.Role}})
+	// No "role": the CLI checks it against ClawHub's own role names.
+	writeJSON(w, http.StatusOK, map[string]any{"user": map[string]any{"handle": p.Handle}})
 }
 
 func (s *Server) signingKey(w http.ResponseWriter, r *http.Request) {
