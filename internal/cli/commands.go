@@ -16,5 +16,6 @@ func extraCommands(f *factory) []*cobra.Command {
 		newServerCmd(f),
 		newAgentCmd(f),
 		newVerifyReleaseCmd(f),
+		newRegistryCmd(f),
 	}
 }
