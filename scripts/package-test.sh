@@ -53,7 +53,17 @@ echo "$got" | grep -q "\"version\": *\"$want_version\"" || fail "version: want $
 echo "$got" | grep -q '"commit": *"[0-9a-f]\{40\}"' || fail "no commit stamped: $got"
 
 step "man clawgov-audit"
-MANPAGER=cat MANWIDTH=80 man clawgov-audit 2>/dev/null | grep -q -- '--output-dir' || fail "man clawgov-audit does not render"
+if [ -e /usr/share/man/man1/clawgov-audit.1.gz ]; then
+  MANPAGER=cat MANWIDTH=80 man clawgov-audit 2>/dev/null | grep -q -- '--output-dir' || fail "man clawgov-audit does not render"
+elif grep -qs 'path-exclude.*/usr/share/man' /etc/dpkg/dpkg.cfg.d/*; then
+  # Minimal images tell dpkg to drop man pages; render the packaged one.
+  x="$(mktemp -d)"; dpkg-deb -x "$deb" "$x"
+  MANPAGER=cat MANWIDTH=80 man -l "$x/usr/share/man/man1/clawgov-audit.1.gz" 2>/dev/null | grep -q -- '--output-dir' ||
+    fail "packaged clawgov-audit.1.gz does not render"
+  rm -rf "$x"; step "dpkg excludes /usr/share/man here: rendered the packaged page with man -l"
+else
+  fail "man page /usr/share/man/man1/clawgov-audit.1.gz not installed"
+fi
 for c in bash-completion/completions/clawgov zsh/vendor-completions/_clawgov fish/vendor_completions.d/clawgov.fish; do
   [ -s "/usr/share/$c" ] || fail "missing completion /usr/share/$c"
 done

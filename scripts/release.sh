@@ -2,6 +2,7 @@
 # Builds a clawgov release into dist/ (or $DIST), offline once the Go
 # modules are in the cache:
 #   dist/clawgov_VERSION_linux_{amd64,arm64}      static binaries
+#   dist/clawgov_VERSION_darwin_{amd64,arm64}     macOS binaries (no package)
 #   dist/clawgov_VERSION_{amd64,arm64}.deb, clawgov-VERSION-1.{x86_64,aarch64}.rpm
 #   dist/SHA256SUMS and dist/SHA256SUMS.sig        signed with the release key
 # Reproducible: -trimpath, no build ID, CGO off, and SOURCE_DATE_EPOCH (the
@@ -11,11 +12,13 @@
 # Environment: VERSION (default: git describe), CLAWGOV_RELEASE_KEY (the
 # ed25519 private key file from `clawgov advisories keygen`; without it a
 # throwaway key is made in $DIST/build and its .pub printed, fine for CI,
-# useless for users), ARCHES (default "amd64 arm64"), DIST.
+# useless for users), ARCHES (default "amd64 arm64"), DARWIN_ARCHES (default "amd64 arm64"; empty for
+# none), DIST.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIST="${DIST:-$PWD/dist}"
 ARCHES="${ARCHES:-amd64 arm64}"
+DARWIN_ARCHES="${DARWIN_ARCHES-amd64 arm64}"
 COMMIT="$(git rev-parse HEAD)"
 VERSION="${VERSION:-$(git describe --tags --match 'v[0-9]*' 2>/dev/null | sed 's/^v//' || true)}"
 VERSION="${VERSION:-0.0.0+git.$(git rev-parse --short=12 HEAD)}"
@@ -32,6 +35,12 @@ for arch in $ARCHES; do
   mkdir -p "$DIST/build/linux_$arch"
   GOOS=linux GOARCH=$arch go build -trimpath -buildvcs=false -ldflags "$LDFLAGS" -o "$DIST/build/linux_$arch/clawgov" ./cmd/clawgov
   cp "$DIST/build/linux_$arch/clawgov" "$DIST/clawgov_${VERSION}_linux_$arch"
+done
+# macOS binaries (no package): the audit's host readers know launchd and
+# the macOS layout of OpenClaw.
+for arch in $DARWIN_ARCHES; do
+  log "build darwin/$arch $VERSION"
+  GOOS=darwin GOARCH=$arch go build -trimpath -buildvcs=false -ldflags "$LDFLAGS" -o "$DIST/clawgov_${VERSION}_darwin_$arch" ./cmd/clawgov
 done
 # The helper and a host-native clawgov share the release build's flags, so
 # their packages come from the same compile.
