@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/fleet/auth"
@@ -305,14 +306,19 @@ func (s *StoreSource) SetTags(ctx context.Context, u User, hostID string, tags [
 }
 
 // dummyHash keeps an unknown user name as slow as a wrong password, so
-// timing does not tell which accounts exist.
-var dummyHash, _ = auth.HashPassword("clawgov-no-such-user")
+// timing does not tell which accounts exist. Made on first use: an argon2id
+// hash costs ~250 ms and 64 MiB, which every clawgov command (audit
+// included) would otherwise pay at start-up.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := auth.HashPassword("clawgov-no-such-user")
+	return h
+})
 
 // Authenticate implements Users with the store's argon2id hashes.
 func (s *StoreSource) Authenticate(ctx context.Context, name, password string) (User, error) {
 	u, err := s.Store.UserByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		auth.CheckPassword(dummyHash, password)
+		auth.CheckPassword(dummyHash(), password)
 		return User{}, ErrBadLogin
 	}
 	if err != nil {
