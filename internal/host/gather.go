@@ -44,6 +44,7 @@ func Gather(ctx context.Context, opts Options) (*Facts, error) {
 		proc:     opts.Proc,
 		log:      opts.Logger,
 		dirCache: map[string][]fs.DirEntry{},
+		dirSets:  map[string]map[string]bool{},
 	}
 	defer r.Close()
 	if g.proc == "" {
@@ -84,6 +85,7 @@ func Gather(ctx context.Context, opts Options) (*Facts, error) {
 
 type gatherer struct {
 	dirCache map[string][]fs.DirEntry
+	dirSets  map[string]map[string]bool
 	homeList *[]home
 	ctx      context.Context
 	r        *Root
@@ -396,6 +398,21 @@ func (g *gatherer) listDir(d string) []fs.DirEntry {
 	return ents
 }
 
+// dirHas reports whether the in-root directory d has an entry called name
+// (of any type, a dangling link included: what an lstat would find).
+func (g *gatherer) dirHas(d, name string) bool {
+	set, ok := g.dirSets[d]
+	if !ok {
+		ents := g.listDir(d)
+		set = make(map[string]bool, len(ents))
+		for _, e := range ents {
+			set[e.Name()] = true
+		}
+		g.dirSets[d] = set
+	}
+	return set[name]
+}
+
 // mentionsProduct reports whether unit text names an OpenClaw-family
 // program; units that do not are skipped without further parsing.
 func mentionsProduct(b []byte) bool {
@@ -586,7 +603,9 @@ func (g *gatherer) unitEnabled(name string, dirs []string) *bool {
 			if !strings.HasSuffix(e.Name(), ".wants") && !strings.HasSuffix(e.Name(), ".requires") {
 				continue
 			}
-			if _, err := g.r.Lstat(path.Join(d, e.Name(), name)); err == nil {
+			// The listing is cached per Gather, so each unit costs a map
+			// lookup per .wants directory instead of an lstat.
+			if g.dirHas(path.Join(d, e.Name()), name) {
 				return &t
 			}
 		}
