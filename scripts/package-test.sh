@@ -52,6 +52,9 @@ got="$(/usr/bin/clawgov version --format json)"
 echo "$got" | grep -q "\"version\": *\"$want_version\"" || fail "version: want $want_version, got $got"
 echo "$got" | grep -q '"commit": *"[0-9a-f]\{40\}"' || fail "no commit stamped: $got"
 
+step "verify-release with the installed release key"
+(cd "$DIST" && /usr/bin/clawgov verify-release "$(basename "$deb")") >/dev/null || fail "installed clawgov does not verify its own release with /etc/clawgov/release-keys"
+
 step "man clawgov-audit"
 if [ -e /usr/share/man/man1/clawgov-audit.1.gz ]; then
   MANPAGER=cat MANWIDTH=80 man clawgov-audit 2>/dev/null | grep -q -- '--output-dir' || fail "man clawgov-audit does not render"

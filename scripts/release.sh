@@ -48,6 +48,18 @@ go build -trimpath -buildvcs=false -ldflags "$LDFLAGS" -o "$DIST/build/clawgov-r
 go build -trimpath -buildvcs=false -ldflags "$LDFLAGS" -o "$DIST/build/host/clawgov" ./cmd/clawgov
 "$DIST/build/clawgov-release" docs --version "$VERSION" --man "$DIST/build/man" --completions "$DIST/build/completions"
 
+key="${CLAWGOV_RELEASE_KEY:-}"
+if [ -z "$key" ]; then
+  key="$DIST/build/throwaway-release-key"
+  "$DIST/build/host/clawgov" advisories keygen --out "$key" >/dev/null
+  log "no CLAWGOV_RELEASE_KEY: signed with a throwaway key; verify with --key $key.pub"
+fi
+# The packages carry the public half, so an installed clawgov verifies the
+# next release (verify-release reads /etc/clawgov/release-keys/*.pub).
+[ -s "$key.pub" ] || { log "no $key.pub next to the release key (clawgov advisories keygen writes both)"; exit 2; }
+mkdir -p "$DIST/build/release-keys"
+cp "$key.pub" "$DIST/build/release-keys/clawgov-release.pub"
+
 for arch in $ARCHES; do
   for p in deb rpm; do
     log "package $p $arch"
@@ -56,11 +68,5 @@ for arch in $ARCHES; do
   done
 done
 
-key="${CLAWGOV_RELEASE_KEY:-}"
-if [ -z "$key" ]; then
-  key="$DIST/build/throwaway-release-key"
-  "$DIST/build/host/clawgov" advisories keygen --out "$key" >/dev/null
-  log "no CLAWGOV_RELEASE_KEY: signed with a throwaway key; verify with --key $key.pub"
-fi
 "$DIST/build/clawgov-release" sign --key "$key" "$DIST"
 ls -1 "$DIST" | grep -v '^build$' >&2
