@@ -114,6 +114,10 @@ func (o *FixOptions) remediateOptions(f *factory) (remediate.Options, error) {
 	if err != nil {
 		return remediate.Options{}, err
 	}
+	fc, err := f.loadConfig()
+	if err != nil {
+		return remediate.Options{}, err
+	}
 	rootfs := o.Rootfs
 	if rootfs != "" {
 		if a, err := filepath.Abs(rootfs); err == nil {
@@ -122,7 +126,7 @@ func (o *FixOptions) remediateOptions(f *factory) (remediate.Options, error) {
 	}
 	return remediate.Options{
 		Rootfs: rootfs, StateDir: o.StateDir, ConfigPath: o.Config, OpenClawProfile: o.OpenClawProfile,
-		Profile: o.Profile, Lang: lang, Getenv: f.Getenv, Now: f.Now, Logger: f.Logger,
+		Profile: o.Profile, Config: fc.cfg, Lang: lang, Getenv: f.Getenv, Now: f.Now, Logger: f.Logger,
 		Only: o.Only, Skip: o.Skip, TokenStore: o.TokenStore, BackupDir: o.BackupDir,
 		OpenClaw: findOpenClaw(f, o.OpenClaw), RestartOK: o.RestartOK, Egress: o.egress,
 	}, nil

@@ -203,3 +203,115 @@ func TestCheckIDsRetiredAlias(t *testing.T) {
 		t.Error("retired CG-ADV-004 accepted as a fix target")
 	}
 }
+
+// TestFixJudgesByClawgovYAML: fix resolves --profile through the local
+// profile files of clawgov.yaml (a local profile name was an unknown
+// profile before) and leaves a waived finding alone unless --only names
+// it.
+func TestFixJudgesByClawgovYAML(t *testing.T) {
+	home, state, cfg := fixHome(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "branch.yaml"), []byte(`id: branch-local
+extends: miit-2026
+title: {zh: 分行, en: Branch}
+description: {zh: 分行补充要求, en: Branch additions}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yml := filepath.Join(dir, "clawgov.yaml")
+	write := func(waivers string) {
+		t.Helper()
+		if err := os.WriteFile(yml, []byte("version: 1\nprofile: branch-local\nprofiles: [branch.yaml]\n"+waivers), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type plan struct {
+		Actions []struct {
+			ID     string   `json:"id"`
+			Checks []string `json:"checks"`
+		} `json:"actions"`
+		Skipped []struct {
+			ID      string   `json:"id"`
+			Checks  []string `json:"checks"`
+			Skipped string   `json:"skipped"`
+		} `json:"skipped"`
+	}
+	has := func(checks []string, id string) bool {
+		for _, c := range checks {
+			if c == id {
+				return true
+			}
+		}
+		return false
+	}
+	fix := func(extra ...string) plan {
+		t.Helper()
+		args := append([]string{"--config-file", yml, "fix", "--state-dir", state, "--config", cfg, "--yes-restart-needed", "--format", "json"}, extra...)
+		code, out, errOut := runFixCLI(t, home, "", false, args...)
+		var p plan
+		if code != 0 || json.Unmarshal([]byte(out), &p) != nil {
+			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		return p
+	}
+
+	// No waiver: the local profile resolves and the bind is planned.
+	write("")
+	p := fix()
+	planned := false
+	for _, a := range p.Actions {
+		planned = planned || has(a.Checks, "CG-GW-001")
+	}
+	if !planned {
+		t.Fatalf("CG-GW-001 not planned under the local profile: %+v", p)
+	}
+
+	// Waived: skipped, with the waiver named.
+	write(`waivers:
+  - id: W-BIND
+    check: CG-GW-001
+    reason: LAN access until the VPN lands
+    owner: secops@example.cn
+    expires: 2027-06-30
+`)
+	p = fix()
+	for _, a := range p.Actions {
+		if has(a.Checks, "CG-GW-001") {
+			t.Fatalf("waived CG-GW-001 still planned: %+v", p)
+		}
+	}
+	skipped := false
+	for _, a := range p.Skipped {
+		if has(a.Checks, "CG-GW-001") {
+			skipped = true
+			if !strings.Contains(a.Skipped, "W-BIND") || !strings.Contains(a.Skipped, "LAN access until the VPN lands") || !strings.Contains(a.Skipped, "--only") {
+				t.Errorf("skip reason does not name the waiver: %q", a.Skipped)
+			}
+		}
+	}
+	if !skipped {
+		t.Fatalf("waived action not listed as skipped: %+v", p)
+	}
+
+	// Named with --only: the user overrides the accepted risk.
+	p = fix("--only", "CG-GW-001")
+	if len(p.Actions) != 1 || !has(p.Actions[0].Checks, "CG-GW-001") {
+		t.Fatalf("--only CG-GW-001 did not plan the waived fix: %+v", p)
+	}
+
+	// An expired waiver no longer applies: the fix is planned again.
+	write(`waivers:
+  - id: W-BIND
+    check: CG-GW-001
+    reason: LAN access until the VPN lands
+    expires: 2026-01-31
+`)
+	p = fix()
+	planned = false
+	for _, a := range p.Actions {
+		planned = planned || has(a.Checks, "CG-GW-001")
+	}
+	if !planned {
+		t.Fatalf("expired waiver still keeps CG-GW-001 out of the plan: %+v", p)
+	}
+}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/clawgov/clawgov/internal/audit"
 	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/config"
 	"github.com/clawgov/clawgov/internal/egress/wiring"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
@@ -49,10 +50,14 @@ type Options struct {
 	ConfigPath      string
 	OpenClawProfile string
 	Profile         string
-	Lang            catalog.Lang
-	Getenv          func(string) string
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// Config is clawgov.yaml (nil: none). The plan judges by the same
+	// policy the audit does: its local profile files resolve --profile,
+	// and a finding it waives is an accepted risk the plan leaves alone.
+	Config *config.Config
+	Lang   catalog.Lang
+	Getenv func(string) string
+	Now    func() time.Time
+	Logger *slog.Logger
 	// Only and Skip select actions by the check IDs they resolve.
 	Only, Skip []string
 	// TokenStore is where a generated gateway token goes ("" = <state>/.env,
@@ -236,7 +241,7 @@ func Build(ctx context.Context, o Options) (*Plan, error) {
 	rep, err := o.Audit(ctx, audit.Options{
 		Rootfs: o.Rootfs, StateDir: o.StateDir, ConfigPath: o.ConfigPath,
 		OpenClawProfile: o.OpenClawProfile, Profile: o.Profile, Lang: o.Lang,
-		Now: o.Now, Getenv: o.Getenv, Logger: o.Logger,
+		Now: o.Now, Getenv: o.Getenv, Logger: o.Logger, Config: o.Config,
 		Inspect: func(s *posture.Snapshot) { snap = s },
 	})
 	if err != nil {
@@ -267,9 +272,9 @@ func Build(ctx context.Context, o Options) (*Plan, error) {
 	}
 	p.secrets = append(openclaw.KnownSecrets(p.inv), configSecrets(p.cfg)...)
 
-	raised, passed := judged(rep)
+	raised, passed, waived := judged(rep)
 	for _, a := range p.candidates(rep) {
-		p.decide(a, raised, passed)
+		p.decide(a, raised, passed, waived)
 	}
 	if err := p.stage(); err != nil {
 		return nil, err
@@ -287,16 +292,20 @@ func Build(ctx context.Context, o Options) (*Plan, error) {
 	return p, nil
 }
 
-// judged splits the audit's checks into raised (warn/fail findings) and
-// passed (evaluated, nothing raised).
-func judged(rep *report.Report) (raised map[string][]string, passed map[string]bool) {
-	raised, passed = map[string][]string{}, map[string]bool{}
+// judged splits the audit's checks into raised (warn/fail findings),
+// passed (evaluated, nothing raised) and waived (findings an active
+// waiver accepts, with the waiver that does).
+func judged(rep *report.Report) (raised map[string][]string, passed map[string]bool, waived map[string][]*finding.AppliedWaiver) {
+	raised, passed, waived = map[string][]string{}, map[string]bool{}, map[string][]*finding.AppliedWaiver{}
 	if rep == nil {
 		return
 	}
 	for _, f := range rep.Findings {
-		if f.Status == finding.Fail || f.Status == finding.Warn {
+		switch {
+		case f.Status == finding.Fail || f.Status == finding.Warn:
 			raised[f.CheckID] = append(raised[f.CheckID], f.Message)
+		case f.Status == finding.Waived && f.Waiver != nil:
+			waived[f.CheckID] = append(waived[f.CheckID], f.Waiver)
 		}
 	}
 	for _, c := range rep.Checks {
@@ -310,20 +319,30 @@ func judged(rep *report.Report) (raised map[string][]string, passed map[string]b
 // decide files a candidate as planned or skipped. A fix runs when the
 // audit raised one of its checks, or when the audit could not judge them
 // (the check errored or did not run) and the config itself shows the
-// problem; a check the audit passed is left alone.
-func (p *Plan) decide(a *Action, raised map[string][]string, passed map[string]bool) {
+// problem; a check the audit passed is left alone. An action whose
+// checks are only waived is skipped with the waiver named: the
+// organisation accepted that risk, and undoing its decision is a change
+// the user must ask for by name (--only).
+func (p *Plan) decide(a *Action, raised map[string][]string, passed map[string]bool, waived map[string][]*finding.AppliedWaiver) {
 	if !p.selected(a) {
 		return
 	}
 	isRaised, allPassed := false, len(a.Checks) > 0
+	var waivers []*finding.AppliedWaiver
 	for _, id := range a.Checks {
 		if msgs, ok := raised[id]; ok {
 			isRaised = true
 			a.Findings = append(a.Findings, msgs...)
 		}
+		waivers = append(waivers, waived[id]...)
 		if !passed[id] {
 			allPassed = false
 		}
+	}
+	if !isRaised && len(waivers) > 0 && !a.explicit && !p.named(a) {
+		a.Skipped = waivedReason(p.opts.Lang, waivers)
+		p.Skipped = append(p.Skipped, *a)
+		return
 	}
 	a.Findings = dedupe(a.Findings)
 	for i := range a.Findings {
@@ -340,23 +359,52 @@ func (p *Plan) decide(a *Action, raised map[string][]string, passed map[string]b
 }
 
 func (p *Plan) selected(a *Action) bool {
-	match := func(list []string) bool {
-		for _, id := range list {
-			for _, c := range a.Checks {
-				if strings.EqualFold(strings.TrimSpace(id), c) {
-					return true
-				}
-			}
-			if strings.EqualFold(strings.TrimSpace(id), a.ID) {
+	if len(p.opts.Only) > 0 && !matchAction(a, p.opts.Only) {
+		return false
+	}
+	return !matchAction(a, p.opts.Skip)
+}
+
+// named: --only names this action or one of its checks.
+func (p *Plan) named(a *Action) bool { return matchAction(a, p.opts.Only) }
+
+func matchAction(a *Action, list []string) bool {
+	for _, id := range list {
+		for _, c := range a.Checks {
+			if strings.EqualFold(strings.TrimSpace(id), c) {
 				return true
 			}
 		}
-		return false
+		if strings.EqualFold(strings.TrimSpace(id), a.ID) {
+			return true
+		}
 	}
-	if len(p.opts.Only) > 0 && !match(p.opts.Only) {
-		return false
+	return false
+}
+
+// waivedReason names the waivers that keep an action out of the plan.
+func waivedReason(lang catalog.Lang, ws []*finding.AppliedWaiver) string {
+	seen := map[string]bool{}
+	var parts []string
+	for _, w := range ws {
+		if seen[w.ID] {
+			continue
+		}
+		seen[w.ID] = true
+		s := fmt.Sprintf("%s (%s, expires %s)", w.ID, w.Reason, w.Expires)
+		if lang == catalog.ZH {
+			s = fmt.Sprintf("%s（%s，%s 到期）", w.ID, w.Reason, w.Expires)
+		}
+		if w.Source != "" {
+			s += " " + w.Source
+		}
+		parts = append(parts, s)
 	}
-	return !match(p.opts.Skip)
+	sort.Strings(parts)
+	if lang == catalog.ZH {
+		return "风险已豁免：" + strings.Join(parts, "；") + "；如需仍然修复，请用 --only 指定"
+	}
+	return "waived: " + strings.Join(parts, "; ") + "; name it with --only to fix it anyway"
 }
 
 func dedupe(xs []string) []string {
