@@ -71,7 +71,20 @@ type Config struct {
 	// Digest is the SHA-256 of the file, so a report can say which policy
 	// it was judged by.
 	Digest string `yaml:"-"`
+	// Bundle is set when this config came from a signed organisation
+	// policy bundle (the fleet's policy distribution).
+	Bundle *BundleRef `yaml:"-"`
 	lines  map[string]int
+}
+
+// BundleRef names a signed, versioned organisation policy bundle: its
+// version, the SHA-256 of its signed payload, the signing key's ID and
+// when it was made.
+type BundleRef struct {
+	Version int64  `json:"version"`
+	Digest  string `json:"digest"`
+	KeyID   string `json:"key_id"`
+	Created string `json:"created"`
 }
 
 // Scope narrows a waiver to one host, path or skill. Values are

@@ -21,6 +21,9 @@ type Policy struct {
 	Config        string `json:"config,omitempty"`
 	ConfigDigest  string `json:"config_digest,omitempty"`
 	Organisation  string `json:"organisation,omitempty"`
+	// Bundle is the signed organisation policy bundle the config came
+	// from, when the fleet distributed it.
+	Bundle *config.BundleRef `json:"bundle,omitempty"`
 }
 
 // Waiver states.

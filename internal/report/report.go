@@ -498,7 +498,7 @@ func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) 
 func policyOf(prof *catalog.Profile, cfg *config.Config) *Policy {
 	p := &Policy{Profile: prof.ID, ProfileDigest: prof.Digest, ProfileFile: prof.File}
 	if cfg != nil && cfg.Path != "" {
-		p.Config, p.ConfigDigest, p.Organisation = cfg.Path, cfg.Digest, cfg.Organisation
+		p.Config, p.ConfigDigest, p.Organisation, p.Bundle = cfg.Path, cfg.Digest, cfg.Organisation, cfg.Bundle
 	}
 	return p
 }
