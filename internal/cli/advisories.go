@@ -453,11 +453,18 @@ func runAdvBundle(f *factory, o *advisoriesOptions) error {
 }
 
 func runAdvKeygen(f *factory, o *advisoriesOptions) error {
-	if o.Out == "" {
+	return writeKeyPair(f, o.Out, "give it to clawgov advisories update --trusted-key")
+}
+
+// writeKeyPair makes an ed25519 signing key pair at out and out.pub (the
+// one key format of advisory bundles, releases and policy bundles); use
+// tells the user where the public half goes.
+func writeKeyPair(f *factory, out, use string) error {
+	if out == "" {
 		return usageErrorf("keygen: --out PREFIX is required")
 	}
-	if _, err := os.Stat(o.Out); err == nil {
-		return usageErrorf("keygen: %s exists; refusing to overwrite a key", o.Out)
+	if _, err := os.Stat(out); err == nil {
+		return usageErrorf("keygen: %s exists; refusing to overwrite a key", out)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -465,13 +472,13 @@ func runAdvKeygen(f *factory, o *advisoriesOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := advWriteFile(o.Out, priv, 0o600); err != nil {
+	if err := advWriteFile(out, priv, 0o600); err != nil {
 		return err
 	}
-	if err := advWriteFile(o.Out+".pub", pub, 0o644); err != nil {
+	if err := advWriteFile(out+".pub", pub, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "wrote %s (private, keep it secret) and %s.pub (give it to clawgov advisories update --trusted-key)\n", o.Out, o.Out)
+	fmt.Fprintf(f.IO.Out, "wrote %s (private, keep it secret) and %s.pub (%s)\n", out, out, use)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clawgov/clawgov/internal/advisory"
 	"github.com/clawgov/clawgov/internal/audit"
 	"github.com/clawgov/clawgov/internal/fleet/agent"
 	"github.com/clawgov/clawgov/internal/report"
@@ -27,6 +29,8 @@ type agentOptions struct {
 	Profile  string
 	Deep     bool
 	DryRun   bool
+	// profileSet: --profile was given on the command line.
+	profileSet bool
 }
 
 func newAgentCmd(f *factory) *cobra.Command {
@@ -63,6 +67,7 @@ func auditFlags(cmd *cobra.Command, o *agentOptions) {
 
 func newAgentEnrollCmd(f *factory, o *agentOptions) *cobra.Command {
 	var srv, token, tokenFile, pin string
+	var policyKeys []string
 	cmd := &cobra.Command{
 		Use: "enroll", Short: "Create the host key and register it with the server", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -82,11 +87,22 @@ func newAgentEnrollCmd(f *factory, o *agentOptions) *cobra.Command {
 			if token == "" {
 				return usageErrorf("an enrollment token is required (--token, --token-file or CLAWGOV_ENROLL_TOKEN)")
 			}
-			a, err := agent.Enroll(cmd.Context(), o.Dir, srv, token, pin, agent.Facts(o.Dir))
+			var keys []ed25519.PublicKey
+			if len(policyKeys) > 0 {
+				k, err := advisory.LoadPublicKeys("", policyKeys)
+				if err != nil {
+					return usageErrorf("--policy-key: %v", err)
+				}
+				keys = k
+			}
+			a, err := agent.Enroll(cmd.Context(), o.Dir, srv, token, pin, agent.Facts(o.Dir), keys...)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(f.IO.Out, "enrolled as host %s (key %s)\n", a.State.HostID, a.State.KeyFP[:16])
+			if n := len(a.State.PolicyKeys); n > 0 {
+				fmt.Fprintf(f.IO.Out, "pinned %d organisation policy key(s): only policy bundles they signed will be applied\n", n)
+			}
 			return nil
 		},
 	}
@@ -95,14 +111,40 @@ func newAgentEnrollCmd(f *factory, o *agentOptions) *cobra.Command {
 	fl.StringVar(&token, "token", "", "enrollment token (prefer --token-file or CLAWGOV_ENROLL_TOKEN: command lines are visible to other users)")
 	fl.StringVar(&tokenFile, "token-file", "", "file holding the enrollment token")
 	fl.StringVar(&pin, "fingerprint", "", "pin the server's TLS certificate by SHA-256 (printed by clawgov server)")
+	fl.StringSliceVar(&policyKeys, "policy-key", nil, "pin this policy public key file (KEY.pub) instead of the keys the server announces")
 	return cmd
 }
 
-// agentAudit runs the audit the agent reports.
-func agentAudit(ctx context.Context, f *factory, o *agentOptions) (*report.Report, error) {
+// agentAudit runs the audit the agent reports. With an organisation
+// policy from the server (a != nil), that policy is the clawgov.yaml the
+// host is judged by, and its profile wins over --profile: the point of a
+// central policy is that a host cannot pick a laxer one.
+func agentAudit(ctx context.Context, f *factory, o *agentOptions, a *agent.Agent) (*report.Report, error) {
 	fc, err := f.loadConfig()
 	if err != nil {
 		return nil, err
+	}
+	cfg, profile := fc.cfg, o.Profile
+	if a != nil {
+		pol, err := a.Policy(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range pol.Warnings {
+			fmt.Fprintf(f.IO.ErrOut, "clawgov agent: %s\n", w)
+		}
+		if pol.Config != nil {
+			cfg = pol.Config
+			if pol.Updated {
+				fmt.Fprintf(f.IO.ErrOut, "clawgov agent: applied organisation policy v%d (%s)\n", cfg.Bundle.Version, cfg.Bundle.Digest[:16])
+			}
+			if cfg.Profile != "" {
+				if o.profileSet && o.Profile != cfg.Profile {
+					fmt.Fprintf(f.IO.ErrOut, "clawgov agent: --profile %s ignored: organisation policy v%d sets %s\n", o.Profile, cfg.Bundle.Version, cfg.Profile)
+				}
+				profile = cfg.Profile
+			}
+		}
 	}
 	rootfs := o.Rootfs
 	if rootfs != "" {
@@ -110,7 +152,7 @@ func agentAudit(ctx context.Context, f *factory, o *agentOptions) (*report.Repor
 			rootfs = a
 		}
 	}
-	r, err := audit.Run(ctx, audit.Options{Config: fc.cfg, Rootfs: rootfs, StateDir: o.StateDir, ConfigPath: o.Config, Profile: o.Profile, Deep: o.Deep,
+	r, err := audit.Run(ctx, audit.Options{Config: cfg, Rootfs: rootfs, StateDir: o.StateDir, ConfigPath: o.Config, Profile: profile, Deep: o.Deep,
 		Now: f.Now, Getenv: f.Getenv, Logger: f.Logger, Prober: localProber})
 	if err != nil {
 		var ie *audit.InputError
@@ -125,7 +167,7 @@ func agentAudit(ctx context.Context, f *factory, o *agentOptions) (*report.Repor
 // agentCycle audits, spools and flushes; it reports whether this cycle's
 // report was acknowledged.
 func agentCycle(ctx context.Context, f *factory, o *agentOptions, a *agent.Agent) error {
-	rep, err := agentAudit(ctx, f, o)
+	rep, err := agentAudit(ctx, f, o, a)
 	if err != nil {
 		return err
 	}
@@ -187,6 +229,7 @@ func newAgentOnceCmd(f *factory, o *agentOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "once", Short: "Audit and push one report; exit 0 only when acknowledged", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.profileSet = cmd.Flags().Changed("profile")
 			a, err := loadAgent(o)
 			if err != nil {
 				return err
@@ -203,6 +246,7 @@ func newAgentRunCmd(f *factory, o *agentOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "run", Short: "Audit and push on an interval with jitter and on config change", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.profileSet = cmd.Flags().Changed("profile")
 			if interval < time.Minute {
 				return usageErrorf("--interval must be at least 1m")
 			}

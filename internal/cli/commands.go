@@ -17,5 +17,6 @@ func extraCommands(f *factory) []*cobra.Command {
 		newAgentCmd(f),
 		newVerifyReleaseCmd(f),
 		newRegistryCmd(f),
+		newPolicyCmd(f),
 	}
 }

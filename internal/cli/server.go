@@ -73,7 +73,7 @@ one-time bootstrap secret.`,
 	fl.StringVar(&o.Webhook, "alert-webhook", "", "POST alerts as JSON (HMAC-SHA256 signed) to this URL")
 	fl.StringVar(&o.HookKey, "alert-webhook-secret-file", "", "file holding the webhook HMAC secret (required with --alert-webhook)")
 	fl.StringVar(&o.Syslog, "alert-syslog", "", "send alerts as RFC 5424 syslog to udp://host:port or tcp://host:port")
-	cmd.AddCommand(newServerMigrateCmd(f, o), newServerTokenCmd(f, o), newServerUserCmd(f, o), newServerAPITokenCmd(f, o))
+	cmd.AddCommand(newServerMigrateCmd(f, o), newServerTokenCmd(f, o), newServerUserCmd(f, o), newServerAPITokenCmd(f, o), newServerPolicyCmd(f, o))
 	return cmd
 }
 

@@ -48,6 +48,9 @@ type State struct {
 	// leaf's DER) when set.
 	TLSFingerprint  string `json:"tls_fingerprint,omitempty"`
 	IntervalSeconds int    `json:"interval_seconds,omitempty"`
+	// PolicyKeys are the policy signing keys (base64 raw ed25519) pinned
+	// at enrollment; only bundles signed by one of them are applied.
+	PolicyKeys []string `json:"policy_keys,omitempty"`
 }
 
 // Agent is an enrolled (or enrolling) host.
@@ -226,7 +229,11 @@ func localAddresses() []string {
 }
 
 // Enroll registers the key in dir with the server and writes state.json.
-func Enroll(ctx context.Context, dir, server, token, pin string, facts wire.HostFacts) (*Agent, error) {
+//
+// policyKeys, when given, are the policy signing keys to pin instead of
+// the ones the server announces (an organisation that hands the key to
+// hosts out of band does not depend on the server for it).
+func Enroll(ctx context.Context, dir, server, token, pin string, facts wire.HostFacts, policyKeys ...ed25519.PublicKey) (*Agent, error) {
 	key, err := LoadOrCreateKey(dir)
 	if err != nil {
 		return nil, err
@@ -257,7 +264,20 @@ func Enroll(ctx context.Context, dir, server, token, pin string, facts wire.Host
 	if err := json.Unmarshal(rb, &er); err != nil || er.HostID == "" {
 		return nil, fmt.Errorf("enroll: bad response from server")
 	}
-	a := &Agent{Dir: dir, Key: key, State: State{Server: server, HostID: er.HostID, KeyFP: er.KeyFP, TLSFingerprint: pin, IntervalSeconds: er.IntervalSeconds}}
+	pinned := er.PolicyKeys
+	if len(policyKeys) > 0 {
+		pinned = nil
+		for _, k := range policyKeys {
+			pinned = append(pinned, base64.StdEncoding.EncodeToString(k))
+		}
+	}
+	for _, k := range pinned {
+		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("enroll: server announced a malformed policy key")
+		}
+	}
+	a := &Agent{Dir: dir, Key: key, State: State{Server: server, HostID: er.HostID, KeyFP: er.KeyFP, TLSFingerprint: pin, IntervalSeconds: er.IntervalSeconds,
+		PolicyKeys: pinned}}
 	sb, _ := json.MarshalIndent(a.State, "", "  ")
 	if err := writeFileAtomic(filepath.Join(dir, "state.json"), append(sb, '\n'), 0o600); err != nil {
 		return nil, err

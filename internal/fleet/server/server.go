@@ -121,6 +121,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST "+wire.PathEnroll, s.enroll)
 	m.HandleFunc("POST "+wire.PathReports, s.ingest)
 	m.HandleFunc("POST "+wire.PathGateways, s.api(true, s.uploadGateways))
+	m.HandleFunc("GET "+wire.PathPolicy, s.agentPolicy)
+	m.HandleFunc("GET /api/v1/policy", s.api(false, s.policyInfo))
+	m.HandleFunc("POST /api/v1/policy", s.api(true, s.publishPolicy))
 	m.HandleFunc("GET /api/v1/hosts", s.api(false, s.listHosts))
 	m.HandleFunc("GET /api/v1/hosts/{id}", s.api(false, s.getHost))
 	m.HandleFunc("GET /api/v1/hosts/{id}/reports", s.api(false, s.hostReports))
@@ -230,7 +233,15 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(ctx, "host:"+h.ID, "enroll", h.ID, "ok", map[string]string{"hostname": h.Hostname, "clone_suspect": strconv.FormatBool(h.CloneSuspect)})
 	s.metrics.observe(time.Since(start))
-	writeJSON(w, http.StatusCreated, wire.EnrollResponse{HostID: h.ID, KeyFP: h.KeyFP, ServerTime: now, IntervalSeconds: int(s.opts.Interval / time.Second)})
+	keys, err := PolicyKeys(ctx, s.opts.Store)
+	if err != nil {
+		s.opts.Logger.Warn("policy keys not readable; enrolling without them", "err", err)
+	}
+	var keyB64 []string
+	for _, k := range keys {
+		keyB64 = append(keyB64, base64.StdEncoding.EncodeToString(k))
+	}
+	writeJSON(w, http.StatusCreated, wire.EnrollResponse{HostID: h.ID, KeyFP: h.KeyFP, ServerTime: now, IntervalSeconds: int(s.opts.Interval / time.Second), PolicyKeys: keyB64})
 }
 
 // readBody reads at most max bytes under the body deadline.
@@ -276,25 +287,10 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, e, start)
 		return
 	}
-	h, err := s.opts.Store.HostByKeyFP(ctx, sig.KeyFP)
-	if errors.Is(err, store.ErrNotFound) {
-		s.reject(w, wire.Errorf(wire.CodeUnknownHost, "key is not enrolled"), start)
-		return
-	} else if err != nil {
-		s.reject(w, s.storeError("host by key", err), start)
-		return
-	}
-	if h.RevokedAt != nil {
-		s.reject(w, wire.Errorf(wire.CodeRevoked, "this host's key was revoked"), start)
-		return
-	}
 	now := s.opts.Now().UTC()
-	if e := sig.CheckSkew(now); e != nil {
-		s.reject(w, e, start)
-		return
-	}
-	if e := sig.Verify(h.PublicKey, r.Method, r.URL.Path); e != nil {
-		s.reject(w, e, start)
+	h, werr := s.authHost(r, sig, now)
+	if werr != nil {
+		s.reject(w, werr, start)
 		return
 	}
 	// Authenticated contact counts as last seen even when the body turns
@@ -327,6 +323,9 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		Signature: sig.SigB64, KeyFP: sig.KeyFP, Body: body, Hostname: env.Host.Hostname, MachineFP: env.Host.MachineFP, BootID: env.Host.BootID,
 		Addresses: env.Host.Addresses, Profile: env.Report.Profile, OpenClaw: env.Report.Target.OpenClaw.Version, AgentVersion: env.AgentVersion,
 		Controls: map[string]string{}, FindingsTotal: env.FindingsTotal, Truncated: env.Truncated}
+	if pol := env.Report.Policy; pol != nil && pol.Bundle != nil {
+		p.PolicyVersion = pol.Bundle.Version
+	}
 	for _, c := range env.Report.Controls {
 		p.Controls[c.ID] = string(c.Status)
 	}
@@ -356,6 +355,27 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	s.metrics.count("accepted")
 	s.alertTransitions(h.ID, env.Host.Hostname, rec.Changed, now)
 	writeJSON(w, http.StatusCreated, rec)
+}
+
+// authHost authenticates a host-signed request from its parsed headers:
+// an enrolled, unrevoked key, a fresh timestamp and a valid signature.
+func (s *Server) authHost(r *http.Request, sig wire.Signed, now time.Time) (store.Host, *wire.Error) {
+	h, err := s.opts.Store.HostByKeyFP(r.Context(), sig.KeyFP)
+	if errors.Is(err, store.ErrNotFound) {
+		return h, wire.Errorf(wire.CodeUnknownHost, "key is not enrolled")
+	} else if err != nil {
+		return h, s.storeError("host by key", err)
+	}
+	if h.RevokedAt != nil {
+		return h, wire.Errorf(wire.CodeRevoked, "this host's key was revoked")
+	}
+	if e := sig.CheckSkew(now); e != nil {
+		return h, e
+	}
+	if e := sig.Verify(h.PublicKey, r.Method, r.URL.Path); e != nil {
+		return h, e
+	}
+	return h, nil
 }
 
 func decodeB64(s string) ([]byte, error) {
@@ -411,21 +431,24 @@ func ScopeOf(role string, tags []string) store.Scope {
 
 // HostJSON is a host in the API.
 type HostJSON struct {
-	ID              string            `json:"id"`
-	Hostname        string            `json:"hostname"`
-	LastSeen        *time.Time        `json:"last_seen"`
-	LastReport      *time.Time        `json:"last_report"`
-	LastReportID    string            `json:"last_report_id,omitempty"`
-	Stale           bool              `json:"stale"`
-	Profile         string            `json:"profile"`
-	OpenClawVersion string            `json:"openclaw_version"`
-	AgentVersion    string            `json:"agent_version,omitempty"`
-	Tags            []string          `json:"tags"`
-	EnrolledAt      time.Time         `json:"enrolled_at"`
-	Revoked         bool              `json:"revoked,omitempty"`
-	CloneSuspect    bool              `json:"clone_suspect"`
-	CloneReason     string            `json:"clone_reason,omitempty"`
-	Controls        map[string]string `json:"controls"`
+	ID              string     `json:"id"`
+	Hostname        string     `json:"hostname"`
+	LastSeen        *time.Time `json:"last_seen"`
+	LastReport      *time.Time `json:"last_report"`
+	LastReportID    string     `json:"last_report_id,omitempty"`
+	Stale           bool       `json:"stale"`
+	Profile         string     `json:"profile"`
+	OpenClawVersion string     `json:"openclaw_version"`
+	AgentVersion    string     `json:"agent_version,omitempty"`
+	// PolicyVersion is the organisation policy bundle version the latest
+	// report was judged by (0: the host's own clawgov.yaml, no bundle).
+	PolicyVersion int64             `json:"policy_version"`
+	Tags          []string          `json:"tags"`
+	EnrolledAt    time.Time         `json:"enrolled_at"`
+	Revoked       bool              `json:"revoked,omitempty"`
+	CloneSuspect  bool              `json:"clone_suspect"`
+	CloneReason   string            `json:"clone_reason,omitempty"`
+	Controls      map[string]string `json:"controls"`
 }
 
 // HostView renders a host with effective (freshness-aware) statuses.
@@ -436,7 +459,7 @@ func (s *Server) HostView(h store.Host) HostJSON {
 		tags = []string{}
 	}
 	return HostJSON{ID: h.ID, Hostname: h.Hostname, LastSeen: h.LastSeen, LastReport: h.LastReport, LastReportID: h.LastReportID,
-		Stale: h.Stale(now, s.opts.StaleAfter), Profile: h.Profile, OpenClawVersion: h.OpenClawVersion, AgentVersion: h.AgentVersion, Tags: tags,
+		Stale: h.Stale(now, s.opts.StaleAfter), Profile: h.Profile, OpenClawVersion: h.OpenClawVersion, AgentVersion: h.AgentVersion, PolicyVersion: h.PolicyVersion, Tags: tags,
 		EnrolledAt: h.EnrolledAt, Revoked: h.RevokedAt != nil, CloneSuspect: h.CloneSuspect, CloneReason: h.CloneReason,
 		Controls: h.Effective(s.controls, now, s.opts.StaleAfter)}
 }

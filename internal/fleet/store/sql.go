@@ -215,7 +215,7 @@ func (s *SQL) Close() error {
 	return s.db.Close()
 }
 
-const hostCols = `id, key_fp, public_key, hostname, machine_fp, boot_id, tags, addresses, profile, openclaw_version, agent_version,
+const hostCols = `id, key_fp, public_key, hostname, machine_fp, boot_id, tags, addresses, profile, openclaw_version, agent_version, policy_version,
 	enrolled_at, enroll_token_id, last_seen, last_report, last_report_id, revoked_at, clone_suspect, clone_reason`
 
 type scanner interface{ Scan(...any) error }
@@ -226,7 +226,7 @@ func scanHost(r scanner) (Host, error) {
 	var enrolled int64
 	var seen, rep, rev sql.NullInt64
 	var clone int
-	if err := r.Scan(&h.ID, &h.KeyFP, &pub, &h.Hostname, &h.MachineFP, &h.BootID, &tags, &addrs, &h.Profile, &h.OpenClawVersion, &h.AgentVersion,
+	if err := r.Scan(&h.ID, &h.KeyFP, &pub, &h.Hostname, &h.MachineFP, &h.BootID, &tags, &addrs, &h.Profile, &h.OpenClawVersion, &h.AgentVersion, &h.PolicyVersion,
 		&enrolled, &h.EnrollTokenID, &seen, &rep, &h.LastReportID, &rev, &clone, &h.CloneReason); err != nil {
 		return h, err
 	}
@@ -518,10 +518,10 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 		// inserts nothing (atomically, across servers), and only then is the
 		// stored digest read to tell a resend from a replay.
 		ident := identity(p.MachineFP, p.Hostname, p.BootID)
-		res, err := s.txExec(ctx, tx, `INSERT INTO fleet_reports (host_id, report_id, received_at, collected_at, content_sha256, size_bytes, signature, key_fp, hostname, identity, profile, openclaw_version, controls, findings_total, findings_truncated, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host_id, report_id) DO NOTHING`,
+		res, err := s.txExec(ctx, tx, `INSERT INTO fleet_reports (host_id, report_id, received_at, collected_at, content_sha256, size_bytes, signature, key_fp, hostname, identity, profile, openclaw_version, policy_version, controls, findings_total, findings_truncated, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host_id, report_id) DO NOTHING`,
 			p.HostID, p.ReportID, ms(p.ReceivedAt), ms(p.CollectedAt), p.ContentSHA256, len(p.Body), p.Signature, p.KeyFP, p.Hostname, ident,
-			p.Profile, p.OpenClaw, string(ctlJSON), p.FindingsTotal, b2i(p.Truncated), string(p.Body))
+			p.Profile, p.OpenClaw, p.PolicyVersion, string(ctlJSON), p.FindingsTotal, b2i(p.Truncated), string(p.Body))
 		if err != nil {
 			return fmt.Errorf("insert report: %w", err)
 		}
@@ -635,8 +635,8 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 			}
 		}
 		if _, err := s.txExec(ctx, tx, `UPDATE fleet_hosts SET hostname = ?, machine_fp = ?, boot_id = ?, prev_identity = ?, cur_identity = ?, addresses = ?,
-			profile = ?, openclaw_version = ?, agent_version = ?, last_seen = ?, last_report = ?, last_report_id = ?, findings_hash = ?, clone_suspect = ?, clone_reason = ?
-			WHERE id = ?`, p.Hostname, p.MachineFP, p.BootID, prevIdent, curIdent, jsonList(p.Addresses), p.Profile, p.OpenClaw, p.AgentVersion,
+			profile = ?, openclaw_version = ?, agent_version = ?, policy_version = ?, last_seen = ?, last_report = ?, last_report_id = ?, findings_hash = ?, clone_suspect = ?, clone_reason = ?
+			WHERE id = ?`, p.Hostname, p.MachineFP, p.BootID, prevIdent, curIdent, jsonList(p.Addresses), p.Profile, p.OpenClaw, p.AgentVersion, p.PolicyVersion,
 			ms(p.ReceivedAt), ms(p.ReceivedAt), p.ReportID, nh, clone, cloneReason, p.HostID); err != nil {
 			return fmt.Errorf("update host: %w", err)
 		}
@@ -658,14 +658,14 @@ func b2i(b bool) int {
 	return 0
 }
 
-const reportCols = `host_id, report_id, received_at, collected_at, content_sha256, size_bytes, key_fp, hostname, profile, openclaw_version, controls, findings_total, findings_truncated`
+const reportCols = `host_id, report_id, received_at, collected_at, content_sha256, size_bytes, key_fp, hostname, profile, openclaw_version, policy_version, controls, findings_total, findings_truncated`
 
 func scanReportMeta(r scanner, extra ...any) (ReportMeta, error) {
 	var m ReportMeta
 	var rec, col int64
 	var ctl string
 	var trunc int
-	dst := append([]any{&m.HostID, &m.ReportID, &rec, &col, &m.ContentSHA256, &m.SizeBytes, &m.KeyFP, &m.Hostname, &m.Profile, &m.OpenClawVersion, &ctl, &m.FindingsTotal, &trunc}, extra...)
+	dst := append([]any{&m.HostID, &m.ReportID, &rec, &col, &m.ContentSHA256, &m.SizeBytes, &m.KeyFP, &m.Hostname, &m.Profile, &m.OpenClawVersion, &m.PolicyVersion, &ctl, &m.FindingsTotal, &trunc}, extra...)
 	if err := r.Scan(dst...); err != nil {
 		return m, err
 	}
@@ -1184,4 +1184,64 @@ func (s *SQL) PutSettingIfAbsent(ctx context.Context, name, value string) (bool,
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+func (s *SQL) PublishPolicy(ctx context.Context, p Policy) error {
+	defer s.lockWrites()()
+	// One statement decides "only upwards": concurrent publishes on
+	// several servers cannot both win, and a lower version inserts nothing.
+	res, err := s.db.Exec(ctx, `INSERT INTO fleet_policies (version, digest, key_id, created, comment, body, published_by, published_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM fleet_policies WHERE version >= ?)`,
+		p.Version, p.Digest, p.KeyID, p.Created, p.Comment, string(p.Body), p.PublishedBy, ms(p.PublishedAt), p.Version)
+	if err != nil {
+		if sqldb.IsUniqueViolation(err) {
+			return fmt.Errorf("policy version %d: %w", p.Version, ErrConflict)
+		}
+		return fmt.Errorf("publish policy: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("publish policy: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("policy version %d is not above the published versions: %w", p.Version, ErrConflict)
+	}
+	return nil
+}
+
+const policyCols = `version, digest, key_id, created, comment, published_by, published_at`
+
+func scanPolicy(r scanner, extra ...any) (Policy, error) {
+	var p Policy
+	var at int64
+	if err := r.Scan(append([]any{&p.Version, &p.Digest, &p.KeyID, &p.Created, &p.Comment, &p.PublishedBy, &at}, extra...)...); err != nil {
+		return p, err
+	}
+	p.PublishedAt = fromMS(at)
+	return p, nil
+}
+
+func (s *SQL) CurrentPolicy(ctx context.Context) (Policy, error) {
+	var body string
+	p, err := scanPolicy(s.db.QueryRow(ctx, `SELECT `+policyCols+`, body FROM fleet_policies ORDER BY version DESC LIMIT 1`), &body)
+	if err != nil {
+		return p, notFound(err, "policy")
+	}
+	p.Body = []byte(body)
+	return p, nil
+}
+
+func (s *SQL) ListPolicies(ctx context.Context) ([]Policy, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+policyCols+` FROM fleet_policies ORDER BY version DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list policies: %w", err)
+	}
+	defer rows.Close()
+	var out []Policy
+	for rows.Next() {
+		p, err := scanPolicy(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list policies: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

@@ -85,7 +85,10 @@ type Host struct {
 	Profile         string
 	OpenClawVersion string
 	AgentVersion    string
-	EnrolledAt      time.Time
+	// PolicyVersion is the organisation policy bundle version the latest
+	// report was judged by (0: no bundle named).
+	PolicyVersion int64
+	EnrolledAt    time.Time
 	EnrollTokenID   string
 	// LastSeen is any authenticated contact; LastReport the last accepted
 	// full report. Both nil until they happen.
@@ -181,6 +184,8 @@ type IngestParams struct {
 	Profile       string
 	OpenClaw      string
 	AgentVersion  string
+	// PolicyVersion is the policy bundle version the report names (0: none).
+	PolicyVersion int64
 	// Controls maps every control ID to its status (all of them present).
 	Controls map[string]string
 	// Findings is already capped; FindingsTotal is the count before the
@@ -221,6 +226,7 @@ type ReportMeta struct {
 	Hostname          string
 	Profile           string
 	OpenClawVersion   string
+	PolicyVersion     int64
 	Controls          map[string]string
 	FindingsTotal     int
 	FindingsTruncated bool
@@ -342,6 +348,18 @@ type Event struct {
 	Details map[string]string
 }
 
+// Policy is one published organisation policy bundle.
+type Policy struct {
+	Version     int64
+	Digest      string // SHA-256 of the signed payload, hex
+	KeyID       string
+	Created     string // as signed (RFC 3339)
+	Comment     string
+	Body        []byte // the signed envelope exactly as published
+	PublishedBy string
+	PublishedAt time.Time
+}
+
 // Store is everything the fleet server keeps.
 type Store interface {
 	// Ping checks the database answers and is writable (readyz).
@@ -411,6 +429,15 @@ type Store interface {
 	APITokenByHash(ctx context.Context, tokenHash string, now time.Time) (APIToken, error)
 	ListAPITokens(ctx context.Context) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, id string, at time.Time) error
+
+	// PublishPolicy stores a verified bundle. Versions only go up: a
+	// version not above every stored one is ErrConflict (atomically, across
+	// servers).
+	PublishPolicy(ctx context.Context, p Policy) error
+	// CurrentPolicy is the highest version (ErrNotFound when none).
+	CurrentPolicy(ctx context.Context) (Policy, error)
+	// ListPolicies lists published versions, newest first, without bodies.
+	ListPolicies(ctx context.Context) ([]Policy, error)
 
 	AppendEvent(ctx context.Context, e Event) error
 	// Events lists events with At >= since, oldest first.

@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,6 +268,77 @@ func TestCloneEnroll(t *testing.T) {
 		}
 		if _, err := s.EnrollHost(ctx, store.EnrollParams{TokenHash: tok, HostID: "9", KeyFP: "fp-1", MachineFP: "z", At: t0}); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("same key enrolled twice: %v", err)
+		}
+	})
+}
+
+func TestPolicies(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := open(t, db)
+		if _, err := s.CurrentPolicy(ctx); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("no policy yet: %v", err)
+		}
+		pol := func(v int64) store.Policy {
+			return store.Policy{Version: v, Digest: fmt.Sprintf("%064d", v), KeyID: "k1", Created: "2026-12-06T10:00:00Z",
+				Comment: "v" + fmt.Sprint(v), Body: []byte(fmt.Sprintf(`{"v":%d}`, v)), PublishedBy: "admin", PublishedAt: t0}
+		}
+		if err := s.PublishPolicy(ctx, pol(2)); err != nil {
+			t.Fatal(err)
+		}
+		// Only upwards: the same or a lower version is refused.
+		for _, v := range []int64{2, 1} {
+			if err := s.PublishPolicy(ctx, pol(v)); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("publish v%d after v2: %v", v, err)
+			}
+		}
+		if err := s.PublishPolicy(ctx, pol(5)); err != nil {
+			t.Fatal(err)
+		}
+		cur, err := s.CurrentPolicy(ctx)
+		if err != nil || cur.Version != 5 || string(cur.Body) != `{"v":5}` || cur.PublishedBy != "admin" || !cur.PublishedAt.Equal(t0) {
+			t.Fatalf("current %+v %v", cur, err)
+		}
+		list, err := s.ListPolicies(ctx)
+		if err != nil || len(list) != 2 || list[0].Version != 5 || list[1].Version != 2 || list[0].Body != nil {
+			t.Fatalf("list %+v %v", list, err)
+		}
+
+		// Concurrent publishes of one version: exactly one wins.
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = s.PublishPolicy(ctx, pol(9)) }()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, store.ErrConflict):
+				t.Fatalf("concurrent publish: %v", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d concurrent publishes of v9 won", won)
+		}
+
+		// The policy version a report names is kept on the host and the report.
+		tok := store.HashToken("p")
+		_ = s.CreateEnrollToken(ctx, store.EnrollToken{ID: "tp", TokenHash: tok, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), MaxUses: 1})
+		enroll(t, s, tok, "7", "m-7")
+		p := store.IngestParams{HostID: "7", ReportID: "r1", ReceivedAt: t0, CollectedAt: t0, ContentSHA256: "x", Signature: "sig", KeyFP: "fp-7",
+			Body: []byte("{}"), Hostname: "h-7", MachineFP: "m-7", BootID: "b1", Profile: "miit-2026", OpenClaw: "2026.1.1", PolicyVersion: 5,
+			Controls: map[string]string{"DO-1": "pass", "DONT-1": "pass"}}
+		if _, err := s.Ingest(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := s.Host(ctx, "7", store.ScopeAll)
+		reps, _ := s.ListReports(ctx, "7", store.ScopeAll, 0)
+		if h.PolicyVersion != 5 || len(reps) != 1 || reps[0].PolicyVersion != 5 {
+			t.Fatalf("policy version not kept: host %d reports %+v", h.PolicyVersion, reps)
 		}
 	})
 }

@@ -42,6 +42,9 @@ const (
 	PathEnroll   = "/api/v1/enroll"
 	PathReports  = "/api/v1/reports"
 	PathGateways = "/api/v1/gateways"
+	// PathPolicy is where an agent fetches the current organisation policy
+	// bundle (a GET signed like a report push, over an empty body).
+	PathPolicy = "/api/v1/agent/policy"
 )
 
 // Header names.
@@ -88,6 +91,7 @@ const (
 	CodeUnknownControl  Code = "unknown_control"    // 422 a control ID the server does not know
 	CodeIncomplete      Code = "incomplete_report"  // 422 a control missing or without a valid status
 	CodeUnsupported     Code = "schema_unsupported" // 422 envelope schema version unknown
+	CodePolicyInvalid   Code = "policy_invalid"     // 422 a policy bundle that does not verify against the trusted keys or is malformed
 	CodeRateLimited     Code = "rate_limited"       // 429
 	CodeUnavailable     Code = "unavailable"        // 503 server cannot write now (disk full): retry later
 	CodeInternal        Code = "internal"           // 500
@@ -110,7 +114,7 @@ func (c Code) Status() int {
 		return http.StatusRequestEntityTooLarge
 	case CodeMalformed, CodeDigestMismatch:
 		return http.StatusBadRequest
-	case CodeUnknownControl, CodeIncomplete, CodeUnsupported:
+	case CodeUnknownControl, CodeIncomplete, CodeUnsupported, CodePolicyInvalid:
 		return http.StatusUnprocessableEntity
 	case CodeRateLimited:
 		return http.StatusTooManyRequests
@@ -284,6 +288,10 @@ type EnrollResponse struct {
 	KeyFP           string    `json:"key_fp"`
 	ServerTime      time.Time `json:"server_time"`
 	IntervalSeconds int       `json:"interval_seconds"`
+	// PolicyKeys are the public keys (base64 raw ed25519) whose signed
+	// policy bundles this server distributes; the agent pins them here and
+	// verifies every bundle against them.
+	PolicyKeys []string `json:"policy_keys,omitempty"`
 }
 
 // Envelope is a report as the agent sends it.
