@@ -89,7 +89,7 @@ type Host struct {
 	// report was judged by (0: no bundle named).
 	PolicyVersion int64
 	EnrolledAt    time.Time
-	EnrollTokenID   string
+	EnrollTokenID string
 	// LastSeen is any authenticated contact; LastReport the last accepted
 	// full report. Both nil until they happen.
 	LastSeen     *time.Time
