@@ -70,6 +70,8 @@ type htmlView struct {
 	// the one-line summary of meta.data.
 	Notices []report.Notice
 	Data    string
+	// Bundle names the organisation policy bundle ("" when none).
+	Bundle string
 }
 
 // T returns a label in the report language (called from the template).
@@ -294,6 +296,7 @@ func (HTMLWriter) Write(w io.Writer, r *report.Report) error {
 		v.Notices = append(v.Notices, n)
 	}
 	v.Data = visible(dataLine(r, L))
+	v.Bundle = visible(bundleLine(r, L))
 	if s := r.Framework.Source; s != "" {
 		v.FrameworkSource = &htmlLink{URL: s, Safe: safeURL(s)}
 	}

@@ -102,6 +102,8 @@ var labels = map[catalog.Lang]map[string]string{
 		// Policy: waivers, baseline, attestations.
 		"policy":             "Policy",
 		"organisation":       "Organisation",
+		"policy_bundle":      "Organisation policy",
+		"policy_bundle_fmt":  "v%d (signed by key %s, digest %s, %s)",
 		"waived_title":       "Waived findings (accepted risks)",
 		"waivers_title":      "Waivers",
 		"waiver":             "waiver",
@@ -211,6 +213,8 @@ var labels = map[catalog.Lang]map[string]string{
 
 		"policy":             "策略",
 		"organisation":       "组织",
+		"policy_bundle":      "组织策略",
+		"policy_bundle_fmt":  "v%d（签名密钥 %s，摘要 %s，%s）",
 		"waived_title":       "已豁免的发现（已接受的风险）",
 		"waivers_title":      "豁免",
 		"waiver":             "豁免",

@@ -51,6 +51,9 @@ func (m *MarkdownWriter) Write(w io.Writer, r *report.Report) error {
 	if r.Policy != nil && r.Policy.Organisation != "" {
 		facts = append(facts, fmt.Sprintf("**%s:** %s", L.get("organisation"), mdEscape(r.Policy.Organisation)))
 	}
+	if b := bundleLine(r, L); b != "" {
+		facts = append(facts, fmt.Sprintf("**%s:** %s", L.get("policy_bundle"), mdEscape(b)))
+	}
 	fmt.Fprintf(bw, "%s\n\n", strings.Join(facts, " · "))
 	if d := dataLine(r, L); d != "" {
 		fmt.Fprintf(bw, "**%s:** %s\n\n", L.get("data"), mdEscape(d))

@@ -54,6 +54,20 @@ func New(format string, o Options) (Writer, error) {
 
 // dataLine summarises the report's meta.data (the auditor's own data sets
 // and the organisation's baseline) in one line; "" when there is none.
+// bundleLine names the signed organisation policy bundle the report was
+// judged by ("" when the host's own clawgov.yaml applied).
+func bundleLine(r *report.Report, L labeler) string {
+	if r.Policy == nil || r.Policy.Bundle == nil {
+		return ""
+	}
+	b := r.Policy.Bundle
+	d := b.Digest
+	if len(d) > 16 {
+		d = d[:16]
+	}
+	return fmt.Sprintf(L.get("policy_bundle_fmt"), b.Version, b.KeyID, d, b.Created)
+}
+
 func dataLine(r *report.Report, L labeler) string {
 	d := r.Meta.Data
 	if d == nil {

@@ -22,7 +22,8 @@ func policyFixtureReport(t testing.TB, lang catalog.Lang) *report.Report {
 	t.Helper()
 	in := fixtureInput(lang)
 	in.ProfileID = "sector-test"
-	in.Config = &config.Config{Path: "/etc/clawgov/clawgov.yaml", Digest: "feedface", Organisation: "Example Bank 示例银行 <b>"}
+	in.Config = &config.Config{Path: "/etc/clawgov/clawgov.yaml", Digest: "feedface", Organisation: "Example Bank 示例银行 <b>",
+		Bundle: &config.BundleRef{Version: 7, Digest: "4ca275cac0b354c2d1f0e0d5a9b1c3e5f7a9b1c3d5e7f9a1b3c5d7e9f1a3b5c7", KeyID: "0f1e2d3c4b5a6978", Created: "2026-03-01T09:00:00Z"}}
 	in.Waivers = []config.Waiver{
 		{ID: "W-PRIV", Check: "CG-PRIV-002", Reason: "Approvals are off on the isolated lab host | <b>", Owner: "secops@example.cn",
 			Ticket: "SEC-1", Created: "2026-03-01", Expires: "2026-06-30", Source: "/etc/clawgov/clawgov.yaml:12"},

@@ -60,6 +60,9 @@ func (t *TextWriter) Write(w io.Writer, r *report.Report) error {
 	if r.Policy != nil && r.Policy.Organisation != "" {
 		fmt.Fprintf(bw, "%s: %s\n", L.get("organisation"), oneLine(r.Policy.Organisation))
 	}
+	if b := bundleLine(r, L); b != "" {
+		fmt.Fprintf(bw, "%s: %s\n", L.get("policy_bundle"), oneLine(b))
+	}
 	t.writeBaseline(bw, L, r)
 	if d := dataLine(r, L); d != "" {
 		fmt.Fprintf(bw, "%s: %s\n", L.get("data"), oneLine(d))

@@ -110,7 +110,7 @@ func newFixture(t testing.TB) *fakeSource {
 	}
 	f.hosts = []Host{
 		{ID: "h1", Hostname: "gw-01.example", Address: "10.0.0.11", LastSeen: fixedNow.Add(-time.Minute), LastReport: fixedNow.Add(-2 * time.Hour),
-			Profile: "miit-2026", OpenClawVersion: "2026.2.0", Tags: []string{"finance", "beijing"}, Controls: controlsOf(newer)},
+			Profile: "miit-2026", OpenClawVersion: "2026.2.0", PolicyVersion: 3, Tags: []string{"finance", "beijing"}, Controls: controlsOf(newer)},
 		{ID: "h2", Hostname: hostileHost, Address: "10.0.0.12", LastSeen: fixedNow.Add(-90 * time.Hour), LastReport: fixedNow.Add(-100 * time.Hour),
 			Stale: true, Profile: "miit-2026", OpenClawVersion: sqlVersion, Tags: []string{hostileTag}, Controls: controlsOf(evil)},
 		{ID: "h3", Hostname: formulaHost, Address: "10.0.0.13", LastSeen: fixedNow.Add(-5 * time.Minute), Clone: true, Profile: "finance"},

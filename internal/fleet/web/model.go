@@ -63,7 +63,10 @@ type Host struct {
 	Stale           bool
 	Profile         string
 	OpenClawVersion string
-	Tags            []string
+	// PolicyVersion is the organisation policy bundle the latest report
+	// was judged by (0: none, the host's own clawgov.yaml).
+	PolicyVersion int64
+	Tags          []string
 	// Controls maps a control ID to its status; a missing control is
 	// unknown.
 	Controls map[string]string

@@ -70,7 +70,7 @@ func deref(t *time.Time) time.Time {
 func (s *StoreSource) host(h store.Host, now time.Time) Host {
 	out := Host{
 		ID: h.ID, Hostname: h.Hostname, LastSeen: deref(h.LastSeen), LastReport: deref(h.LastReport),
-		Stale: h.Stale(now, s.StaleAfter), Profile: h.Profile, OpenClawVersion: h.OpenClawVersion, Tags: h.Tags,
+		Stale: h.Stale(now, s.StaleAfter), Profile: h.Profile, OpenClawVersion: h.OpenClawVersion, PolicyVersion: h.PolicyVersion, Tags: h.Tags,
 		Controls: h.Effective(s.ControlIDs, now, s.StaleAfter), Clone: h.CloneSuspect,
 	}
 	if len(h.Addresses) > 0 {
