@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
@@ -29,7 +30,10 @@ var (
 	//go:embed html/report.css
 	htmlCSS string
 
-	htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
+	// htmlTemplate is parsed on first use: most runs write no HTML.
+	htmlTemplate = sync.OnceValue(func() *template.Template {
+		return template.Must(template.New("report").Parse(htmlTemplateText))
+	})
 )
 
 // statusColor is shared by the chart and the legend; it matches the CSS
@@ -302,7 +306,7 @@ func (HTMLWriter) Write(w io.Writer, r *report.Report) error {
 	}
 
 	var buf strings.Builder
-	if err := htmlTemplate.Execute(&buf, v); err != nil {
+	if err := htmlTemplate().Execute(&buf, v); err != nil {
 		return fmt.Errorf("render html: %w", err)
 	}
 	_, err := io.WriteString(w, buf.String())

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/catalog"
@@ -20,8 +21,16 @@ var templateFS embed.FS
 
 var (
 	cssText = mustRead("templates/style.css")
-	// pages are parsed once: the layout plus one content template each.
-	pageTemplates = map[string]*template.Template{}
+	// pageTemplates are parsed once, on first use: the layout plus one
+	// content template each. Lazily, because every clawgov command links
+	// this package and an audit must not pay for parsing the dashboard.
+	pageTemplates = sync.OnceValue(func() map[string]*template.Template {
+		m := map[string]*template.Template{}
+		for _, name := range []string{"login", "setup", "error", "overview", "hosts", "host", "findings", "unmanaged"} {
+			m[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.tmpl", "templates/"+name+".tmpl"))
+		}
+		return m
+	})
 )
 
 func mustRead(name string) string {
@@ -30,12 +39,6 @@ func mustRead(name string) string {
 		panic(err)
 	}
 	return string(b)
-}
-
-func init() {
-	for _, name := range []string{"login", "setup", "error", "overview", "hosts", "host", "findings", "unmanaged"} {
-		pageTemplates[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.tmpl", "templates/"+name+".tmpl"))
-	}
 }
 
 // Page is what every template sees: the chrome (language, user, CSRF
@@ -91,7 +94,7 @@ func newPage(L labeler, lang catalog.Lang, prefix string) *Page {
 
 // render executes one page template.
 func render(w io.Writer, name string, p *Page) error {
-	t, ok := pageTemplates[name]
+	t, ok := pageTemplates()[name]
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
