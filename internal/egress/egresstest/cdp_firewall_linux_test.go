@@ -174,6 +174,9 @@ func TestCDPDirectContextNeedsFirewall(t *testing.T) {
 	// namespace only: names for the direct path (the proxy has its own
 	// pins) and the managed Chromium policy clawgov writes.
 	etc := "/etc/netns/" + client
+	if _, err := os.Stat("/etc/netns"); os.IsNotExist(err) {
+		t.Cleanup(func() { _ = os.Remove("/etc/netns") }) // only if still empty
+	}
 	t.Cleanup(func() { os.RemoveAll(etc) })
 	u, _, err := wiring.ProxyURL("http://" + helperProxyAddr)
 	if err != nil {
