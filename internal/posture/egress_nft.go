@@ -47,12 +47,43 @@ func (c nftConfinement) where() string {
 // (oifname lo, a loopback daddr) or to replies (ct state established,
 // related). A jump or goto there is a hole too: what the other chain
 // accepts is not followed.
+//
+// A confinement in an ip (or ip6) table covers that protocol only: the
+// uid counts as confined when an inet table, or both an ip and an ip6
+// table, confine it; one of the two alone is reported with the other
+// protocol as a hole, written as the rule it amounts to ("meta nfproto
+// ipv6 accept").
 func nftConfined(rs *host.NftRuleset) map[int]nftConfinement {
-	out := map[int]nftConfinement{}
+	byFamily := map[int]map[string]nftConfinement{}
 	add := func(uid int, c nftConfinement) {
-		if _, seen := out[uid]; !seen {
-			out[uid] = c
+		if byFamily[uid] == nil {
+			byFamily[uid] = map[string]nftConfinement{}
 		}
+		if _, seen := byFamily[uid][c.Family]; !seen {
+			byFamily[uid][c.Family] = c
+		}
+	}
+	out := map[int]nftConfinement{}
+	collect := func() map[int]nftConfinement {
+		for uid, fams := range byFamily {
+			inet, hasInet := fams["inet"]
+			v4, has4 := fams["ip"]
+			v6, has6 := fams["ip6"]
+			switch {
+			case hasInet:
+				out[uid] = inet
+			case has4 && has6:
+				v4.Holes = append(v4.Holes, v6.Holes...)
+				out[uid] = v4
+			case has4:
+				v4.Holes = append(v4.Holes, "meta nfproto ipv6 accept")
+				out[uid] = v4
+			case has6:
+				v6.Holes = append(v6.Holes, "meta nfproto ipv4 accept")
+				out[uid] = v6
+			}
+		}
+		return out
 	}
 	for _, ch := range rs.Chains {
 		if ch.Hook != "output" || ch.Type != "filter" {
@@ -96,7 +127,7 @@ func nftConfined(rs *host.NftRuleset) map[int]nftConfinement {
 			}
 		}
 	}
-	return out
+	return collect()
 }
 
 // nftHolesBefore lists the holes among rules that run before the

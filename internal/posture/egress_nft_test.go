@@ -36,7 +36,13 @@ func TestNftConfined(t *testing.T) {
 	}{
 		{"clawgov rules as loaded", capturedNft(t, "clawgov-egress.json", ""), map[int]string{65534: "clawgov_egress/output/11", 999: ""}},
 		{"extra accept is a hole", capturedNft(t, "hole.json", ""), map[int]string{65534: "clawgov_egress/output/7 rule 5: tcp dport == 443 accept"}},
-		{"hand-written skuid drop; the rate-limited drop is not one", capturedNft(t, "skuid-drop.json", ""), map[int]string{65534: "filter/OUTPUT/4"}},
+		{"hand-written skuid drop in an ip table leaves IPv6 open; the rate-limited drop is not one", capturedNft(t, "skuid-drop.json", ""), map[int]string{65534: "filter/OUTPUT/4 meta nfproto ipv6 accept"}},
+		{"ip and ip6 tables together confine", []byte(`{"nftables":[
+{"chain":{"family":"ip","table":"f4","name":"o","type":"filter","hook":"output","prio":0,"policy":"accept"}},
+{"rule":{"family":"ip","table":"f4","chain":"o","handle":2,"expr":[{"match":{"op":"==","left":{"meta":{"key":"skuid"}},"right":999}},{"drop":null}]}},
+{"chain":{"family":"ip6","table":"f6","name":"o","type":"filter","hook":"output","prio":0,"policy":"accept"}},
+{"rule":{"family":"ip6","table":"f6","chain":"o","handle":3,"expr":[{"match":{"op":"==","left":{"meta":{"key":"skuid"}},"right":999}},{"drop":null}]}}]}`),
+			map[int]string{999: "f4/o/2"}},
 		{"empty ruleset", capturedNft(t, "empty.json", ""), map[int]string{65534: ""}},
 		{"exemption closed by policy drop", []byte(`{"nftables":[
 {"chain":{"family":"inet","table":"t","name":"o","type":"filter","hook":"output","prio":0,"policy":"drop"}},
@@ -126,7 +132,8 @@ func TestEgressChainLiveFirewall(t *testing.T) {
 		{"on disk but not loaded", withRules, live(NftLive{JSON: capturedNft(t, "empty.json", "")}), []string{"fail:firewall_not_loaded"}},
 		{"loaded for another uid", withRules, live(NftLive{JSON: capturedNft(t, "clawgov-egress.json", "")}), []string{"fail:firewall_wrong_uid"}},
 		{"loaded with a hole", withRules, live(NftLive{JSON: capturedNft(t, "hole.json", "999")}), []string{"fail:firewall_live_open"}},
-		{"hand-written skuid drop counts", withRules, live(NftLive{JSON: capturedNft(t, "skuid-drop.json", "999")}), []string{"pass:chain_complete"}},
+		{"hand-written skuid drop for IPv4 only leaves IPv6 open", withRules, live(NftLive{JSON: capturedNft(t, "skuid-drop.json", "999")}), []string{"fail:firewall_live_open"}},
+		{"hand-written skuid drop in an inet table counts", withRules, live(NftLive{JSON: []byte(strings.ReplaceAll(string(capturedNft(t, "skuid-drop.json", "999")), `"family": "ip"`, `"family": "inet"`))}), []string{"pass:chain_complete"}},
 		{"nft missing: files decide, kernel unknown", withRules, live(NftLive{NoNft: true, Err: "nft is not installed"}), []string{"manual:firewall_live_no_nft"}},
 		{"nft not permitted: unknown, not pass", withRules, live(NftLive{Err: "nft -j list ruleset: Operation not permitted (not root)"}), []string{"manual:firewall_live_unknown"}},
 		{"nft not permitted and no rules file", noRulesFile, live(NftLive{Err: "Operation not permitted"}), []string{"manual:firewall_live_unknown", "fail:firewall_missing"}},
