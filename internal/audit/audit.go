@@ -47,6 +47,9 @@ type Options struct {
 	// EgressProber asks the local egress proxy's admin endpoint for --deep
 	// (never for --rootfs: this host's loopback is not the image's).
 	EgressProber func(ctx context.Context) *posture.EgressLive
+	// NftProber reads the kernel's loaded nftables ruleset for --deep
+	// (never for --rootfs: an image has no loaded rules).
+	NftProber func(ctx context.Context) *posture.NftLive
 	// Inspect, when set, is called once with the snapshot the engines ran
 	// on (`clawgov fix` plans from the same inventory the audit judged).
 	Inspect func(s *posture.Snapshot)
@@ -142,6 +145,9 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		}}
 	if opts.Deep && opts.EgressProber != nil && opts.Rootfs == "" {
 		snap.Egress = opts.EgressProber(ctx)
+	}
+	if opts.Deep && opts.NftProber != nil && opts.Rootfs == "" {
+		snap.Nft = opts.NftProber(ctx)
 	}
 	if opts.Inspect != nil {
 		defer opts.Inspect(snap)

@@ -35,7 +35,9 @@ func newAuditCmd(f *factory, runF func(context.Context, *AuditOptions) error) *c
 OPENCLAW_HOME, OPENCLAW_STATE_DIR, OPENCLAW_CONFIG_PATH and OPENCLAW_PROFILE
 are honoured, and so are the Environment= settings of the gateway's service
 unit. Nothing is changed; --deep also probes the local gateway over loopback
-with non-executing requests.
+with non-executing requests, asks the local egress proxy for its live policy,
+and reads the kernel's loaded nftables ruleset (nft -j list ruleset, as
+root) to see whether the service user's confinement is in force.
 
 --rootfs DIR audits a mounted disk or an unpacked container image. Every
 path is read inside DIR, as the deployment sees it: --state-dir and
@@ -115,7 +117,7 @@ func runAudit(ctx context.Context, f *factory, o *AuditOptions) error {
 		Rootfs: abs(o.Rootfs), StateDir: o.StateDir, ConfigPath: o.Config,
 		OpenClawProfile: o.OpenClawProfile, Profile: o.Profile, Deep: o.Deep, MinVersion: o.MinVersion,
 		Lang: lang, Now: f.Now, Getenv: f.Getenv, Logger: f.Logger,
-		Prober: localProber, EgressProber: egressProber,
+		Prober: localProber, EgressProber: egressProber, NftProber: nftProber,
 	})
 	if err != nil {
 		var ie *audit.InputError

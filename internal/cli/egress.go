@@ -483,3 +483,56 @@ func egressProber(ctx context.Context) *posture.EgressLive {
 	live.CanaryStatus = cr.StatusCode
 	return live
 }
+
+// nftRulesetArgv is the command that lists the kernel's loaded ruleset
+// for audit --deep; a variable so tests run it inside a namespace.
+var nftRulesetArgv = []string{"nft", "-j", "list", "ruleset"}
+
+// nftProber reads the loaded nftables ruleset (read-only; it needs root,
+// CAP_NET_ADMIN). Never for --rootfs: the image's kernel is not this one.
+func nftProber(ctx context.Context) *posture.NftLive {
+	live := &posture.NftLive{Source: strings.Join(nftRulesetArgv, " ")}
+	bin, err := exec.LookPath(nftRulesetArgv[0])
+	if err != nil {
+		live.NoNft = true
+		live.Err = nftRulesetArgv[0] + " is not installed"
+		return live
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, bin, nftRulesetArgv[1:]...)
+	var stdout, stderr strings.Builder
+	c.Stdout, c.Stderr = &limitedWriter{w: &stdout, n: 16 << 20}, &limitedWriter{w: &stderr, n: 4 << 10}
+	if err := c.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		if os.Geteuid() != 0 {
+			msg += " (not root)"
+		}
+		live.Err = live.Source + ": " + msg
+		return live
+	}
+	live.JSON = []byte(stdout.String())
+	return live
+}
+
+// limitedWriter keeps the first n bytes and drops the rest, so a huge
+// ruleset or a chatty error cannot grow without bound.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		_, _ = l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}

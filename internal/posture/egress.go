@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/clawgov/clawgov/internal/egress/policy"
+	"github.com/clawgov/clawgov/internal/egress/wiring"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
 )
@@ -143,9 +144,24 @@ func checkBRW012(s *Snapshot) []finding.Finding {
 		}
 	}
 
-	// Link 3: the firewall confines the service user.
+	// Link 3: the firewall confines the service user: in the rules files
+	// (what a reboot loads) and, for --deep on a live host, in the
+	// kernel's loaded ruleset (what is in force now), which then decides.
 	known, uid, src := egressFirewall(rootfs)
+	fwEv := finding.Evidence{Kind: "file", File: src, Detail: "meta skuid " + uid + " confined to the proxy"}
+	live, liveFs := egressFirewallLive(s, id, uid, src)
 	switch {
+	case live != nil:
+		fwEv = *live
+		if uid == "" {
+			out = append(out, newFinding(id, finding.Warn, finding.Medium, "firewall_not_persisted", kv("paths", strings.Join(egressNftPaths, ", ")), *live))
+		}
+	case len(liveFs) > 0:
+		out = append(out, liveFs...)
+	}
+	switch {
+	case live != nil || (len(liveFs) > 0 && liveFs[0].Status == finding.Fail):
+		// The kernel's answer stands for the files'.
 	case !known:
 		out = append(out, newFinding(id, finding.Manual, finding.Info, "firewall_unknown", kv("paths", strings.Join(egressNftPaths, ", "))))
 	case uid == "":
@@ -186,11 +202,95 @@ func checkBRW012(s *Snapshot) []finding.Finding {
 	if len(out) > 0 {
 		return out
 	}
-	ev := []finding.Evidence{forced.ev("ProxyServer " + forced.ProxyServer), *polEv, {Kind: "file", File: src, Detail: "meta skuid " + uid + " confined to the proxy"}}
+	ev := []finding.Evidence{forced.ev("ProxyServer " + forced.ProxyServer), *polEv, fwEv}
 	if lv := s.Egress; lv != nil {
 		ev = append(ev, finding.Evidence{Kind: "probe", File: lv.AdminURL, Detail: "live policy sha256 " + lv.Hash + "; canary CONNECT refused with " + strconv.Itoa(lv.CanaryStatus)})
 	}
 	return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "chain_complete", kv("proxy", forced.ProxyServer, "uid", uid), ev...)}
+}
+
+// egressFirewallLive judges the loaded ruleset (s.Nft, --deep on a live
+// host). It returns the evidence of a confinement of every service
+// account, or the findings that say why there is none or why the kernel
+// could not be asked. Both nil: the ruleset was not asked for.
+func egressFirewallLive(s *Snapshot, id, fileUID, fileSrc string) (*finding.Evidence, []finding.Finding) {
+	lv := s.Nft
+	if lv == nil {
+		return nil, nil
+	}
+	src := lv.Source
+	if src == "" {
+		src = "nft -j list ruleset"
+	}
+	switch {
+	case lv.NoNft:
+		return nil, []finding.Finding{newFinding(id, finding.Manual, finding.Info, "firewall_live_no_nft", nil,
+			finding.Evidence{Kind: "command", File: src, Detail: lv.Err})}
+	case lv.Err != "":
+		return nil, []finding.Finding{newFinding(id, finding.Manual, finding.Info, "firewall_live_unknown", kv("err", lv.Err),
+			finding.Evidence{Kind: "command", File: src, Detail: lv.Err})}
+	}
+	rs, err := host.ParseNftJSON(lv.JSON)
+	if err != nil {
+		return nil, []finding.Finding{newFinding(id, finding.Manual, finding.Info, "firewall_live_unknown", kv("err", err.Error()),
+			finding.Evidence{Kind: "command", File: src, Detail: err.Error()})}
+	}
+	confined := nftConfined(rs)
+	_, hasTable := rs.Table("inet", wiring.TableName)
+	tableNote := "table inet " + wiring.TableName + " not loaded"
+	if hasTable {
+		tableNote = "table inet " + wiring.TableName + " loaded"
+	}
+	// Whom to look for: the accounts the gateway runs as; failing those,
+	// the uid the rules files confine.
+	var want []int
+	seen := map[int]bool{}
+	for _, p := range lpIdentities(s, false) {
+		if p.UID >= 0 && !seen[p.UID] {
+			seen[p.UID] = true
+			want = append(want, p.UID)
+		}
+	}
+	if len(want) == 0 {
+		if n, err := strconv.Atoi(fileUID); err == nil {
+			want = append(want, n)
+		}
+	}
+	onDisk := "none on disk"
+	if fileUID != "" {
+		onDisk = fileSrc + " confines uid " + fileUID
+	}
+	if len(want) == 0 {
+		if len(confined) == 0 {
+			return nil, []finding.Finding{newFinding(id, finding.Fail, finding.High, "firewall_not_loaded", kv("uid", "*"),
+				finding.Evidence{Kind: "command", File: src, Detail: "no output rule confines any uid; " + tableNote})}
+		}
+		return nil, []finding.Finding{newFinding(id, finding.Manual, finding.Info, "firewall_live_user_unknown", kv("uids", strings.Join(sortedUIDs(confined), ", ")),
+			finding.Evidence{Kind: "command", File: src, Detail: "confined uids " + strings.Join(sortedUIDs(confined), ", ")})}
+	}
+	var fs []finding.Finding
+	var details []string
+	for _, u := range want {
+		c, ok := confined[u]
+		us := strconv.Itoa(u)
+		switch {
+		case !ok && len(confined) > 0:
+			fs = append(fs, newFinding(id, finding.Fail, finding.High, "firewall_wrong_uid", kv("uid", us, "confined", strings.Join(sortedUIDs(confined), ", ")),
+				finding.Evidence{Kind: "command", File: src, Detail: "loaded rules confine uid " + strings.Join(sortedUIDs(confined), ", ") + ", not uid " + us + "; " + tableNote + "; " + onDisk}))
+		case !ok:
+			fs = append(fs, newFinding(id, finding.Fail, finding.High, "firewall_not_loaded", kv("uid", us),
+				finding.Evidence{Kind: "command", File: src, Detail: "no loaded output rule confines uid " + us + "; " + tableNote + "; " + onDisk}))
+		case len(c.Holes) > 0:
+			fs = append(fs, newFinding(id, finding.Fail, finding.High, "firewall_live_open", kv("uid", us, "holes", strings.Join(c.Holes, "; ")),
+				finding.Evidence{Kind: "command", File: src, Detail: c.where() + " confines uid " + us + " but lets it out: " + strings.Join(c.Holes, "; ")}))
+		default:
+			details = append(details, "uid "+us+" by "+c.where())
+		}
+	}
+	if len(fs) > 0 {
+		return nil, fs
+	}
+	return &finding.Evidence{Kind: "command", File: src, Detail: "loaded ruleset confines " + strings.Join(details, ", ") + "; " + tableNote}, nil
 }
 
 func egressListening(socks []host.Socket, h string, port int) bool {

@@ -24,6 +24,9 @@ type Snapshot struct {
 	// Egress is what --deep learned from the local clawgov egress proxy's
 	// admin endpoint (nil: not asked).
 	Egress *EgressLive
+	// Nft is the kernel's loaded nftables ruleset, read for --deep on a
+	// live host (nil: not asked).
+	Nft *NftLive
 	// Thresholds are the compliance profile's numbers for checks that
 	// compare against one; zero fields keep each check's default.
 	Thresholds Thresholds

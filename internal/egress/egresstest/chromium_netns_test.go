@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,7 +73,7 @@ func TestHelperSites(t *testing.T) {
 	serve("198.18.7.2:443", a, true)
 	serve("198.18.7.3:80", b, false)
 	fmt.Println("READY")
-	time.Sleep(90 * time.Second) // bounded: the parent kills us first
+	time.Sleep(5 * time.Minute) // bounded: the parent kills us first
 }
 
 type logBuf struct {
@@ -180,24 +179,12 @@ func TestChromiumThroughProxy(t *testing.T) {
 		t.Fatal("namespace sites never came up")
 	}
 
-	// The policy lists site A only; its network is named explicitly
-	// because 198.18/15 is a hard-blocked (reserved) range.
-	pol, err := policy.Parse("e2e.yaml", []byte(`version: 1
-entries:
-  site-a:
-    hosts: [site-a.test]
-    ports: [80, 443]
-    schemes: [http, https]
-    allow_networks: [198.18.7.2]
-`))
+	pol, err := policy.Parse("e2e.yaml", []byte(sitePolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &logBuf{}
-	srv := proxy.New(proxy.Config{Policy: pol, Log: logs, Resolve: map[string][]netip.Addr{
-		"site-a.test": {netip.MustParseAddr("198.18.7.2")},
-		"site-b.test": {netip.MustParseAddr("198.18.7.3")},
-	}})
+	srv := proxy.New(proxy.Config{Policy: pol, Log: logs, Resolve: siteAddrs})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
