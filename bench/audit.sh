@@ -16,7 +16,8 @@ TIME=/usr/bin/time
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/clawgov" ./cmd/clawgov
+# Built as scripts/release.sh builds what users install: static, no cgo.
+CGO_ENABLED=0 go build -trimpath -o "$work/clawgov" ./cmd/clawgov
 
 # Two fixtures: an empty config (the case OpenClaw's own timing was taken
 # on) and the risky configuration from the internals appendix.
