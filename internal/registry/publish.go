@@ -356,6 +356,26 @@ func (s *Server) decodeMultipart(w http.ResponseWriter, r *http.Request, boundar
 // rejected with the rule hits as the reason; clean may be auto-approved;
 // everything else waits for reviewers. It returns the stored version.
 func (s *Server) Publish(ctx context.Context, p Principal, req PublishRequest, files map[string][]byte) (Version, error) {
+	return s.publishVersion(ctx, p, req, files, nil)
+}
+
+// Mirrored is what a mirror adds to a publish: the version's provenance
+// and flags of its own (an upstream "suspicious" mark), which keep it
+// from being auto-approved.
+type Mirrored struct {
+	Provenance Provenance
+	Flags      []string
+}
+
+// PublishMirrored feeds a version pulled from an upstream registry into
+// the same path as a publish (scan on arrival, malicious rejected, the
+// rest queued or auto-approved by policy), storing its provenance and a
+// mirror.pull event in the same transaction as the version.
+func (s *Server) PublishMirrored(ctx context.Context, p Principal, req PublishRequest, files map[string][]byte, m Mirrored) (Version, error) {
+	return s.publishVersion(ctx, p, req, files, &m)
+}
+
+func (s *Server) publishVersion(ctx context.Context, p Principal, req PublishRequest, files map[string][]byte, mirrored *Mirrored) (Version, error) {
 	owner := req.OwnerHandle
 	if owner == "" {
 		owner = p.Handle
@@ -418,6 +438,11 @@ func (s *Server) Publish(ctx context.Context, p Principal, req PublishRequest, f
 	if incomplete {
 		v.Flags = append(v.Flags, "scan.incomplete")
 	}
+	if mirrored != nil {
+		prov := mirrored.Provenance
+		v.Mirror = &prov
+		v.Flags = append(v.Flags, mirrored.Flags...)
+	}
 	if sq, err := s.lookalikes(ctx, req.Slug, owner); err != nil {
 		return Version{}, err
 	} else if len(sq) > 0 {
@@ -441,6 +466,11 @@ func (s *Server) Publish(ctx context.Context, p Principal, req PublishRequest, f
 		evs = append(evs, Event{At: now, Actor: "policy", Action: "approve", Object: key, Remote: p.Remote, Details: map[string]string{"reason": v.StateReason, "keyId": s.o.Signer.KeyID}})
 	default:
 		v.State = StatePending
+	}
+	if m := v.Mirror; m != nil {
+		evs = append(evs, Event{At: now, Actor: p.actor(), Action: "mirror.pull", Object: key, Remote: p.Remote,
+			Details: map[string]string{"upstream": m.Upstream, "sourceUrl": m.SourceURL, "upstreamOwner": m.Owner, "upstreamArchiveSha256": m.ArchiveSHA256,
+				"moderation": m.Moderation, "archiveSha256": v.ArchiveSHA256, "state": v.State}})
 	}
 	if _, err := s.o.Blobs.Put(archive); err != nil {
 		return Version{}, err

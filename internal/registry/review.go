@@ -137,12 +137,16 @@ type ReviewView struct {
 	Scan           json.RawMessage `json:"scan,omitempty"`
 	ApprovalRecord string          `json:"approvalRecord,omitempty"`
 	ApprovalSig    string          `json:"approvalSignature,omitempty"`
+	// Mirror is where a mirrored version came from (absent for a version
+	// published here), so a reviewer sees the upstream, its archive hash
+	// and its moderation state next to clawgov's own scan.
+	Mirror *Provenance `json:"mirror,omitempty"`
 }
 
 func viewOf(v Version, full bool) ReviewView {
 	rv := ReviewView{Slug: v.Slug, Version: v.Version, Owner: v.Owner, Publisher: v.Publisher, State: v.State, StateReason: v.StateReason,
 		ScanVerdict: v.ScanVerdict, ScanScore: v.ScanScore, Scanner: v.Scanner, Flags: nonNil(v.Flags), ArchiveSHA256: v.ArchiveSHA256,
-		FileTreeSHA256: v.FileTree, Files: v.Files, Approvals: v.Approvals, CreatedAt: v.CreatedAt}
+		FileTreeSHA256: v.FileTree, Files: v.Files, Approvals: v.Approvals, CreatedAt: v.CreatedAt, Mirror: v.Mirror}
 	if rv.Approvals == nil {
 		rv.Approvals = []Approval{}
 	}
@@ -167,8 +171,18 @@ func (s *Server) reviewList(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	ids := make([]string, len(vs))
+	for i, v := range vs {
+		ids[i] = v.ID
+	}
+	prov, err := s.o.Store.Provenances(r.Context(), ids)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	out := []ReviewView{}
 	for _, v := range vs {
+		v.Mirror = prov[v.ID]
 		out = append(out, viewOf(v, false))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})

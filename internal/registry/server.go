@@ -49,8 +49,24 @@ type Options struct {
 	// BaseURL is the public registry URL; empty derives it from each
 	// request (scheme and Host).
 	BaseURL string
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// PullThrough, when set, fetches skills this registry does not have
+	// from an upstream registry into the review queue in the background.
+	// The client still gets the not-found or blocked answer (with a
+	// message saying the skill was requested) until a reviewer approves.
+	PullThrough PullThrough
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// PullThrough queues background fetches from an upstream registry.
+type PullThrough interface {
+	// Request asks for slug (owner and version may be empty: the
+	// upstream's owner and latest version) and returns at once. queued is
+	// true when this call started a fetch, false when one is already in
+	// flight, was refused recently or the queue is full.
+	Request(slug, owner, version string) (queued bool)
+	// UpstreamName names the upstream in messages to clients (host only).
+	UpstreamName() string
 }
 
 // Server serves the registry API.
@@ -404,6 +420,36 @@ func (s *Server) lookup(r *http.Request, slug string) (Version, string, error) {
 	return v, from, err
 }
 
+// pullThrough asks the upstream for a skill or version this registry does
+// not have and returns the message for the client ("" when pull-through
+// is off or the names are not ones the upstream could serve).
+func (s *Server) pullThrough(r *http.Request, p Principal, slug, owner, version string) string {
+	pt := s.o.PullThrough
+	if pt == nil || !ValidSlug(slug) || (owner != "" && !ValidHandle(owner)) || (version != "" && !ValidVersion(version)) {
+		return ""
+	}
+	obj := slug
+	if version != "" {
+		obj += "@" + version
+	}
+	if pt.Request(slug, owner, version) {
+		s.logEvent(r, p, "mirror.request", obj, map[string]string{"upstream": pt.UpstreamName(), "ownerHandle": owner})
+	}
+	return fmt.Sprintf("%s is not in the internal registry yet: it was requested from the upstream registry %s and can be installed once it has been scanned and a reviewer approves it", obj, pt.UpstreamName())
+}
+
+// pullThroughNotFound answers 404 for an unknown skill, with the
+// pull-through message when one was requested.
+func (s *Server) pullThroughNotFound(w http.ResponseWriter, r *http.Request, p Principal, err error, slug, owner, version string) {
+	if errors.Is(err, ErrNotFound) {
+		if msg := s.pullThrough(r, p, slug, owner, version); msg != "" {
+			textError(w, http.StatusNotFound, "Skill not found. "+msg+".")
+			return
+		}
+	}
+	s.notFoundOr(w, r, err)
+}
+
 func blockedMessage(v Version) (int, string) {
 	switch v.State {
 	case StateRevoked:
@@ -420,6 +466,10 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, p Principal) {
 	slug := r.PathValue("slug")
 	v, err := s.latestOnly(r, slug)
 	if err != nil {
+		if s.unknownSkill(r, slug) {
+			s.pullThroughNotFound(w, r, p, err, slug, r.URL.Query().Get("ownerHandle"), "")
+			return
+		}
 		s.notFoundOr(w, r, err)
 		return
 	}
@@ -462,10 +512,28 @@ func (s *Server) downloadURL(r *http.Request, v Version) string {
 
 func urlQuery(s string) string { return strings.ReplaceAll(s, "+", "%2B") }
 
+// unknownSkill reports that slug has no version here at all (not merely
+// none approved, and not another owner's): only then does pull-through
+// ask the upstream, so it never competes with a local skill.
+func (s *Server) unknownSkill(r *http.Request, slug string) bool {
+	if s.o.PullThrough == nil {
+		return false
+	}
+	_, err := s.o.Store.SkillOwner(r.Context(), slug)
+	return errors.Is(err, ErrNotFound)
+}
+
 func (s *Server) install(w http.ResponseWriter, r *http.Request, p Principal) {
 	slug := r.PathValue("slug")
 	v, _, err := s.lookup(r, slug)
 	if err != nil {
+		if s.unknownSkill(r, slug) {
+			if msg := s.pullThrough(r, p, slug, r.URL.Query().Get("ownerHandle"), r.URL.Query().Get("version")); msg != "" {
+				// The blocked shape (§4.6): OpenClaw prints the message.
+				writeJSON(w, http.StatusLocked, map[string]any{"ok": false, "slug": slug, "reason": "archive_version_missing", "message": msg, "status": http.StatusLocked})
+				return
+			}
+		}
 		s.notFoundOr(w, r, err)
 		return
 	}
@@ -532,6 +600,10 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p Principal) {
 	slug := r.URL.Query().Get("slug")
 	v, _, err := s.lookup(r, slug)
 	if err != nil {
+		if s.unknownSkill(r, slug) {
+			s.pullThroughNotFound(w, r, p, err, slug, r.URL.Query().Get("ownerHandle"), r.URL.Query().Get("version"))
+			return
+		}
 		if errors.Is(err, ErrNotFound) {
 			textError(w, http.StatusNotFound, "Skill not found")
 			return
@@ -629,7 +701,7 @@ func (s *Server) verdicts(w http.ResponseWriter, r *http.Request, p Principal) {
 	}
 	items := make([]map[string]any, 0, len(body.Items))
 	for _, it := range body.Items {
-		items = append(items, s.verdictItem(r, it))
+		items = append(items, s.verdictItem(r, p, it))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"schema": "clawhub.skill.security-verdicts.v1", "items": items})
 }
@@ -638,7 +710,7 @@ func (s *Server) auditURL(r *http.Request, slug, ver string) string {
 	return fmt.Sprintf("%s/audit/%s?version=%s", s.base(r), slug, urlQuery(ver))
 }
 
-func (s *Server) verdictItem(r *http.Request, it verdictReq) map[string]any {
+func (s *Server) verdictItem(r *http.Request, p Principal, it verdictReq) map[string]any {
 	m := map[string]any{"requestedSlug": it.Slug, "requestedVersion": it.Version}
 	if it.OwnerHandle != nil {
 		m["requestedOwnerHandle"] = *it.OwnerHandle
@@ -663,6 +735,15 @@ func (s *Server) verdictItem(r *http.Request, it verdictReq) map[string]any {
 		m["error"] = map[string]any{"code": "version_not_found", "message": "This version is not in the internal registry."}
 		m["security"] = nil
 		m["overview"] = "Not in the internal registry."
+		if errors.Is(err, ErrNotFound) && s.unknownSkill(r, it.Slug) {
+			owner := ""
+			if it.OwnerHandle != nil {
+				owner = *it.OwnerHandle
+			}
+			if msg := s.pullThrough(r, p, it.Slug, owner, it.Version); msg != "" {
+				m["overview"] = msg + "."
+			}
+		}
 		m["securityAuditUrl"] = s.auditURL(r, it.Slug, it.Version)
 		return m
 	}
@@ -740,12 +821,29 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, p Principal) {
 			"sha256": sha256Hex([]byte(card)), "size": len(card), "contentType": "text/markdown"},
 		"artifact": map[string]any{"sourceFingerprint": v.Fingerprint, "bundleFingerprints": []string{v.Fingerprint}, "files": files,
 			"archiveSha256": v.ArchiveSHA256, "integrity": integrity(v.ArchiveSHA256), "fileTreeSha256": v.FileTree},
-		"provenance": map[string]any{"source": "unavailable", "reason": "published to the internal registry by " + v.Publisher},
+		"provenance": s.provenanceOf(r, v),
 		"security": map[string]any{"status": map[bool]string{true: "clean", false: "revoked"}[ok], "passed": ok, "rawStatus": v.State, "verdict": v.ScanVerdict,
 			"confidence": nil, "summary": approvedOverview(v), "model": v.Scanner, "checkedAt": v.CreatedAt,
 			"signals": map[string]any{"staticScan": v.ScanVerdict, "virusTotal": nil, "skillSpector": nil, "dependencyRegistry": nil}},
 		"signature": sig,
 	})
+}
+
+// provenanceOf is the verify envelope's provenance: "unavailable" is the
+// only non-GitHub source the clients know, so the reason carries where a
+// mirrored version came from.
+func (s *Server) provenanceOf(r *http.Request, v Version) map[string]any {
+	reason := "published to the internal registry by " + v.Publisher
+	m := v.Mirror
+	if m == nil {
+		if ps, err := s.o.Store.Provenances(r.Context(), []string{v.ID}); err == nil {
+			m = ps[v.ID]
+		}
+	}
+	if m != nil {
+		reason = fmt.Sprintf("mirrored from %s (upstream archive SHA-256 %s, upstream moderation %s), scanned and reviewed by the internal registry", m.Upstream, m.ArchiveSHA256, m.Moderation)
+	}
+	return map[string]any{"source": "unavailable", "reason": reason}
 }
 
 func integrity(hexSum string) string {

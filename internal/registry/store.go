@@ -115,6 +115,28 @@ type Version struct {
 	CreatedAt      int64
 	DecidedAt      *int64
 	Approvals      []Approval
+	// Mirror is the provenance of a version pulled from an upstream
+	// registry (nil for a version published here).
+	Mirror *Provenance
+}
+
+// Provenance records where a mirrored version came from: the upstream
+// registry, the exact URL its archive was downloaded from, the SHA-256
+// and size of the upstream's bytes (before clawgov rebuilt its own
+// deterministic archive), the hash the upstream advertised for them, and
+// the upstream's moderation state when it was pulled.
+type Provenance struct {
+	Upstream      string `json:"upstream"`
+	SourceURL     string `json:"sourceUrl"`
+	Owner         string `json:"upstreamOwner"`
+	ArchiveSHA256 string `json:"upstreamArchiveSha256"`
+	ArchiveSize   int64  `json:"upstreamArchiveSize"`
+	Advertised    string `json:"advertisedSha256,omitempty"`
+	Moderation    string `json:"moderation"`
+	// ModerationDetail is the upstream's own moderation and verdict
+	// fields as JSON (flags, reason codes, verdict decision).
+	ModerationDetail json.RawMessage `json:"moderationDetail,omitempty"`
+	FetchedAt        int64           `json:"fetchedAt"`
 }
 
 // Upload is a publish upload ticket.
@@ -134,13 +156,18 @@ type Store struct {
 	db *sqldb.DB
 }
 
+// migrateOptions reserves step 2: it belongs to the review-sessions change
+// developed in parallel with the mirror's step 3 (independent tables), so
+// a build with either or both of them migrates cleanly.
+var migrateOptions = sqldb.MigrateOptions{Reserved: []int{2}}
+
 // OpenStore opens dsn and applies the registry migrations.
 func OpenStore(ctx context.Context, dsn string) (*Store, error) {
 	db, err := sqldb.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Migrate(ctx, Component, Migrations()); err != nil {
+	if _, err := db.MigrateWith(ctx, Component, Migrations(), migrateOptions); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -149,7 +176,7 @@ func OpenStore(ctx context.Context, dsn string) (*Store, error) {
 
 // NewStore wraps an open database and applies the migrations.
 func NewStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
-	if _, err := db.Migrate(ctx, Component, Migrations()); err != nil {
+	if _, err := db.MigrateWith(ctx, Component, Migrations(), migrateOptions); err != nil {
 		return nil, err
 	}
 	return &Store{db: db}, nil
@@ -324,6 +351,17 @@ func (s *Store) InsertVersion(ctx context.Context, v Version, evs ...Event) erro
 				return fmt.Errorf("insert approval: %w", err)
 			}
 		}
+		if m := v.Mirror; m != nil {
+			detail := string(m.ModerationDetail)
+			if detail == "" {
+				detail = "{}"
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO registry_mirror (version_id, upstream, source_url, upstream_owner, upstream_archive_sha256, upstream_archive_size,
+				advertised_sha256, moderation, moderation_detail, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				v.ID, m.Upstream, m.SourceURL, m.Owner, m.ArchiveSHA256, m.ArchiveSize, m.Advertised, m.Moderation, detail, m.FetchedAt); err != nil {
+				return fmt.Errorf("insert provenance: %w", err)
+			}
+		}
 		for _, ev := range evs {
 			if err := appendEvent(ctx, tx, ev); err != nil {
 				return err
@@ -349,8 +387,47 @@ func (s *Store) GetVersion(ctx context.Context, slug, version string) (Version, 
 	if err != nil {
 		return v, fmt.Errorf("read version: %w", err)
 	}
-	v.Approvals, err = s.approvals(ctx, v.ID)
+	if v.Approvals, err = s.approvals(ctx, v.ID); err != nil {
+		return v, err
+	}
+	m, err := s.Provenances(ctx, []string{v.ID})
+	v.Mirror = m[v.ID]
 	return v, err
+}
+
+// Provenances returns the mirror provenance of each of ids that has one.
+func (s *Store) Provenances(ctx context.Context, ids []string) (map[string]*Provenance, error) {
+	out := map[string]*Provenance{}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		batch := ids[:n]
+		ids = ids[n:]
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		rows, err := s.db.Query(ctx, `SELECT version_id, upstream, source_url, upstream_owner, upstream_archive_sha256, upstream_archive_size,
+			advertised_sha256, moderation, moderation_detail, fetched_at FROM registry_mirror WHERE version_id IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read provenance: %w", err)
+		}
+		for rows.Next() {
+			var id, detail string
+			var p Provenance
+			if err := rows.Scan(&id, &p.Upstream, &p.SourceURL, &p.Owner, &p.ArchiveSHA256, &p.ArchiveSize, &p.Advertised, &p.Moderation, &detail, &p.FetchedAt); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read provenance: %w", err)
+			}
+			p.ModerationDetail = json.RawMessage(detail)
+			out[id] = &p
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read provenance: %w", err)
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) approvals(ctx context.Context, id string) ([]Approval, error) {

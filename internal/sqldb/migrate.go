@@ -42,6 +42,21 @@ var migrationFile = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+?)(?:\.(sqlite|postg
 // Numbers must start at 1 and have no gaps or duplicates, so a missing or
 // misnamed file fails at start-up, not halfway through an upgrade.
 func LoadMigrations(fsys fs.FS, d Dialect) ([]Migration, error) {
+	return LoadMigrationsWith(fsys, d, MigrateOptions{})
+}
+
+// MigrateOptions adjust how a component's steps are loaded.
+type MigrateOptions struct {
+	// Reserved are step numbers claimed by a change developed in
+	// parallel: a gap at one of them is allowed (any other gap is still
+	// an error), and the step is applied whenever its file arrives, also
+	// after higher steps. Only independent steps (new tables) may be
+	// reserved around; once the file exists the entry is harmless.
+	Reserved []int
+}
+
+// LoadMigrationsWith is LoadMigrations with options.
+func LoadMigrationsWith(fsys fs.FS, d Dialect, opts MigrateOptions) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
@@ -79,10 +94,19 @@ func LoadMigrations(fsys fs.FS, d Dialect) ([]Migration, error) {
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration %04d: expected %04d (numbers start at 1 without gaps)", m.Version, i+1)
+	reserved := map[int]bool{}
+	for _, r := range opts.Reserved {
+		reserved[r] = true
+	}
+	next := 1
+	for _, m := range out {
+		for next < m.Version && reserved[next] {
+			next++
 		}
+		if m.Version != next {
+			return nil, fmt.Errorf("migration %04d: expected %04d (numbers start at 1 without gaps)", m.Version, next)
+		}
+		next++
 	}
 	return out, nil
 }
@@ -109,7 +133,12 @@ var ErrSchemaNewer = errors.New("database schema is newer than this clawgov")
 // several servers starting at once; on SQLite the immediate transaction
 // does. It returns the steps it applied.
 func (db *DB) Migrate(ctx context.Context, component string, fsys fs.FS) ([]Migration, error) {
-	steps, err := LoadMigrations(fsys, db.Dialect)
+	return db.MigrateWith(ctx, component, fsys, MigrateOptions{})
+}
+
+// MigrateWith is Migrate with options (reserved step numbers).
+func (db *DB) MigrateWith(ctx context.Context, component string, fsys fs.FS, opts MigrateOptions) ([]Migration, error) {
+	steps, err := LoadMigrationsWith(fsys, db.Dialect, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", component, err)
 	}
@@ -132,8 +161,8 @@ func (db *DB) Migrate(ctx context.Context, component string, fsys fs.FS) ([]Migr
 			if err != nil {
 				return err
 			}
-			if max := maxVersion(have); max > len(steps) {
-				return fmt.Errorf("%s: %w (database at %d, this binary knows %d)", component, ErrSchemaNewer, max, len(steps))
+			if v, ok := unknownStep(have, steps); ok {
+				return fmt.Errorf("%s: %w (database has step %04d, which this binary does not know)", component, ErrSchemaNewer, v)
 			}
 			if a, ok := have[step.Version]; ok {
 				if a.Checksum != step.Checksum {
@@ -211,14 +240,20 @@ func appliedIn(ctx context.Context, tx *Tx, component string) (map[int]Migration
 	return out, rows.Err()
 }
 
-func maxVersion(m map[int]Migration) int {
-	max := 0
-	for v := range m {
-		if v > max {
-			max = v
+// unknownStep returns the lowest applied step this binary has no file
+// for: the database was migrated by a newer (or parallel) clawgov.
+func unknownStep(have map[int]Migration, steps []Migration) (int, bool) {
+	known := map[int]bool{}
+	for _, s := range steps {
+		known[s.Version] = true
+	}
+	low, found := 0, false
+	for v := range have {
+		if !known[v] && (!found || v < low) {
+			low, found = v, true
 		}
 	}
-	return max
+	return low, found
 }
 
 func lockKey(component string) int64 {
