@@ -50,7 +50,9 @@ func (p *Puller) UpstreamName() string { return p.m.o.Client.Host() }
 // Request queues slug (owner, version optional); it never blocks.
 func (p *Puller) Request(slug, owner, version string) bool {
 	ref := Ref{Slug: slug, Owner: owner, Version: version}
-	key := slug + "@" + version
+	// One key per slug: pull-through only asks for skills the registry
+	// has no version of, and the first request decides which version.
+	key := slug
 	now := p.m.o.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -76,7 +78,7 @@ func (p *Puller) Run(ctx context.Context) {
 			return
 		case ref := <-p.queue:
 			res := p.m.Pull(ctx, ref)
-			key := ref.Slug + "@" + ref.Version
+			key := ref.Slug
 			p.mu.Lock()
 			delete(p.busy, key)
 			if res.Outcome == Refused || res.Outcome == Failed {
