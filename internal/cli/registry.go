@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawgov/clawgov/internal/registry"
+	"github.com/clawgov/clawgov/internal/registry/mirror"
 	"github.com/clawgov/clawgov/internal/skillscan"
 	"github.com/clawgov/clawgov/internal/sqldb"
 )
@@ -36,6 +37,8 @@ type registryOptions struct {
 	// Server and Token are where the review commands send their requests.
 	Server string
 	Token  string
+	// Upstream is the registry mirror and pull-through fetch from.
+	Upstream upstreamOptions
 }
 
 func newRegistryCmd(f *factory) *cobra.Command {
@@ -48,7 +51,8 @@ clawhub CLI and OpenClaw's own skills commands use, but serves only versions
 that clawgov's skill scanner checked on arrival and reviewers approved.`,
 	}
 	cmd.PersistentFlags().StringVar(&o.DB, "db", defaultRegistryDB, "database DSN (sqlite:///path or postgres://...)")
-	cmd.AddCommand(newRegistryServeCmd(f, o), newRegistryTokenCmd(f, o), newRegistryReviewCmd(f, o), newRegistryEventsCmd(f, o), newRegistryClientConfigCmd(f, o))
+	cmd.AddCommand(newRegistryServeCmd(f, o), newRegistryTokenCmd(f, o), newRegistryReviewCmd(f, o), newRegistryEventsCmd(f, o), newRegistryClientConfigCmd(f, o),
+		newRegistryMirrorCmd(f, o))
 	return cmd
 }
 
@@ -78,40 +82,83 @@ func newRegistryServeCmd(f *factory, o *registryOptions) *cobra.Command {
 	fl.BoolVar(&o.PublicRead, "public-read", false, "allow search, install and download without a token")
 	fl.BoolVar(&o.AutoApproveClean, "auto-approve-clean", false, "approve versions whose scan is clean without a reviewer")
 	fl.IntVar(&o.RequireApprovals, "require-approvals", 1, "distinct reviewers needed to approve a version (2: two-person rule)")
+	fl.StringVar(&o.Upstream.URL, "pull-through", "", "upstream registry URL: a skill this registry does not have is fetched from it in the background into the review queue")
+	o.Upstream.flags(fl, "pull-through-")
 	return cmd
 }
 
-func runRegistryServe(ctx context.Context, f *factory, o *registryOptions) error {
-	if o.RequireApprovals < 1 {
-		return usageErrorf("--require-approvals must be at least 1")
-	}
-	st, err := openRegistryStore(ctx, o.DB)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := os.MkdirAll(o.Blobs, 0o750); err != nil {
-		return fmt.Errorf("blobs folder: %w", err)
-	}
+// registrySigner loads (or creates) the approval signing key.
+func registrySigner(f *factory, o *registryOptions) (*registry.Signer, error) {
 	key := o.Key
 	if key == "" {
 		key = filepath.Join(filepath.Dir(filepath.Clean(o.Blobs)), "registry.key")
 	}
 	signer, created, err := registry.LoadOrCreateSigner(key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if created {
 		fmt.Fprintf(f.IO.ErrOut, "clawgov registry: created signing key %s (key id %s)\n", key, signer.KeyID)
 	}
+	return signer, nil
+}
+
+// newRegistryServer builds the registry over st as serve and mirror use
+// it: one publish path (scanner, signer, policy) for both.
+func newRegistryServer(f *factory, o *registryOptions, st *registry.Store, pt registry.PullThrough) (*registry.Server, *registry.Signer, error) {
+	if o.RequireApprovals < 1 {
+		return nil, nil, usageErrorf("--require-approvals must be at least 1")
+	}
+	if err := os.MkdirAll(o.Blobs, 0o750); err != nil {
+		return nil, nil, fmt.Errorf("blobs folder: %w", err)
+	}
+	signer, err := registrySigner(f, o)
+	if err != nil {
+		return nil, nil, err
+	}
 	sc, err := skillscan.New(skillscan.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := registry.New(registry.Options{Store: st, Blobs: &registry.Blobs{Dir: o.Blobs}, Scanner: sc, Signer: signer, PublicRead: o.PublicRead,
+		AutoApproveClean: o.AutoApproveClean, RequireApprovals: o.RequireApprovals, BaseURL: o.BaseURL, PullThrough: pt, Logger: f.Logger, Now: f.Now})
+	return srv, signer, err
+}
+
+func runRegistryServe(ctx context.Context, f *factory, o *registryOptions) error {
+	if o.RequireApprovals < 1 {
+		return usageErrorf("--require-approvals must be at least 1")
+	}
+	var up *mirror.Client
+	if o.Upstream.URL != "" {
+		var err error
+		if up, err = o.Upstream.client(f); err != nil {
+			return err
+		}
+	}
+	st, err := openRegistryStore(ctx, o.DB)
 	if err != nil {
 		return err
 	}
-	srv, err := registry.New(registry.Options{Store: st, Blobs: &registry.Blobs{Dir: o.Blobs}, Scanner: sc, Signer: signer, PublicRead: o.PublicRead,
-		AutoApproveClean: o.AutoApproveClean, RequireApprovals: o.RequireApprovals, BaseURL: o.BaseURL, Logger: f.Logger})
+	defer st.Close()
+	var pt registry.PullThrough
+	var puller *mirror.Puller
+	var mir *mirror.Mirror
+	if up != nil {
+		if mir, err = mirror.New(mirror.Options{Client: up, Store: st, Logger: f.Logger, Now: f.Now}); err != nil {
+			return err
+		}
+		puller = mirror.NewPuller(mir, mirror.PullerOptions{})
+		pt = puller
+	}
+	srv, signer, err := newRegistryServer(f, o, st, pt)
 	if err != nil {
 		return err
+	}
+	if puller != nil {
+		mir.Attach(srv)
+		go puller.Run(ctx)
+		fmt.Fprintf(f.IO.ErrOut, "clawgov registry: pulling unknown skills through from %s into the review queue\n", mir.Upstream())
 	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
