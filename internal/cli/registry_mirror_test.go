@@ -1,14 +1,22 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/clawgov/clawgov/internal/iostreams"
 
 	"github.com/clawgov/clawgov/internal/registry"
 	"github.com/clawgov/clawgov/internal/skillscan"
@@ -162,5 +170,86 @@ func TestRegistryMirrorCommand(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 			t.Errorf("%v: exit %d %q, want 2 with %q", c.args[2:], code, errOut, c.want)
 		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRegistryServePullThrough runs 'clawgov registry serve --pull-through'
+// (with the upstream token from a file): an install of a slug only the
+// upstream has is answered with the blocked shape saying it was
+// requested, and the skill then waits in the local queue.
+func TestRegistryServePullThrough(t *testing.T) {
+	up, tok := mirrorUpstream(t)
+	dir := t.TempDir()
+	tokFile := filepath.Join(dir, "upstream.token")
+	os.WriteFile(tokFile, []byte(tok), 0o600)
+	errOut := &syncBuffer{}
+	f := &factory{IO: &iostreams.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: errOut}, Getenv: func(string) string { return "" },
+		Now: time.Now, Logger: slog.New(slog.NewTextHandler(errOut, nil))}
+	dsn := "sqlite://" + filepath.Join(dir, "registry.db")
+	o := &registryOptions{DB: dsn, Listen: "127.0.0.1:0", Blobs: filepath.Join(dir, "blobs"), PublicRead: true, RequireApprovals: 1,
+		Upstream: upstreamOptions{URL: up, TokenFile: tokFile, Rate: 50, Retries: 1, Timeout: 10 * time.Second, MaxWait: time.Minute, MaxArchive: 1 << 20}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runRegistryServe(ctx, f, o) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	addr := ""
+	for i := 0; i < 600 && addr == ""; i++ {
+		if _, rest, ok := strings.Cut(errOut.String(), "listening on http://"); ok {
+			addr, _, _ = strings.Cut(rest, " ")
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if addr == "" || !strings.Contains(errOut.String(), "pulling unknown skills through from "+up) {
+		t.Fatalf("serve did not start: %s", errOut.String())
+	}
+	install := func() (int, string) {
+		resp, err := http.Get("http://" + addr + "/api/v1/skills/hello-claw/install?ownerHandle=acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := install(); code != http.StatusLocked || !strings.Contains(body, "requested from the upstream registry") {
+		t.Fatalf("first install: %d %s", code, body)
+	}
+	// The pull runs in the background: poll until it has landed.
+	var body string
+	for i := 0; i < 600; i++ {
+		if _, body = install(); strings.Contains(body, "pending internal security review") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(body, "pending internal security review") {
+		t.Fatalf("not queued: %s\n%s", body, errOut.String())
+	}
+	if strings.Contains(errOut.String(), tok) {
+		t.Fatal("the upstream token was logged")
 	}
 }

@@ -194,9 +194,12 @@ func (m *Mirror) pull(ctx context.Context, ref Ref, res *Result) (string, string
 	default:
 		return "", "", statusError("skill detail", resp)
 	}
-	d, err := DecodeDetail(resp.Body, slug, ref.Owner)
+	d, err := DecodeDetail(resp.Body, slug, "")
 	if err != nil {
 		return "", "", fmt.Errorf("upstream %s: %w", redactURL(resp.URL), err)
+	}
+	if ref.Owner != "" && d.Owner != ref.Owner {
+		return "", "", refuse(map[string]string{"upstreamOwner": d.Owner}, "the upstream's %s belongs to %s, not the listed %s", slug, d.Owner, ref.Owner)
 	}
 	if d.Hidden != "" {
 		return "", "", refuse(nil, "hidden or removed upstream: %s", d.Hidden)

@@ -103,6 +103,10 @@ func TestMirrorFromClawgovUpstream(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("local install after review: %d %s", code, body)
 		}
+		code, body = get(t, local.ts.URL+"/api/v1/skills/hello-claw/verify?version=1.0.0")
+		if code != 200 || !strings.Contains(body, `"reason":"mirrored from `+up.ts.URL+` (upstream archive SHA-256 `+upv.ArchiveSHA256) {
+			t.Fatalf("verify provenance: %d %s", code, body)
+		}
 		// Idempotent: the second run skips without downloading.
 		downloads := up.hit("/api/v1/download")
 		res = m.PullAll(ctx, refs[:1])

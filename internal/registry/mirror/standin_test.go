@@ -231,6 +231,7 @@ func TestMirrorStandIn(t *testing.T) {
 	const slug = "stand-skill"
 	cases := []struct {
 		name    string
+		ref     Ref
 		skill   fakeSkill
 		client  func(*ClientOptions)
 		local   func(*registry.Options)
@@ -320,6 +321,7 @@ func TestMirrorStandIn(t *testing.T) {
 					t.Fatalf("files %+v, provenance %+v", v.Files, v.Mirror)
 				}
 			}},
+		{name: "listed owner differs", ref: Ref{Slug: slug, Owner: "other"}, out: Refused, sub: "belongs to acme, not the listed other"},
 		{name: "slug of a local owner", setup: func(t *testing.T, local *reg) { local.publish(t, "inhouse", slug, "0.1.0", benign) }, out: Refused, sub: "belongs to the local owner inhouse"},
 	}
 	for _, tc := range cases {
@@ -340,7 +342,11 @@ func TestMirrorStandIn(t *testing.T) {
 				before := len(events(t, local.store))
 				blobs := blobCount(t, local.blobs)
 				m, clk := newMirror(t, s.ts.URL, local, tc.client)
-				res := m.Pull(ctx, Ref{Slug: slug})
+				ref := tc.ref
+				if ref.Slug == "" {
+					ref = Ref{Slug: slug}
+				}
+				res := m.Pull(ctx, ref)
 				if res.Outcome != tc.out || !strings.Contains(res.Reason, tc.sub) || res.State != tc.state {
 					t.Fatalf("got %s (state %q), want %s containing %q", res, res.State, tc.out, tc.sub)
 				}
