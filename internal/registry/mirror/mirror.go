@@ -319,6 +319,10 @@ func (m *Mirror) pull(ctx context.Context, ref Ref, res *Result) (string, string
 		// of the published files (and would change the fingerprint).
 		delete(files, "_meta.json")
 	}
+	// The registry writes its own card (the publish path drops a
+	// published one): leave it out here too, so comparisons see what
+	// would be stored.
+	delete(files, "skill-card.md")
 	if why := checkListing(vi.Files, files); why != "" {
 		return "", "", refuse(map[string]string{"upstreamArchiveSha256": sum}, "the archive does not match the upstream's file list: %s", why)
 	}
@@ -403,19 +407,36 @@ func findFile(fs []FileInfo, p string) (FileInfo, bool) {
 // sameListing reports that the upstream's file list is exactly the
 // stored version's files (paths and hashes).
 func sameListing(up []FileInfo, have []registry.FileMeta) bool {
-	if len(up) != len(have) {
-		return false
-	}
 	m := map[string]string{}
 	for _, f := range have {
 		m[f.Path] = f.SHA256
 	}
+	n := 0
 	for _, f := range up {
+		if ignoredListing(f.Path) {
+			continue
+		}
+		n++
 		if m[f.Path] != f.SHA256 {
 			return false
 		}
 	}
-	return true
+	return n == len(have)
+}
+
+// ignoredListing is a listed path the registry never stores: dot paths
+// and node_modules (the archive decoder drops them, as the CLI does at
+// publish) and skill-card.md (the registry writes its own).
+func ignoredListing(p string) bool {
+	if p == "skill-card.md" {
+		return true
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if strings.HasPrefix(seg, ".") || seg == "node_modules" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkListing compares the unpacked files with the upstream's list (when
@@ -427,6 +448,9 @@ func checkListing(up []FileInfo, files map[string][]byte) string {
 	var problems []string
 	listed := map[string]bool{}
 	for _, f := range up {
+		if ignoredListing(f.Path) {
+			continue
+		}
 		listed[f.Path] = true
 		b, ok := files[f.Path]
 		switch {

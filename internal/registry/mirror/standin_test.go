@@ -425,3 +425,25 @@ func TestMirrorChangedBytes(t *testing.T) {
 		t.Fatalf("refusal event %+v", last)
 	}
 }
+
+// TestMirrorCardAndDotFiles: an upstream archive and file list holding a
+// skill card and a dot file (which the registry never stores) mirror, and
+// the next run skips rather than calling it changed bytes.
+func TestMirrorCardAndDotFiles(t *testing.T) {
+	ctx := context.Background()
+	s := newStandIn(t)
+	s.skills["carded"] = &fakeSkill{owner: "acme", version: "2.0.0", files: map[string]string{"SKILL.md": benignMD, "skill-card.md": "# card\n", ".clawhubignore": "x\n"}}
+	local := newReg(t, sqldbtest.SQLite(t), nil)
+	m, _ := newMirror(t, s.ts.URL, local, nil)
+	if r := m.Pull(ctx, Ref{Slug: "carded"}); r.Outcome != Pulled {
+		t.Fatal(r)
+	}
+	v, _ := local.store.GetVersion(ctx, "carded", "2.0.0")
+	if len(v.Files) != 1 || v.Files[0].Path != "SKILL.md" {
+		t.Fatalf("stored files %+v", v.Files)
+	}
+	downloads := s.hit("download")
+	if r := m.Pull(ctx, Ref{Slug: "carded"}); r.Outcome != Skipped || s.hit("download") != downloads {
+		t.Fatalf("second run: %s", r)
+	}
+}
