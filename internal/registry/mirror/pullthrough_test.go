@@ -181,4 +181,32 @@ func TestPullThroughOpenClaw(t *testing.T) {
 	if v.Mirror == nil || v.Mirror.Upstream != e.up.ts.URL {
 		t.Fatalf("provenance %+v", v.Mirror)
 	}
+
+	// The clawhub CLI's first call is the detail: its 404 carries the
+	// same message.
+	ch := installClawhub(t)
+	e.up.publish(t, "acme", "greet-two", "1.0.0", benign2)
+	e.up.review(t, "approve", "greet-two", "1.0.0")
+	work := t.TempDir()
+	cmd := exec.CommandContext(ctx, ch, "install", "greet-two", "--no-input")
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "CLAWHUB_REGISTRY="+e.local.ts.URL,
+		"CLAWHUB_SITE="+e.local.ts.URL, "CLAWHUB_DISABLE_TELEMETRY=1", "CI=true")
+	b, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "requested from the upstream registry") {
+		t.Fatalf("clawhub install: %v\n%s", err, b)
+	}
+	t.Logf("clawhub install, refused:\n%s", b)
+	if r := e.wait(t); r.Outcome != Pulled || r.Ref.Slug != "greet-two" {
+		t.Fatalf("pull-through for the CLI: %s", r)
+	}
+}
+
+func installClawhub(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "install-clawhub.sh")).Output()
+	if err != nil {
+		t.Fatalf("install-clawhub.sh: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
