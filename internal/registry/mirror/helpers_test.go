@@ -47,7 +47,7 @@ type reg struct {
 	hits map[string]int
 }
 
-func newReg(t *testing.T, db *sqldb.DB, mut func(*registry.Options)) *reg {
+func newReg(t testing.TB, db *sqldb.DB, mut func(*registry.Options)) *reg {
 	t.Helper()
 	ctx := context.Background()
 	st, err := registry.NewStore(ctx, db)
@@ -94,7 +94,7 @@ func (r *reg) hit(path string) int {
 	return r.hits[path]
 }
 
-func (r *reg) publish(t *testing.T, owner, slug, ver string, files map[string]string) registry.Version {
+func (r *reg) publish(t testing.TB, owner, slug, ver string, files map[string]string) registry.Version {
 	t.Helper()
 	v, err := r.srv.Publish(context.Background(), registry.Principal{Handle: owner, Role: registry.RolePublisher, Remote: "127.0.0.1"},
 		registry.PublishRequest{Slug: slug, Version: ver, DisplayName: "Hello Claw", Changelog: "first"}, bytesOf(files))
@@ -104,7 +104,7 @@ func (r *reg) publish(t *testing.T, owner, slug, ver string, files map[string]st
 	return v
 }
 
-func (r *reg) review(t *testing.T, action, slug, ver string) {
+func (r *reg) review(t testing.TB, action, slug, ver string) {
 	t.Helper()
 	if _, err := r.srv.Review(context.Background(), registry.Principal{Handle: "rita", Role: registry.RoleReviewer}, action, slug, ver, "read every file"); err != nil {
 		t.Fatalf("%s %s@%s: %v", action, slug, ver, err)
@@ -174,7 +174,7 @@ func (c *fakeClock) waits() []time.Duration {
 	return append([]time.Duration(nil), c.sleeps...)
 }
 
-func newMirror(t *testing.T, upstream string, local *reg, mut func(*ClientOptions)) (*Mirror, *fakeClock) {
+func newMirror(t testing.TB, upstream string, local *reg, mut func(*ClientOptions)) (*Mirror, *fakeClock) {
 	t.Helper()
 	clk := newFakeClock()
 	co := ClientOptions{Base: upstream, Rate: 2, Retries: 3, Timeout: 5 * time.Second, Clock: clk}
