@@ -138,6 +138,14 @@ func TestRegistryMirrorCommand(t *testing.T) {
 		shown.Publisher != "mirror" || shown.State != registry.StatePending || len(shown.Mirror.ArchiveSHA256) != 64 {
 		t.Fatalf("review show: %d %s %s", code, out, errOut)
 	}
+	code, out, _ = runCLI(t, "registry", "review", "list", "--state", "all", "--server", ts.URL, "--token", rev)
+	if code != 0 || strings.Count(out, `"upstreamArchiveSha256"`) != 1 || strings.Count(out, `"slug"`) != 1 {
+		t.Fatalf("review list: %d %s", code, out)
+	}
+	code, out, _ = runCLI(t, "registry", "review", "approve", "hello-claw@1.0.0", "--reason", "read it", "--server", ts.URL, "--token", rev)
+	if code != 0 || !strings.Contains(out, `"state": "approved"`) || !strings.Contains(out, `"upstream": "`+up+`"`) {
+		t.Fatalf("review approve: %d %s", code, out)
+	}
 	if code, out, _ = runCLI(t, "registry", "events", "verify", "--db", dsn); code != 0 {
 		t.Fatalf("events verify: %s", out)
 	}

@@ -231,5 +231,8 @@ func (s *Server) reviewAct(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if ps, err := s.o.Store.Provenances(r.Context(), []string{v.ID}); err == nil {
+		v.Mirror = ps[v.ID]
+	}
 	writeJSON(w, http.StatusOK, viewOf(v, false))
 }
