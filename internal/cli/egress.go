@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,7 +79,7 @@ func parseResolve(pins []string) (map[string][]netip.Addr, error) {
 }
 
 func newEgressServeCmd(f *factory) *cobra.Command {
-	var listen, policyPath, logPath, admin string
+	var listen, policyPath, logPath, admin, tlsCert, tlsKey string
 	var resolve []string
 	var maxConns int
 	var tunnelIdle, headerTimeout time.Duration
@@ -90,7 +91,12 @@ deny) and logged as one JSON line to --log or stdout. The policy is
 reloaded on SIGHUP and when the file changes; an invalid new policy is
 refused and the old one stays. --admin serves /metrics, /policy (the
 live policy's SHA-256, for 'clawgov audit --deep') and /healthz, on
-loopback only.`,
+loopback only.
+
+Clients speak HTTP/1.1, or HTTP/2 with prior knowledge. With --tls-cert
+and --tls-key the listener is an HTTPS proxy (a browser's
+"https://HOST:PORT" proxy) that negotiates HTTP/2 or HTTP/1.1; CONNECT
+tunnels then run as HTTP/2 streams.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pol, err := loadPolicy(policyPath)
@@ -110,11 +116,22 @@ loopback only.`,
 				defer lf.Close()
 				logw = lf
 			}
+			var tlsCfg *tls.Config
+			if (tlsCert == "") != (tlsKey == "") {
+				return usageErrorf("--tls-cert and --tls-key go together")
+			}
+			if tlsCert != "" {
+				cert, err := tls.LoadX509KeyPair(tlsCert, tlsKey)
+				if err != nil {
+					return usageErrorf("load --tls-cert/--tls-key: %v", err)
+				}
+				tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return usageErrorf("listen %s: %v", listen, err)
 			}
-			srv := proxy.New(proxy.Config{ListenAddr: ln.Addr().String(), Policy: pol, Resolve: pins, Log: logw, Logger: f.Logger, MaxConns: maxConns, TunnelIdle: tunnelIdle, HeaderTimeout: headerTimeout})
+			srv := proxy.New(proxy.Config{ListenAddr: ln.Addr().String(), Policy: pol, Resolve: pins, Log: logw, Logger: f.Logger, MaxConns: maxConns, TunnelIdle: tunnelIdle, HeaderTimeout: headerTimeout, TLS: tlsCfg})
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			if admin != "" {
@@ -163,6 +180,8 @@ loopback only.`,
 	fl.IntVar(&maxConns, "max-conns", 4096, "maximum concurrent client connections")
 	fl.DurationVar(&tunnelIdle, "tunnel-idle", 5*time.Minute, "close a tunnel idle this long")
 	fl.DurationVar(&headerTimeout, "header-timeout", 10*time.Second, "time a client has to send request headers")
+	fl.StringVar(&tlsCert, "tls-cert", "", "serve as an HTTPS proxy (HTTP/2 and HTTP/1.1 by ALPN) with this certificate (PEM)")
+	fl.StringVar(&tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
 	return cmd
 }
 
