@@ -55,10 +55,10 @@ type browser struct {
 
 func newBrowser(t *testing.T, ts *httptest.Server) *browser {
 	jar, _ := cookiejar.New(nil)
-	hc := ts.Client()
+	hc := *ts.Client() // a copy: ts.Client() is one shared client
 	hc.Jar = jar
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{t: t, base: ts.URL, hc: hc}
+	return &browser{t: t, base: ts.URL, hc: &hc}
 }
 
 func (b *browser) do(method, path string, form url.Values, hdr ...string) (*http.Response, string) {
