@@ -284,3 +284,35 @@ func TestReviewLabelsComplete(t *testing.T) {
 		t.Errorf("missing key renders %q", got)
 	}
 }
+
+// The diff takes publisher-controlled text: whatever the two sides are, it
+// never panics, respects its line cap, gives nothing for equal sides, and
+// emits only well-formed hunks.
+func FuzzTextDiff(f *testing.F) {
+	f.Add("a\nb\nc\n", "a\nB\nc\n", 10)
+	f.Add("", "x", 3)
+	f.Add("no newline", "no newline\n", 1)
+	f.Add("\r\n\r\n", "\n", 5)
+	f.Fuzz(func(t *testing.T, a, b string, max int) {
+		if max <= 0 || max > 1000 || len(a) > 4096 || len(b) > 4096 {
+			return
+		}
+		hunks, cut := textDiff(a, b, max)
+		if n := countLines(hunks); n > max {
+			t.Fatalf("%d lines, cap %d", n, max)
+		}
+		if a == b && (len(hunks) != 0 || cut) {
+			t.Fatalf("equal sides gave %d hunks", len(hunks))
+		}
+		for _, h := range hunks {
+			if !strings.HasPrefix(h.Header, "@@ -") {
+				t.Fatalf("header %q", h.Header)
+			}
+			for _, l := range h.Lines {
+				if l.Op != "+" && l.Op != "-" && l.Op != " " {
+					t.Fatalf("op %q", l.Op)
+				}
+			}
+		}
+	})
+}

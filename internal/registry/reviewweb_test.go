@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgov/clawgov/internal/sqldb"
+	"github.com/clawgov/clawgov/internal/sqldb/sqldbtest"
 	"github.com/clawgov/clawgov/internal/webui"
 )
 
@@ -616,4 +618,38 @@ func TestReviewWebSafeNext(t *testing.T) {
 			t.Errorf("next %q: redirect to %q, want %q", next, resp.Header.Get("Location"), want)
 		}
 	}
+}
+
+// The whole browser flow on both dialects: sign-in, the login throttle,
+// a two-person approval and logout, each process-shared state in the
+// database.
+func TestReviewWebBothDialects(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ck := &clock{t: testEpoch}
+		e := newEnvDB(t, db, func(o *Options) { o.Now, o.RequireApprovals = ck.Now, 2 })
+		mustPublish(t, e, "acme", "hello-claw", "1.0.0", benign)
+		bad := newBrowser(t, e.ts)
+		for range reviewMaxFails {
+			bad.tryLogin("clh_nope")
+		}
+		if resp, _ := bad.tryLogin(e.tokens["rita"]); resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("throttle: %d", resp.StatusCode)
+		}
+		ck.Add(time.Minute)
+		for i, who := range []string{"rita", "rob"} {
+			b := newBrowser(t, e.ts)
+			tok := b.login(e.tokens[who])
+			resp, _ := b.do("POST", "/review/skill/hello-claw/1.0.0/approve", url.Values{"csrf": {tok}, "reason": {"ok by " + who}})
+			want := []string{"approval", "approve"}[i]
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "?done="+want) {
+				t.Fatalf("%s approves: %d %q", who, resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if resp, _ := b.do("POST", "/review/logout", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("logout: %d", resp.StatusCode)
+			}
+		}
+		if v, _ := e.srv.o.Store.GetVersion(context.Background(), "hello-claw", "1.0.0"); v.State != StateApproved || len(v.Approvals) != 2 {
+			t.Fatalf("after two reviewers: %s %d", v.State, len(v.Approvals))
+		}
+	})
 }
