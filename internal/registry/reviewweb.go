@@ -244,6 +244,7 @@ func (s *Server) rvFail(w http.ResponseWriter, r *http.Request, status int, key 
 	}
 	p := s.rvPage(r, "app", "")
 	p.Body = p.T(key, args...)
+	p.Title = p.Body.(string)
 	s.rvShow(w, r, status, "error", p)
 }
 

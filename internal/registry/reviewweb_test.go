@@ -223,21 +223,29 @@ func TestReviewWebLoginSessionLogout(t *testing.T) {
 	if resp, _ := b.get("/review/queue"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("expired session: %d, want the login redirect", resp.StatusCode)
 	}
-	tok := b.login(e.tokens["rita"])
-	resp, _ = b.do("POST", "/review/logout", url.Values{"csrf": {tok}})
+	resp, _ = b.tryLogin(e.tokens["rita"])
+	kept := cookieOf(resp, reviewSessionCk)
+	_, page = b.get("/review/queue")
+	resp, _ = b.do("POST", "/review/logout", url.Values{"csrf": {csrfOf(t, page)}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/review/login" {
 		t.Fatalf("logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if c := cookieOf(resp, reviewSessionCk); c == nil || c.MaxAge >= 0 {
+		t.Fatalf("logout does not clear the cookie: %+v", c)
 	}
 	if ev := events(t, e, "review.logout"); len(ev) != 1 || ev[0].Actor != "rita" {
 		t.Fatalf("logout events %+v", ev)
 	}
 	// The old cookie value is dead even if a client kept it.
-	jar, _ := cookiejar.New(nil)
-	u, _ := url.Parse(e.ts.URL + "/review/")
-	last := b.hc.Jar.Cookies(u)
-	jar.SetCookies(u, last)
-	if len(last) != 0 {
-		t.Fatalf("logout left cookies %v", last)
+	req, _ := http.NewRequest("GET", e.ts.URL+"/review/queue", nil)
+	req.AddCookie(&http.Cookie{Name: reviewSessionCk, Value: kept.Value})
+	r2, err := e.ts.Client().Transport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a kept cookie after logout: %d, want the login redirect", r2.StatusCode)
 	}
 }
 
