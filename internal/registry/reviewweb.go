@@ -402,6 +402,8 @@ type QueueView struct {
 	States []QueueTab
 	Rows   []QueueRow
 	Need   int
+	// Capped says the list stops at reviewQueueMaxRows.
+	Capped int
 }
 
 // QueueTab is one state filter link.
@@ -451,6 +453,9 @@ func (s *Server) rvQueue(w http.ResponseWriter, r *http.Request, x ReviewSession
 		v.Rows = append(v.Rows, QueueRow{Slug: ver.Slug, Version: ver.Version, URL: VersionURL(ver.Slug, ver.Version), Owner: ver.Owner,
 			Publisher: ver.Publisher, State: ver.State, Verdict: ver.ScanVerdict, Score: ver.ScanScore, Approvals: approvals[ver.ID],
 			Flags: ver.Flags, Created: ver.CreatedAt})
+	}
+	if len(vs) == reviewQueueMaxRows {
+		v.Capped = reviewQueueMaxRows
 	}
 	p.Body = v
 	s.rvShow(w, r, http.StatusOK, "queue", p)

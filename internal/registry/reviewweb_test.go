@@ -309,6 +309,8 @@ func TestReviewWebLoginCSRF(t *testing.T) {
 	}
 }
 
+// Failed sign-ins are limited per client address, in the database, and a
+// session is shared by every registry process on that database.
 func TestReviewWebLoginRateLimit(t *testing.T) {
 	e, ck := webEnv(t, nil)
 	b := newBrowser(t, e.ts)
@@ -341,6 +343,12 @@ func TestReviewWebLoginRateLimit(t *testing.T) {
 	}
 	ck.Add(time.Minute)
 	b.login(e.tokens["rita"])
+	// The session, too, lives in the database: the second process
+	// accepts the cookie the first one set.
+	other := &browser{t: t, base: ts2.URL, hc: b.hc}
+	if resp, body := other.get("/review/queue"); resp.StatusCode != 200 || !strings.Contains(body, "<b>rita</b>") {
+		t.Fatalf("second process with the first one's session: %d", resp.StatusCode)
+	}
 }
 
 func TestReviewWebRoles(t *testing.T) {
@@ -660,4 +668,25 @@ func TestReviewWebBothDialects(t *testing.T) {
 			t.Fatalf("after two reviewers: %s %d", v.State, len(v.Approvals))
 		}
 	})
+}
+
+func TestReviewWebQueueCap(t *testing.T) {
+	e, ck := webEnv(t, nil)
+	ctx := context.Background()
+	for i := range reviewQueueMaxRows + 1 {
+		v := Version{ID: NewID(), Slug: "s" + strconv.Itoa(i), Version: "1.0.0", Owner: "acme", Publisher: "acme", DisplayName: "s", State: StatePending,
+			ArchiveSHA256: strings.Repeat("0", 64), ScanVerdict: "clean", Scanner: "x", CreatedAt: ck.Now().UnixMilli() + int64(i)}
+		if err := e.srv.o.Store.InsertVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t, e.ts)
+	b.login(e.tokens["rita"])
+	_, body := b.get("/review/queue")
+	if n := strings.Count(body, `<td><a href="/review/skill/`); n != reviewQueueMaxRows || !strings.Contains(body, "only the newest 500 are shown") {
+		t.Fatalf("%d rows shown; cap note present: %v", n, strings.Contains(body, "only the newest"))
+	}
+	if !strings.Contains(body, ">s500@1.0.0<") || strings.Contains(body, ">s0@1.0.0<") {
+		t.Fatalf("the cap keeps the oldest, not the newest")
+	}
 }
