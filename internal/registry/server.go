@@ -49,8 +49,11 @@ type Options struct {
 	// BaseURL is the public registry URL; empty derives it from each
 	// request (scheme and Host).
 	BaseURL string
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// ReviewSessionTTL is how long a review page sign-in lasts (8 hours
+	// by default).
+	ReviewSessionTTL time.Duration
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 // Server serves the registry API.
@@ -112,6 +115,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/clawgov/v1/review", s.reviewList)
 	m.HandleFunc("GET /api/clawgov/v1/review/{slug}/{version}", s.reviewShow)
 	m.HandleFunc("POST /api/clawgov/v1/review/{slug}/{version}/{action}", s.reviewAct)
+	m.Handle("/review/", s.reviewRoutes())
+	m.HandleFunc("GET /review", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, reviewPrefix+"queue", http.StatusSeeOther)
+	})
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { textError(w, http.StatusNotFound, "Not found") })
 }
 
@@ -120,6 +127,9 @@ type Principal struct {
 	Handle string
 	Role   string
 	Remote string
+	// Via names the channel of a review decision in its events ("web"
+	// for the review pages; empty for the API and CLI).
+	Via string
 }
 
 func (p Principal) actor() string {
