@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -50,6 +51,12 @@ type Options struct {
 	// NftProber reads the kernel's loaded nftables ruleset for --deep
 	// (never for --rootfs: an image has no loaded rules).
 	NftProber func(ctx context.Context) *posture.NftLive
+	// CDPProber asks the loopback browser debugging ports found listening
+	// whether they answer without a credential (--deep, live host only).
+	CDPProber func(ctx context.Context, ports []int) []posture.CDPLive
+	// FirewallCanary tries a connection as each service account to a
+	// loopback port the firewall must refuse (--deep, live host only).
+	FirewallCanary func(ctx context.Context, uids []int) []posture.CanaryLive
 	// Inspect, when set, is called once with the snapshot the engines ran
 	// on (`clawgov fix` plans from the same inventory the audit judged).
 	Inspect func(s *posture.Snapshot)
@@ -148,6 +155,15 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	}
 	if opts.Deep && opts.NftProber != nil && opts.Rootfs == "" {
 		snap.Nft = opts.NftProber(ctx)
+	}
+	if opts.Deep && opts.CDPProber != nil && opts.Rootfs == "" && hf != nil && hf.Live && hf.Coverage.Sockets {
+		snap.CDP = opts.CDPProber(ctx, cdpPorts(hf.Sockets))
+		if snap.CDP == nil {
+			snap.CDP = []posture.CDPLive{}
+		}
+	}
+	if opts.Deep && opts.FirewallCanary != nil && opts.Rootfs == "" && hf != nil && hf.Live {
+		snap.Canary = opts.FirewallCanary(ctx, posture.ServiceUIDs(snap))
 	}
 	if opts.Inspect != nil {
 		defer opts.Inspect(snap)
@@ -472,4 +488,24 @@ func target(hostname, rootfs string, inv *openclaw.Inventory) report.Target {
 		t.OpenClaw = report.OpenClawInfo{Version: inv.State.AppVersion, Source: "state schema_meta"}
 	}
 	return t
+}
+
+// cdpPorts are the listening ports in OpenClaw's browser debugging range
+// (18800-18899, browser-egress.md §1.2) reachable on loopback: bound to a
+// loopback or wildcard address. Sorted, each once.
+func cdpPorts(socks []host.Socket) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, s := range socks {
+		if s.Port < 18800 || s.Port > 18899 || seen[s.Port] {
+			continue
+		}
+		if s.Scope != host.ScopeLoopback && s.Scope != host.ScopeWildcard {
+			continue
+		}
+		seen[s.Port] = true
+		out = append(out, s.Port)
+	}
+	sort.Ints(out)
+	return out
 }

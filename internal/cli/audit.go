@@ -117,7 +117,7 @@ func runAudit(ctx context.Context, f *factory, o *AuditOptions) error {
 		Rootfs: abs(o.Rootfs), StateDir: o.StateDir, ConfigPath: o.Config,
 		OpenClawProfile: o.OpenClawProfile, Profile: o.Profile, Deep: o.Deep, MinVersion: o.MinVersion,
 		Lang: lang, Now: f.Now, Getenv: f.Getenv, Logger: f.Logger,
-		Prober: localProber, EgressProber: egressProber, NftProber: nftProber,
+		Prober: localProber, EgressProber: egressProber, NftProber: nftProber, CDPProber: cdpProber, FirewallCanary: firewallCanary,
 	})
 	if err != nil {
 		var ie *audit.InputError

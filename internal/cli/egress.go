@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,8 +40,38 @@ OpenClaw settings that go with it, and nftables rules for the service user.
 Exit codes: 0 success (check: allowed), 1 check: refused, 2 usage or
 input error (bad flag, invalid policy), 3 the run itself failed.`,
 	}
-	cmd.AddCommand(newEgressServeCmd(f), newEgressCheckCmd(f), newEgressChromiumCmd(f), newEgressOpenClawCmd(f), newEgressFirewallCmd(f))
+	cmd.AddCommand(newEgressServeCmd(f), newEgressCheckCmd(f), newEgressChromiumCmd(f), newEgressOpenClawCmd(f), newEgressFirewallCmd(f), newEgressCanaryCmd(f))
 	return cmd
+}
+
+// newEgressCanaryCmd is the child `audit --deep` starts as the gateway's
+// service account: one TCP connect to a loopback port that is neither the
+// proxy nor a gateway port. Exit 0 connected (not confined), 1 refused,
+// 3 anything else. Hidden: it is a probe, not a user command.
+func newEgressCanaryCmd(f *factory) *cobra.Command {
+	return &cobra.Command{
+		Use:    "canary-connect 127.0.0.1:PORT",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ap, err := netip.ParseAddrPort(args[0])
+			if err != nil || !ap.Addr().IsLoopback() {
+				return usageErrorf("canary-connect %q: a loopback IP:PORT", args[0])
+			}
+			c, err := net.DialTimeout("tcp", ap.String(), 3*time.Second)
+			if err == nil {
+				c.Close()
+				fmt.Fprintln(f.IO.Out, "connected")
+				return nil
+			}
+			if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EHOSTUNREACH) ||
+				errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) {
+				fmt.Fprintln(f.IO.Out, "refused:", err)
+				return ErrFindings
+			}
+			return fmt.Errorf("canary connect: %w", err)
+		},
+	}
 }
 
 func loadPolicy(path string) (*policy.Policy, error) {
@@ -78,7 +109,7 @@ func parseResolve(pins []string) (map[string][]netip.Addr, error) {
 }
 
 func newEgressServeCmd(f *factory) *cobra.Command {
-	var listen, policyPath, logPath, admin string
+	var listen, policyPath, logPath, admin, tlsCert, tlsKey string
 	var resolve []string
 	var maxConns int
 	var tunnelIdle, headerTimeout time.Duration
@@ -90,7 +121,12 @@ deny) and logged as one JSON line to --log or stdout. The policy is
 reloaded on SIGHUP and when the file changes; an invalid new policy is
 refused and the old one stays. --admin serves /metrics, /policy (the
 live policy's SHA-256, for 'clawgov audit --deep') and /healthz, on
-loopback only.`,
+loopback only.
+
+Clients speak HTTP/1.1, or HTTP/2 with prior knowledge. With --tls-cert
+and --tls-key the listener is an HTTPS proxy (a browser's
+"https://HOST:PORT" proxy) that negotiates HTTP/2 or HTTP/1.1; CONNECT
+tunnels then run as HTTP/2 streams.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pol, err := loadPolicy(policyPath)
@@ -110,11 +146,22 @@ loopback only.`,
 				defer lf.Close()
 				logw = lf
 			}
+			var tlsCfg *tls.Config
+			if (tlsCert == "") != (tlsKey == "") {
+				return usageErrorf("--tls-cert and --tls-key go together")
+			}
+			if tlsCert != "" {
+				cert, err := tls.LoadX509KeyPair(tlsCert, tlsKey)
+				if err != nil {
+					return usageErrorf("load --tls-cert/--tls-key: %v", err)
+				}
+				tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return usageErrorf("listen %s: %v", listen, err)
 			}
-			srv := proxy.New(proxy.Config{ListenAddr: ln.Addr().String(), Policy: pol, Resolve: pins, Log: logw, Logger: f.Logger, MaxConns: maxConns, TunnelIdle: tunnelIdle, HeaderTimeout: headerTimeout})
+			srv := proxy.New(proxy.Config{ListenAddr: ln.Addr().String(), Policy: pol, Resolve: pins, Log: logw, Logger: f.Logger, MaxConns: maxConns, TunnelIdle: tunnelIdle, HeaderTimeout: headerTimeout, TLS: tlsCfg})
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			if admin != "" {
@@ -163,6 +210,8 @@ loopback only.`,
 	fl.IntVar(&maxConns, "max-conns", 4096, "maximum concurrent client connections")
 	fl.DurationVar(&tunnelIdle, "tunnel-idle", 5*time.Minute, "close a tunnel idle this long")
 	fl.DurationVar(&headerTimeout, "header-timeout", 10*time.Second, "time a client has to send request headers")
+	fl.StringVar(&tlsCert, "tls-cert", "", "serve as an HTTPS proxy (HTTP/2 and HTTP/1.1 by ALPN) with this certificate (PEM)")
+	fl.StringVar(&tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
 	return cmd
 }
 
@@ -535,4 +584,108 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 		l.n -= k
 	}
 	return len(p), nil
+}
+
+// cdpProber asks each loopback browser debugging port for /json/version
+// without a credential, as any local process could. An answer with a
+// debugger URL means the port drives the browser for whoever connects.
+func cdpProber(ctx context.Context, ports []int) []posture.CDPLive {
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 3 * time.Second}
+	out := make([]posture.CDPLive, 0, len(ports))
+	for _, p := range ports {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+		live := posture.CDPLive{Addr: addr}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/json/version", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			live.Err = err.Error()
+			out = append(out, live)
+			continue
+		}
+		var v struct {
+			Browser string `json:"Browser"`
+			WS      string `json:"webSocketDebuggerUrl"`
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&v)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode != http.StatusOK:
+			live.Err = "status " + strconv.Itoa(resp.StatusCode)
+		case err != nil || v.WS == "":
+			live.Err = "not a DevTools endpoint"
+		default:
+			live.Open, live.Browser = true, v.Browser
+		}
+		out = append(out, live)
+	}
+	return out
+}
+
+// canaryExe is the binary started as the service account for the
+// firewall canary; a variable so tests can point it elsewhere.
+var canaryExe = "/proc/self/exe"
+
+// firewallCanary proves the confinement by behaviour, not by reading
+// rules: for each service account it listens on a loopback port outside
+// the proxy and gateway ports and has a child running as that account
+// connect to it. Under clawgov's rules the connect is reset; a connect
+// that succeeds means the account's traffic is not confined. Needs root
+// (to act as another account); loopback only.
+func firewallCanary(ctx context.Context, uids []int) []posture.CanaryLive {
+	out := make([]posture.CanaryLive, 0, len(uids))
+	if len(uids) == 0 {
+		return out
+	}
+	fail := func(msg string) []posture.CanaryLive {
+		for _, u := range uids {
+			out = append(out, posture.CanaryLive{UID: u, Err: msg})
+		}
+		return out
+	}
+	if os.Geteuid() != 0 {
+		return fail("acting as the service account needs root")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail("canary listener: " + err.Error())
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().String()
+	for _, uid := range uids {
+		live := posture.CanaryLive{UID: uid, Target: addr}
+		gid := uid
+		if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+			if g, err := strconv.Atoi(u.Gid); err == nil {
+				gid = g
+			}
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cmd := exec.CommandContext(cctx, canaryExe, "egress", "canary-connect", addr)
+		cmd.Args[0] = "clawgov"
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+		b, err := cmd.Output()
+		cancel()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			live.Outcome = "connected"
+		case errors.As(err, &ee) && ee.ExitCode() == ExitFindings:
+			live.Outcome = "refused"
+			live.Detail = strings.TrimSpace(string(b))
+		default:
+			live.Err = "canary as uid " + strconv.Itoa(uid) + ": " + err.Error()
+		}
+		out = append(out, live)
+	}
+	return out
 }

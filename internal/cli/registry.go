@@ -34,6 +34,7 @@ type registryOptions struct {
 	PublicRead       bool
 	AutoApproveClean bool
 	RequireApprovals int
+	ReviewSessionTTL time.Duration
 	// Server and Token are where the review commands send their requests.
 	Server string
 	Token  string
@@ -82,6 +83,7 @@ func newRegistryServeCmd(f *factory, o *registryOptions) *cobra.Command {
 	fl.BoolVar(&o.PublicRead, "public-read", false, "allow search, install and download without a token")
 	fl.BoolVar(&o.AutoApproveClean, "auto-approve-clean", false, "approve versions whose scan is clean without a reviewer")
 	fl.IntVar(&o.RequireApprovals, "require-approvals", 1, "distinct reviewers needed to approve a version (2: two-person rule)")
+	fl.DurationVar(&o.ReviewSessionTTL, "review-session-ttl", 8*time.Hour, "how long a sign-in to the review pages (/review/) lasts")
 	fl.StringVar(&o.Upstream.URL, "pull-through", "", "upstream registry URL: a skill this registry does not have is fetched from it in the background into the review queue")
 	o.Upstream.flags(fl, "pull-through-")
 	return cmd
@@ -121,13 +123,16 @@ func newRegistryServer(f *factory, o *registryOptions, st *registry.Store, pt re
 		return nil, nil, err
 	}
 	srv, err := registry.New(registry.Options{Store: st, Blobs: &registry.Blobs{Dir: o.Blobs}, Scanner: sc, Signer: signer, PublicRead: o.PublicRead,
-		AutoApproveClean: o.AutoApproveClean, RequireApprovals: o.RequireApprovals, BaseURL: o.BaseURL, PullThrough: pt, Logger: f.Logger, Now: f.Now})
+		AutoApproveClean: o.AutoApproveClean, RequireApprovals: o.RequireApprovals, BaseURL: o.BaseURL, ReviewSessionTTL: o.ReviewSessionTTL, PullThrough: pt, Logger: f.Logger, Now: f.Now})
 	return srv, signer, err
 }
 
 func runRegistryServe(ctx context.Context, f *factory, o *registryOptions) error {
 	if o.RequireApprovals < 1 {
 		return usageErrorf("--require-approvals must be at least 1")
+	}
+	if o.ReviewSessionTTL < time.Minute || o.ReviewSessionTTL > 30*24*time.Hour {
+		return usageErrorf("--review-session-ttl %s: want between 1m and 720h", o.ReviewSessionTTL)
 	}
 	var up *mirror.Client
 	if o.Upstream.URL != "" {
@@ -166,6 +171,7 @@ func runRegistryServe(ctx context.Context, f *factory, o *registryOptions) error
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute}
 	fmt.Fprintf(f.IO.ErrOut, "clawgov registry: listening on http://%s (database %s, blobs %s, signing key id %s)\n", ln.Addr(), st.DB().Location, o.Blobs, signer.KeyID)
+	fmt.Fprintf(f.IO.ErrOut, "clawgov registry: review pages at %s/review/ (sign in with a reviewer or admin token)\n", reviewBase(o.BaseURL, ln.Addr().String()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -177,6 +183,15 @@ func runRegistryServe(ctx context.Context, f *factory, o *registryOptions) error
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	}
+}
+
+// reviewBase is where the review pages are: under --base-url, or on the
+// listening address.
+func reviewBase(baseURL, addr string) string {
+	if baseURL != "" {
+		return strings.TrimRight(baseURL, "/")
+	}
+	return "http://" + addr
 }
 
 func newRegistryTokenCmd(f *factory, o *registryOptions) *cobra.Command {

@@ -34,7 +34,7 @@ func startServe(t *testing.T, o *registryOptions) (string, *syncBuffer) {
 	errOut := &syncBuffer{}
 	f := &factory{IO: &iostreams.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: errOut}, Getenv: func(string) string { return "" },
 		Now: time.Now, Logger: slog.New(slog.NewTextHandler(errOut, nil))}
-	o.Listen, o.RequireApprovals = "127.0.0.1:0", 1
+	o.Listen, o.RequireApprovals, o.ReviewSessionTTL = "127.0.0.1:0", 1, time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runRegistryServe(ctx, f, o) }()

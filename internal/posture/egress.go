@@ -159,6 +159,9 @@ func checkBRW012(s *Snapshot) []finding.Finding {
 	case len(liveFs) > 0:
 		out = append(out, liveFs...)
 	}
+	// confined: the service user is held to the proxy, by the kernel's
+	// answer or, without --deep, by the rules files.
+	confined := live != nil || (len(liveFs) == 0 && known && uid != "")
 	switch {
 	case live != nil || (len(liveFs) > 0 && liveFs[0].Status == finding.Fail):
 		// The kernel's answer stands for the files'.
@@ -187,6 +190,45 @@ func checkBRW012(s *Snapshot) []finding.Finding {
 			c.ev("browser.extraArgs", c.get("browser.extraArgs"), "--remote-debugging-address="+v)))
 	}
 
+	// Link 6 (--deep): a debugging port that answers without a credential
+	// lets any local process open a Target.createBrowserContext({proxyServer:
+	// "direct://"}) context past the forced proxy (browser-egress.md §4.4).
+	// OpenClaw's managed browser has no CDP credential to turn on, so what
+	// closes this hole is link 3: the context's connections are still the
+	// browser's, and the firewall confines them by uid
+	// (TestCDPDirectContextNeedsFirewall).
+	var openCDP []string
+	for _, c := range s.CDP {
+		if c.Open {
+			openCDP = append(openCDP, c.Addr)
+		}
+	}
+	if len(openCDP) > 0 && !confined {
+		out = append(out, newFinding(id, finding.Fail, finding.High, "cdp_bypass_open", kv("addrs", strings.Join(openCDP, ", ")),
+			finding.Evidence{Kind: "probe", File: "http://" + openCDP[0] + "/json/version", Detail: "answered a debugger URL without a credential; no firewall confinement is in force"}))
+	}
+
+	// --deep as root: the canary connects as each service account to a
+	// loopback port the rules must refuse. It is judged only where the
+	// rules say the account is confined: it is the behaviour that has to
+	// agree with them (a missing confinement already failed above).
+	var canaryEv []finding.Evidence
+	if confined {
+		for _, c := range s.Canary {
+			u := strconv.Itoa(c.UID)
+			switch {
+			case c.Outcome == "connected":
+				out = append(out, newFinding(id, finding.Fail, finding.High, "deep_canary_open", kv("uid", u, "target", c.Target),
+					finding.Evidence{Kind: "probe", File: c.Target, Detail: "uid " + u + " connected to a loopback port outside the proxy and gateway ports"}))
+			case c.Outcome == "refused":
+				canaryEv = append(canaryEv, finding.Evidence{Kind: "probe", File: c.Target, Detail: "uid " + u + ": connect refused (" + c.Detail + ")"})
+			default:
+				out = append(out, newFinding(id, finding.Manual, finding.Info, "deep_canary_unknown", kv("uid", u, "err", c.Err),
+					finding.Evidence{Kind: "probe", File: "canary", Detail: c.Err}))
+			}
+		}
+	}
+
 	// --deep: the running proxy must serve the policy on disk and refuse
 	// a host no policy can list.
 	if lv := s.Egress; lv != nil {
@@ -205,6 +247,10 @@ func checkBRW012(s *Snapshot) []finding.Finding {
 	ev := []finding.Evidence{forced.ev("ProxyServer " + forced.ProxyServer), *polEv, fwEv}
 	if lv := s.Egress; lv != nil {
 		ev = append(ev, finding.Evidence{Kind: "probe", File: lv.AdminURL, Detail: "live policy sha256 " + lv.Hash + "; canary CONNECT refused with " + strconv.Itoa(lv.CanaryStatus)})
+	}
+	ev = append(ev, canaryEv...)
+	for _, a := range openCDP {
+		ev = append(ev, finding.Evidence{Kind: "probe", File: "http://" + a + "/json/version", Detail: "debugging port answers without a credential; a direct:// context it opens is refused by the firewall"})
 	}
 	return []finding.Finding{newFinding(id, finding.Pass, finding.Info, "chain_complete", kv("proxy", forced.ProxyServer, "uid", uid), ev...)}
 }

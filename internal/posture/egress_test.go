@@ -82,6 +82,18 @@ func TestEgressChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	openCDP := func(base func(*Snapshot)) func(*Snapshot) {
+		return func(s *Snapshot) {
+			base(s)
+			s.CDP = []CDPLive{{Addr: "127.0.0.1:18800", Open: true, Browser: "Chrome/142.0"}}
+		}
+	}
+	closedCDP := func(base func(*Snapshot)) func(*Snapshot) {
+		return func(s *Snapshot) { base(s); s.CDP = []CDPLive{{Addr: "127.0.0.1:18800", Err: "401"}} }
+	}
+	canary := func(c CanaryLive) func(*Snapshot) {
+		return func(s *Snapshot) { listening(s); s.Canary = []CanaryLive{c} }
+	}
 	deep := func(lv EgressLive) func(*Snapshot) {
 		return func(s *Snapshot) { listening(s); s.Egress = &lv }
 	}
@@ -97,6 +109,14 @@ func TestEgressChain(t *testing.T) {
 		{"deep: live policy differs", strict, []brwPolicy{good}, allFiles, deep(EgressLive{Hash: "ab12", CanaryStatus: 403}), []string{"fail:deep_hash_mismatch"}},
 		{"deep: canary let through", strict, []brwPolicy{good}, allFiles, deep(EgressLive{Hash: pol.Hash, CanaryStatus: 200}), []string{"fail:deep_canary_allowed"}},
 		{"deep: admin unreachable", strict, []brwPolicy{good}, allFiles, deep(EgressLive{Err: "connection refused"}), []string{"warn:deep_unreachable"}},
+		// An open debugging port is harmless to egress only under the firewall.
+		{"deep: open CDP under the firewall still passes", strict, []brwPolicy{good}, allFiles, openCDP(listening), []string{"pass:chain_complete"}},
+		{"deep: open CDP without the firewall is a bypass", strict, []brwPolicy{good}, noFirewall, openCDP(listening), []string{"fail:firewall_missing", "fail:cdp_bypass_open"}},
+		{"deep: closed CDP without the firewall adds nothing", strict, []brwPolicy{good}, noFirewall, closedCDP(listening), []string{"fail:firewall_missing"}},
+		{"deep: canary refused under the rules passes", strict, []brwPolicy{good}, allFiles, canary(CanaryLive{UID: 999, Target: "127.0.0.1:40000", Outcome: "refused", Detail: "connection refused"}), []string{"pass:chain_complete"}},
+		{"deep: canary connects although the rules confine", strict, []brwPolicy{good}, allFiles, canary(CanaryLive{UID: 999, Target: "127.0.0.1:40000", Outcome: "connected"}), []string{"fail:deep_canary_open"}},
+		{"deep: canary could not run", strict, []brwPolicy{good}, allFiles, canary(CanaryLive{UID: 999, Err: "acting as the service account needs root"}), []string{"manual:deep_canary_unknown"}},
+		{"deep: canary without confinement adds nothing", strict, []brwPolicy{good}, noFirewall, canary(CanaryLive{UID: 999, Outcome: "connected"}), []string{"fail:firewall_missing"}},
 	}...)
 	var lc []lpCase
 	for _, tc := range cases {

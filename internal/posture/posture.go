@@ -27,6 +27,13 @@ type Snapshot struct {
 	// Nft is the kernel's loaded nftables ruleset, read for --deep on a
 	// live host (nil: not asked).
 	Nft *NftLive
+	// CDP is what --deep learned from the browser debugging ports
+	// listening on this host (nil: not asked; empty: none listening).
+	CDP []CDPLive
+	// Canary is the firewall canary of --deep run as root: a connection
+	// attempted as each service account to a loopback port outside the
+	// proxy and gateway ports (nil: not asked).
+	Canary []CanaryLive
 	// Thresholds are the compliance profile's numbers for checks that
 	// compare against one; zero fields keep each check's default.
 	Thresholds Thresholds
@@ -110,6 +117,39 @@ func runOne(id string, fn CheckFunc, s *Snapshot) (fs []finding.Finding) {
 		}
 	}()
 	return fn(s)
+}
+
+// CDPLive is one Chrome DevTools endpoint's answer to an unauthenticated
+// GET /json/version on loopback (audit --deep).
+type CDPLive struct {
+	Addr string
+	// Open is true when the endpoint answered with a debugger URL and no
+	// credential: anything that reaches it drives the browser.
+	Open    bool
+	Browser string
+	Err     string
+}
+
+// CanaryLive is one account's firewall canary.
+type CanaryLive struct {
+	UID int
+	// Target is the loopback address tried; Outcome "refused" or
+	// "connected", empty with Err when the canary could not run.
+	Target, Outcome, Detail, Err string
+}
+
+// ServiceUIDs are the accounts the gateway runs as (units, processes),
+// each once, in the order found: whom the firewall must confine.
+func ServiceUIDs(s *Snapshot) []int {
+	var out []int
+	seen := map[int]bool{}
+	for _, p := range lpIdentities(s, false) {
+		if p.UID >= 0 && !seen[p.UID] {
+			seen[p.UID] = true
+			out = append(out, p.UID)
+		}
+	}
+	return out
 }
 
 // EgressLive is the live answer of a clawgov egress proxy (audit --deep).

@@ -58,8 +58,11 @@ func editDistance1(a, b string) bool {
 	return a[i:] == b[i+1:]
 }
 
-// ReviewError is a refused review action (409 with the message).
-type ReviewError struct{ Msg string }
+// ReviewError is a refused review action (409 with the message). Code
+// names the refusal for the review pages, which show it in the reader's
+// language: reason_required, not_pending, self_approval, already_approved,
+// not_approved, unknown_action.
+type ReviewError struct{ Code, Msg string }
 
 func (e *ReviewError) Error() string { return e.Msg }
 
@@ -69,25 +72,28 @@ func (e *ReviewError) Error() string { return e.Msg }
 // only when N distinct reviewers have approved it.
 func (s *Server) Review(ctx context.Context, p Principal, action, slug, ver, reason string) (Version, error) {
 	if strings.TrimSpace(reason) == "" {
-		return Version{}, &ReviewError{"a --reason is required"}
+		return Version{}, &ReviewError{"reason_required", "a --reason is required"}
 	}
 	now := s.o.Now().UnixMilli()
 	key := slug + "@" + ver
 	ev := func(act string, d map[string]string) Event {
+		if p.Via != "" {
+			d["via"] = p.Via
+		}
 		return Event{At: now, Actor: p.actor(), Action: act, Object: key, Remote: p.Remote, Details: d}
 	}
 	return s.o.Store.Decide(ctx, slug, ver, now, func(v Version) (Decision, error) {
 		switch action {
 		case "approve":
 			if v.State != StatePending {
-				return Decision{}, &ReviewError{fmt.Sprintf("%s is %s; only pending versions can be approved", key, v.State)}
+				return Decision{}, &ReviewError{"not_pending", fmt.Sprintf("%s is %s; only pending versions can be approved", key, v.State)}
 			}
 			if v.Publisher == p.Handle {
-				return Decision{}, &ReviewError{fmt.Sprintf("%s published %s and cannot approve it", p.Handle, key)}
+				return Decision{}, &ReviewError{"self_approval", fmt.Sprintf("%s published %s and cannot approve it", p.Handle, key)}
 			}
 			for _, a := range v.Approvals {
 				if a.Reviewer == p.Handle {
-					return Decision{}, &ReviewError{fmt.Sprintf("%s already approved %s; another reviewer must approve", p.Handle, key)}
+					return Decision{}, &ReviewError{"already_approved", fmt.Sprintf("%s already approved %s; another reviewer must approve", p.Handle, key)}
 				}
 			}
 			a := Approval{Reviewer: p.Handle, Reason: reason, At: now}
@@ -103,17 +109,17 @@ func (s *Server) Review(ctx context.Context, p Principal, action, slug, ver, rea
 			return d, nil
 		case "reject":
 			if v.State != StatePending {
-				return Decision{}, &ReviewError{fmt.Sprintf("%s is %s; only pending versions can be rejected (revoke an approved one)", key, v.State)}
+				return Decision{}, &ReviewError{"not_pending", fmt.Sprintf("%s is %s; only pending versions can be rejected (revoke an approved one)", key, v.State)}
 			}
 			return Decision{State: StateRejected, Reason: reason, Events: []Event{ev("reject", map[string]string{"reason": reason})}}, nil
 		case "revoke":
 			if v.State != StateApproved {
-				return Decision{}, &ReviewError{fmt.Sprintf("%s is %s; only approved versions can be revoked", key, v.State)}
+				return Decision{}, &ReviewError{"not_approved", fmt.Sprintf("%s is %s; only approved versions can be revoked", key, v.State)}
 			}
 			return Decision{State: StateRevoked, Reason: reason, Record: v.ApprovalRecord, Sig: v.ApprovalSig,
 				Events: []Event{ev("revoke", map[string]string{"reason": reason})}}, nil
 		}
-		return Decision{}, &ReviewError{"unknown action " + action}
+		return Decision{}, &ReviewError{"unknown_action", "unknown action " + action}
 	})
 }
 

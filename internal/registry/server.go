@@ -54,8 +54,11 @@ type Options struct {
 	// The client still gets the not-found or blocked answer (with a
 	// message saying the skill was requested) until a reviewer approves.
 	PullThrough PullThrough
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// ReviewSessionTTL is how long a review page sign-in lasts (8 hours
+	// by default).
+	ReviewSessionTTL time.Duration
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 // PullThrough queues background fetches from an upstream registry.
@@ -128,6 +131,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/clawgov/v1/review", s.reviewList)
 	m.HandleFunc("GET /api/clawgov/v1/review/{slug}/{version}", s.reviewShow)
 	m.HandleFunc("POST /api/clawgov/v1/review/{slug}/{version}/{action}", s.reviewAct)
+	m.Handle("/review/", s.reviewRoutes())
+	m.HandleFunc("GET /review", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, reviewPrefix+"queue", http.StatusSeeOther)
+	})
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { textError(w, http.StatusNotFound, "Not found") })
 }
 
@@ -136,6 +143,9 @@ type Principal struct {
 	Handle string
 	Role   string
 	Remote string
+	// Via names the channel of a review decision in its events ("web"
+	// for the review pages; empty for the API and CLI).
+	Via string
 }
 
 func (p Principal) actor() string {

@@ -40,8 +40,14 @@ type env struct {
 
 func newEnv(t *testing.T, mut func(*Options)) *env {
 	t.Helper()
+	return newEnvDB(t, sqldbtest.SQLite(t), mut)
+}
+
+// newEnvDB is newEnv on the given database.
+func newEnvDB(t *testing.T, db *sqldb.DB, mut func(*Options)) *env {
+	t.Helper()
 	ctx := context.Background()
-	st, err := NewStore(ctx, sqldbtest.SQLite(t))
+	st, err := NewStore(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ package proxy
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -67,6 +68,10 @@ type Config struct {
 	// ListenAddr is reported on the admin endpoint so --deep can find the
 	// proxy to send its canary through.
 	ListenAddr string
+	// TLS, when set, makes the listener an HTTPS proxy that negotiates
+	// HTTP/2 or HTTP/1.1 by ALPN (a browser's "https://" proxy). Without
+	// it the listener speaks HTTP/1.1 and HTTP/2 with prior knowledge.
+	TLS *tls.Config
 }
 
 // Server is a running proxy's state. Safe for concurrent use.
@@ -128,6 +133,7 @@ func New(cfg Config) *Server {
 	s.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			u := *pr.In.URL
+			u.Scheme = "http" // the only scheme forwarded; HTTP/2 requests arrive without one
 			// Dial and send exactly the normalised authority that was
 			// checked, not the client's spelling of it.
 			if st, _ := pr.In.Context().Value(stateKey{}).(*reqState); st != nil {
@@ -214,7 +220,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer cancel()
 		_ = hs.Shutdown(sctx)
 	}()
-	err := hs.Serve(netutil.LimitListener(ln, s.cfg.MaxConns))
+	ln = netutil.LimitListener(ln, s.cfg.MaxConns)
+	var err error
+	if s.cfg.TLS != nil {
+		// ServeTLS adds h2 to the ALPN list of a clone of TLSConfig.
+		err = hs.ServeTLS(ln, "", "")
+	} else {
+		err = hs.Serve(ln)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -222,13 +235,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // HTTPServer is the configured http.Server for the proxy listener.
+//
+// HTTP/2 comes from net/http itself: negotiated by ALPN on a TLS listener,
+// by prior knowledge (h2c) on a plain one. Its per-connection limits are
+// the slowloris and flood bounds for HTTP/2 clients, since
+// ReadHeaderTimeout only applies to HTTP/1: a bounded header list, a
+// bounded number of concurrent streams, and a read-idle ping.
 func (s *Server) HTTPServer() *http.Server {
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetHTTP2(true)
+	protos.SetUnencryptedHTTP2(true)
 	return &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.HeaderTimeout,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
+		TLSConfig:         s.cfg.TLS,
+		Protocols:         &protos,
+		HTTP2: &http.HTTP2Config{
+			MaxConcurrentStreams: 250,
+			MaxReadFrameSize:     1 << 20,
+			SendPingTimeout:      30 * time.Second,
+			PingTimeout:          15 * time.Second,
+			WriteByteTimeout:     s.cfg.TunnelIdle,
+		},
+		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
 	}
 }
 
@@ -286,7 +318,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var t policy.Target
 	var err error
 	if r.Method == http.MethodConnect {
+		// HTTP/2 CONNECT carries the authority alone; net/http puts it in
+		// RequestURI as for HTTP/1.
 		t, err = policy.ParseConnect(r.RequestURI)
+	} else if r.ProtoMajor == 2 {
+		// An HTTP/2 request names its target in :scheme, :authority and
+		// :path; net/http keeps the last two. Only plain http is
+		// forwarded, and r.TLS is set exactly when :scheme was https on a
+		// TLS listener, which must be a CONNECT instead.
+		if r.TLS != nil {
+			err = fmt.Errorf("request target https://%s%s: scheme https is not forwarded (use CONNECT for https, ws and wss)", r.Host, clipPath(r.RequestURI))
+		} else {
+			t, err = policy.ParseAbsolute("http://"+r.Host+r.RequestURI, "")
+		}
 	} else {
 		// net/http discards the Host header of an absolute-form request
 		// (RFC 9112 §3.2.2) and the proxy rewrites Host from the checked
@@ -367,7 +411,10 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, st *reqState, st
 	st.rec.Status = status
 	w.Header().Set("X-Clawgov-Request-Id", st.rec.ID)
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Connection", "close")
+	if r.ProtoMajor < 2 {
+		// HTTP/2 has no Connection header; a refused stream ends alone.
+		w.Header().Set("Connection", "close")
+	}
 	if r.Method == http.MethodConnect {
 		// Browsers never show a CONNECT response body; keep it short.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -576,6 +623,10 @@ func (s *Server) tunnel(w http.ResponseWriter, r *http.Request, st *reqState, t 
 		return
 	}
 	rc := http.NewResponseController(w)
+	if r.ProtoMajor == 2 {
+		s.tunnelStream(w, r, rc, up, st)
+		return
+	}
 	conn, brw, err := rc.Hijack()
 	if err != nil {
 		up.Close()
@@ -617,10 +668,88 @@ func (s *Server) tunnel(w http.ResponseWriter, r *http.Request, st *reqState, t 
 	s.finish(st)
 }
 
+// tunnelStream is the tunnel over one HTTP/2 stream: the request body is
+// the client's bytes, the response body the upstream's. There is nothing
+// to hijack; the stream's deadlines and flushes stand in for the
+// connection's.
+func (s *Server) tunnelStream(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, up net.Conn, st *reqState) {
+	st.rec.Status = http.StatusOK
+	s.metrics.tunnels.Add(1)
+	defer s.metrics.tunnels.Add(-1)
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		up.Close()
+		s.finish(st)
+		return
+	}
+	cs := &streamConn{body: r.Body, w: w, rc: rc, done: make(chan struct{})}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	var upN, downN int64
+	go func() {
+		defer wg.Done()
+		upN = s.copyIdle(up, cs, cs, up)
+	}()
+	go func() {
+		defer wg.Done()
+		downN = s.copyIdle(cs, up, up, cs)
+	}()
+	wg.Wait()
+	up.Close()
+	st.rec.BytesUp, st.rec.BytesDown = upN, downN
+	s.finish(st)
+}
+
+// streamConn adapts an HTTP/2 stream to what copyIdle needs. Close ends
+// the client's side (the body reader); the response ends when the handler
+// returns. There is no half-close of the response short of that, so an
+// upstream EOF closes the stream.
+type streamConn struct {
+	body      io.ReadCloser
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+func (c *streamConn) Read(b []byte) (int, error) { return c.body.Read(b) }
+
+func (c *streamConn) Write(b []byte) (int, error) {
+	select {
+	case <-c.done:
+		return 0, net.ErrClosed
+	default:
+	}
+	n, err := c.w.Write(b)
+	if err == nil {
+		err = c.rc.Flush()
+	}
+	return n, err
+}
+
+func (c *streamConn) SetReadDeadline(t time.Time) error  { return c.rc.SetReadDeadline(t) }
+func (c *streamConn) SetWriteDeadline(t time.Time) error { return c.rc.SetWriteDeadline(t) }
+
+func (c *streamConn) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		_ = c.body.Close()
+	})
+	return nil
+}
+
+// deadlineCloser is the part of a connection copyIdle drives: a net.Conn
+// or an HTTP/2 stream.
+type deadlineCloser interface {
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+	Close() error
+}
+
 // copyIdle copies src to dst, extending the read deadline of srcConn by
 // TunnelIdle before each read; on EOF it half-closes dst so the other
 // direction can finish, and on error or idleness it closes both.
-func (s *Server) copyIdle(dst io.Writer, src io.Reader, srcConn, dstConn net.Conn) int64 {
+func (s *Server) copyIdle(dst io.Writer, src io.Reader, srcConn, dstConn deadlineCloser) int64 {
 	buf := make([]byte, 16<<10) // 2 per tunnel: 1,000 tunnels stay near 32 MiB of buffers
 	var n int64
 	for {

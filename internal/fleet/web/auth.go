@@ -2,13 +2,10 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"time"
+
+	"github.com/clawgov/clawgov/internal/webui"
 )
 
 // Users checks a login. The fleet core owns the user table and the password
@@ -63,21 +60,14 @@ const (
 	defaultSessionTT = 12 * time.Hour
 )
 
-// newToken returns 32 random bytes, URL-safe.
-func newToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand: " + err.Error()) // cannot happen on Linux
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+// newToken returns 32 random bytes, URL-safe (shared with the registry's
+// review pages through webui).
+func newToken() string { return webui.NewToken() }
 
 // SessionID is the stored ID of a session token.
-func SessionID(token string) string {
-	s := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(s[:])
-}
+func SessionID(token string) string { return webui.TokenID(token) }
 
-func equalToken(a, b string) bool {
-	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
+// equalToken compares a submitted token a with the expected b in constant
+// time. An empty submission never matches (webui.Equal refuses an empty
+// expected token).
+func equalToken(a, b string) bool { return a != "" && webui.Equal(a, b) }

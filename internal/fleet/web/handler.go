@@ -15,6 +15,7 @@ import (
 
 	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/output"
+	"github.com/clawgov/clawgov/internal/webui"
 )
 
 // Options configure the dashboard.
@@ -120,7 +121,7 @@ const csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame
 
 // crossOrigin rejects state-changing requests from other origins
 // (Sec-Fetch-Site / Origin), a second line behind the CSRF tokens.
-var crossOrigin = http.NewCrossOriginProtection()
+var crossOrigin = webui.CrossOrigin
 
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -280,12 +281,7 @@ func (d *Dashboard) showLogin(w http.ResponseWriter, r *http.Request, status int
 }
 
 // safeNext keeps the post-login redirect on this dashboard.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		return "/"
-	}
-	return next
-}
+func safeNext(next string) string { return webui.SafeNext(next, "/", "/") }
 
 // sourceAddr is the client address, without the port. Behind a proxy it
 // is the proxy's: per-account throttling still holds.

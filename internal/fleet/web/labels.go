@@ -2,9 +2,9 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/webui"
 )
 
 // labels holds every fixed string of the dashboard in both languages, in the
@@ -256,22 +256,4 @@ const langCookie = "clawgov_lang"
 
 // pickLang chooses the page language: ?lang= first, then the cookie, then
 // the first zh or en in Accept-Language, then English.
-func pickLang(r *http.Request) (catalog.Lang, bool) {
-	if v := r.URL.Query().Get("lang"); v != "" {
-		if l, err := catalog.ParseLang(v); err == nil {
-			return l, true
-		}
-	}
-	if c, err := r.Cookie(langCookie); err == nil {
-		if l, err := catalog.ParseLang(c.Value); err == nil {
-			return l, false
-		}
-	}
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if l, err := catalog.ParseLang(tag); err == nil {
-			return l, false
-		}
-	}
-	return catalog.EN, false
-}
+func pickLang(r *http.Request) (catalog.Lang, bool) { return webui.PickLang(r, langCookie) }
