@@ -138,6 +138,16 @@ var reviewLabels = map[catalog.Lang]map[string]string{
 		"err_already_approved": "You already approved this version; another reviewer must approve.",
 		"err_not_approved":     "This version is %s; only approved versions can be revoked.",
 		"err_unknown_action":   "Unknown action.",
+
+		// The mirror (clawgov registry mirror and serve --pull-through).
+		"flag_upstream_suspicious": "The upstream registry marks this skill suspicious (moderation or security verdict); policy never approves it.",
+		"mirror_title":             "Mirrored from an upstream registry",
+		"mirror_upstream":          "Upstream",
+		"mirror_source":            "Downloaded from",
+		"mirror_archive":           "Upstream archive SHA-256",
+		"mirror_advertised":        "SHA-256 the upstream advertised",
+		"mirror_moderation":        "Upstream moderation",
+		"mirror_fetched":           "Fetched",
 	},
 	catalog.ZH: {
 		"app":                  "clawgov 技能仓库",
@@ -265,6 +275,16 @@ var reviewLabels = map[catalog.Lang]map[string]string{
 		"err_already_approved": "您已批准此版本；需要另一名审核员批准。",
 		"err_not_approved":     "此版本状态为%s；只有已批准的版本可以撤销。",
 		"err_unknown_action":   "未知操作。",
+
+		// The mirror (clawgov registry mirror and serve --pull-through).
+		"flag_upstream_suspicious": "上游注册表将该技能标记为可疑（审核或安全结论）；策略不会自动批准它。",
+		"mirror_title":             "镜像自上游注册表",
+		"mirror_upstream":          "上游",
+		"mirror_source":            "下载地址",
+		"mirror_archive":           "上游归档 SHA-256",
+		"mirror_advertised":        "上游声明的 SHA-256",
+		"mirror_moderation":        "上游审核状态",
+		"mirror_fetched":           "获取时间",
 	},
 }
 

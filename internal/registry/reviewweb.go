@@ -559,6 +559,8 @@ func (s *Server) rvShowVersion(w http.ResponseWriter, r *http.Request, status in
 			vv.Flags = append(vv.Flags, FlagRow{f, p.T("flag_lookalike", strings.TrimPrefix(f, "slug.lookalike:"))})
 		case f == "scan.incomplete":
 			vv.Flags = append(vv.Flags, FlagRow{f, p.T("flag_incomplete")})
+		case f == "upstream.suspicious":
+			vv.Flags = append(vv.Flags, FlagRow{f, p.T("flag_upstream_suspicious")})
 		default:
 			vv.Flags = append(vv.Flags, FlagRow{f, p.T("flag_other", f)})
 		}
