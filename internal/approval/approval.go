@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Schema names the signed record format.
@@ -151,8 +152,11 @@ func decodeKey(s string) (ed25519.PublicKey, bool) {
 func NormalizeURL(s string) string {
 	s = strings.TrimSpace(s)
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return strings.TrimRight(s, "/")
+	if err != nil || u.Scheme == "" || u.Hostname() == "" {
+		if t := strings.TrimRightFunc(s, func(r rune) bool { return r == '/' || unicode.IsSpace(r) }); t != s {
+			return NormalizeURL(t) // shorter each time, so this ends
+		}
+		return s
 	}
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Hostname())
