@@ -89,9 +89,10 @@ func TestAuditRealOpenClawInstallFromOrgRegistry(t *testing.T) {
 		}
 		return c
 	}
+	profile := "miit-2026"
 	run := func(c *config.Config) *report.Report {
 		t.Helper()
-		r, err := audit.Run(ctx, audit.Options{StateDir: state, Config: c, Getenv: func(k string) string { return env[k] },
+		r, err := audit.Run(ctx, audit.Options{StateDir: state, Config: c, Profile: profile, Getenv: func(k string) string { return env[k] },
 			Now: func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) }, RegistryTimeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -119,6 +120,24 @@ func TestAuditRealOpenClawInstallFromOrgRegistry(t *testing.T) {
 	if got := status(r, "CG-SKL-024", "clawhub"); got != "warn/absent" {
 		t.Errorf("CG-SKL-024 clawhub %s", got)
 	}
+	checkStatus := func(r *report.Report, id string) finding.Status {
+		for _, c := range r.Checks {
+			if c.ID == id {
+				return c.Status
+			}
+		}
+		return ""
+	}
+	// The clawhub CLI falls back silently: a warning on the baseline, a
+	// failure under the strict profile.
+	if got := checkStatus(r, "CG-SKL-024"); got != finding.Warn {
+		t.Errorf("CG-SKL-024 on the baseline: %s", got)
+	}
+	profile = "miit-2026-strict"
+	if got := checkStatus(run(cfgFor(reg.PubBase64())), "CG-SKL-024"); got != finding.Fail {
+		t.Errorf("CG-SKL-024 under strict: %s", got)
+	}
+	profile = "miit-2026"
 	for _, f := range r.Findings {
 		for _, e := range f.Evidence {
 			if strings.Contains(e.Value+e.Detail+f.Message, reg.Reader) {
