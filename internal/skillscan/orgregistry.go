@@ -108,13 +108,17 @@ func registrySettings(s *posture.Snapshot, keys []string) []setting {
 			}
 		}
 	}
-	// The effective value the inventory resolved (clawgov's own
-	// environment among them) when no place above set it.
+	// The effective value the inventory resolved when no place above set
+	// it: on a live host that includes clawgov's own environment (the
+	// shell people run the CLIs from); a disk image's is not this one's.
 	for _, k := range keys {
 		if v, ok := inv.Env[k]; ok {
 			src := inv.EnvSources[k]
 			if src == "" {
 				src = "process"
+			}
+			if src == "process" && inv.Rootfs != "" {
+				continue
 			}
 			if !strings.HasPrefix(src, "unit:") && !strings.HasPrefix(src, "dotenv:") && !strings.HasPrefix(src, "config:") {
 				add(k, v, src)

@@ -221,9 +221,18 @@ func TestEngineOrgRegistryCannotVerify(t *testing.T) {
 
 // pinSnap is a disk-image deployment under root: files maps deployment
 // paths to contents; env is the inventory's effective environment.
-func pinSnap(t *testing.T, org string, files map[string]string, units []host.Unit, procs []host.Process, env, envSrc map[string]string, cfgText string) *posture.Snapshot {
+func pinSnap(t *testing.T, org string, live bool, files map[string]string, units []host.Unit, procs []host.Process, env, envSrc map[string]string, cfgText string) *posture.Snapshot {
 	t.Helper()
 	root := t.TempDir()
+	if live {
+		if len(files) > 0 {
+			t.Fatal("a live-host case cannot write files")
+		}
+		if b, _ := os.ReadFile("/etc/environment"); strings.Contains(string(b), "CLAWHUB") {
+			t.Skip("this machine's /etc/environment sets CLAWHUB variables")
+		}
+		root = ""
+	}
 	inv := &openclaw.Inventory{Rootfs: root, Env: env, EnvSources: envSrc, Paths: openclaw.Paths{Home: "/home/a", StateDir: "/home/a/.openclaw"}}
 	for p, c := range files {
 		f := filepath.Join(root, filepath.FromSlash(p))
@@ -274,6 +283,7 @@ func TestClientsPinnedToOrgRegistry(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		org    string
+		live   bool
 		files  map[string]string
 		units  []host.Unit
 		procs  []host.Process
@@ -304,12 +314,15 @@ func TestClientsPinnedToOrgRegistry(t *testing.T) {
 			want:  want{"pass/pinned", "fail/elsewhere"}, where: "/etc/environment"},
 		{name: "registry path prefix differs", org: org + "/reg", units: []host.Unit{unit}, files: etcEnv,
 			want: want{"fail/elsewhere", "fail/elsewhere"}},
-		{name: "clawgov's own environment", org: org,
+		{name: "clawgov's own environment, live host", org: org, live: true,
 			env: map[string]string{"OPENCLAW_CLAWHUB_URL": org, "CLAWHUB_REGISTRY": org}, envSrc: map[string]string{"OPENCLAW_CLAWHUB_URL": "process", "CLAWHUB_REGISTRY": "process"},
 			want: want{"pass/pinned", "pass/pinned"}},
+		{name: "clawgov's own environment does not pin a disk image", org: org,
+			env: map[string]string{"OPENCLAW_CLAWHUB_URL": org, "CLAWHUB_REGISTRY": org}, envSrc: map[string]string{"OPENCLAW_CLAWHUB_URL": "process", "CLAWHUB_REGISTRY": "process"},
+			want: want{"warn/absent", "warn/absent"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := pinned(t, pinSnap(t, tc.org, tc.files, tc.units, tc.procs, tc.env, tc.envSrc, tc.cfg))
+			m := pinned(t, pinSnap(t, tc.org, tc.live, tc.files, tc.units, tc.procs, tc.env, tc.envSrc, tc.cfg))
 			got := func(k string) string {
 				f, ok := m[k]
 				if !ok {
