@@ -109,14 +109,14 @@ func ParsePublicKey(value, baseDir string) (ed25519.PublicKey, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("neither a base64 ed25519 public key nor a readable file (%s: no such file)", p)
+			return nil, fmt.Errorf("neither a base64 ed25519 public key nor a readable file (%q: no such file)", p)
 		}
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return nil, fmt.Errorf("read %q: %s", p, oneLine(err))
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return nil, fmt.Errorf("read %q: %s", p, oneLine(err))
 	}
 	t := strings.TrimSpace(string(b))
 	if k, ok := decodeKey(t); ok {
@@ -128,14 +128,18 @@ func ParsePublicKey(value, baseDir string) (ed25519.PublicKey, error) {
 	}
 	if json.Unmarshal([]byte(t), &doc) == nil && doc.PublicKey != "" {
 		if doc.Alg != "" && doc.Alg != "ed25519" {
-			return nil, fmt.Errorf("%s: alg %q, want ed25519", p, doc.Alg)
+			return nil, fmt.Errorf("%q: alg %q, want ed25519", p, doc.Alg)
 		}
 		if k, ok := decodeKey(doc.PublicKey); ok {
 			return k, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: not a base64 ed25519 public key (32 bytes) or the registry's signing-key JSON", p)
+	return nil, fmt.Errorf("%q: not a base64 ed25519 public key (32 bytes) or the registry's signing-key JSON", p)
 }
+
+// oneLine keeps an error on one line (an OS error quotes the path it was
+// given, which may hold anything).
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 func decodeKey(s string) (ed25519.PublicKey, bool) {
 	b, err := base64.StdEncoding.DecodeString(s)
@@ -221,6 +225,8 @@ const maxEnvelope = 8 << 20
 
 // Client asks one registry for signed approvals. It keeps no cache: each
 // Verify is one request, so an audit sees the registry's state now.
+// A Client is for one audit and one goroutine (it remembers that the
+// registry was unreachable).
 type Client struct {
 	// BaseURL is the registry (registry.url).
 	BaseURL string

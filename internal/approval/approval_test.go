@@ -235,3 +235,25 @@ func FuzzNormalizeURL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePublicKey: any registry.signing_key text is a 32-byte key or a
+// one-line error, never a panic.
+func FuzzParsePublicKey(f *testing.F) {
+	pub, _, _ := ed25519.GenerateKey(nil)
+	f.Add(base64.StdEncoding.EncodeToString(pub))
+	f.Add("key.json")
+	f.Add("")
+	f.Add("../../etc/passwd")
+	dir := f.TempDir()
+	doc, _ := json.Marshal(map[string]string{"alg": "ed25519", "publicKey": base64.StdEncoding.EncodeToString(pub)})
+	os.WriteFile(filepath.Join(dir, "key.json"), doc, 0o644)
+	f.Fuzz(func(t *testing.T, v string) {
+		k, err := approval.ParsePublicKey(v, dir)
+		if err == nil && len(k) != ed25519.PublicKeySize {
+			t.Fatalf("%q: %d-byte key", v, len(k))
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("%q: multi-line error %q", v, err)
+		}
+	})
+}

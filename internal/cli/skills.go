@@ -63,6 +63,12 @@ explained, and every match names the rule, file, line and matched text
 (secrets redacted). A skill that could not be fully read is reported as an
 error, never as clean.
 
+With registry.url in clawgov.yaml, --installed also checks every skill
+installed from that registry against its signed approval (CG-SKL-016): the
+record must verify against registry.signing_key and name the files on disk
+(token from CLAWHUB_TOKEN). A changed, revoked or unapproved skill fails; an
+unreachable registry or no pinned key is manual, never a pass.
+
 ` + exitCodeHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
