@@ -61,8 +61,11 @@ type Options struct {
 	// on (`clawgov fix` plans from the same inventory the audit judged).
 	Inspect func(s *posture.Snapshot)
 	// Config is clawgov.yaml (nil: none): local profile files, waivers
-	// and attestations.
+	// and attestations, and the organisation registry.
 	Config *config.Config
+	// RegistryTimeout bounds each request to the organisation registry
+	// (0: approval.DefaultTimeout).
+	RegistryTimeout time.Duration
 }
 
 // Engine is one source of findings over the snapshot.
@@ -150,6 +153,13 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			LogRetentionDays: prof.Thresholds.LogRetentionDays, MaxDaysBehind: prof.Thresholds.MaxDaysBehind,
 			MaxReleasesBehind: prof.Thresholds.MaxReleasesBehind,
 		}}
+	// The organisation registry's checks ask it for signed approvals:
+	// network I/O only when clawgov.yaml names one.
+	reg, err := OrgRegistry(opts.Config, opts.Getenv, inv, opts.RegistryTimeout)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	snap.Registry = reg
 	if opts.Deep && opts.EgressProber != nil && opts.Rootfs == "" {
 		snap.Egress = opts.EgressProber(ctx)
 	}

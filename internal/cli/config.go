@@ -44,6 +44,8 @@ func (c *factoryConfig) value(key string) string {
 		return cfg.Organisation
 	case "registry.url":
 		return cfg.Registry.URL
+	case "registry.signing_key":
+		return cfg.Registry.SigningKey
 	case "egress.proxy":
 		return cfg.Egress.Proxy
 	case "egress.policy":
@@ -173,7 +175,7 @@ func runConfigShow(f *factory, format string) error {
 		return err
 	}
 	defaults := map[string]string{"profile": "miit-2026", "lang": "(from LC_ALL/LC_MESSAGES/LANG)", "format": "text", "fail_on": "high"}
-	keys := []string{"profile", "lang", "format", "fail_on", "organisation", "registry.url", "egress.proxy", "egress.policy", "advisories.source", "fleet.server"}
+	keys := []string{"profile", "lang", "format", "fail_on", "organisation", "registry.url", "registry.signing_key", "egress.proxy", "egress.policy", "advisories.source", "fleet.server"}
 	var rows []shownSetting
 	for _, k := range keys {
 		v, src := fc.value(k), ""

@@ -63,6 +63,12 @@ explained, and every match names the rule, file, line and matched text
 (secrets redacted). A skill that could not be fully read is reported as an
 error, never as clean.
 
+With registry.url in clawgov.yaml, --installed also checks every skill
+installed from that registry against its signed approval (CG-SKL-016): the
+record must verify against registry.signing_key and name the files on disk
+(token from CLAWHUB_TOKEN). A changed, revoked or unapproved skill fails; an
+unreachable registry or no pinned key is manual, never a pass.
+
 ` + exitCodeHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
@@ -134,6 +140,7 @@ func runSkillsScan(ctx context.Context, f *factory, o *SkillsScanOptions) error 
 		runErrs []report.RunError
 		inputOK bool
 		target  = report.Target{}
+		ran     = []string{skillscan.CheckVerdict, skillscan.CheckMatch}
 	)
 	if len(o.Paths) > 0 {
 		results, errs := sc.ScanPaths(ctx, o.Paths)
@@ -158,6 +165,14 @@ func runSkillsScan(ctx context.Context, f *factory, o *SkillsScanOptions) error 
 		for _, r := range res {
 			fs = append(fs, skillscan.ResultFindings(r.Result, r.Shown, string(lang))...)
 		}
+		// Skills from the organisation registry are checked against its
+		// signed approvals, exactly as the audit checks them.
+		reg, err := audit.OrgRegistry(fc.cfg, f.Getenv, inv, 0)
+		if err != nil {
+			return &UsageError{err}
+		}
+		fs = append(fs, skillscan.ApprovalFindings(ctx, inv, reg)...)
+		ran = append(ran, skillscan.CheckApproval)
 		for _, p := range inv.Problems {
 			if p.Area == "skills" || p.Area == "plugins" {
 				runErrs = append(runErrs, report.RunError{Source: p.Path, Message: p.Err.Error(), Checks: []string{skillscan.CheckVerdict}})
@@ -172,7 +187,7 @@ func runSkillsScan(ctx context.Context, f *factory, o *SkillsScanOptions) error 
 	r, err := report.Build(cat, report.Input{
 		Kind: "skills-scan", Tool: report.Tool{Name: "clawgov", Version: version.Version},
 		Now: f.Now(), Lang: lang, ProfileID: "miit-2026", Target: target,
-		Ran: []string{skillscan.CheckVerdict, skillscan.CheckMatch}, Findings: fs, Errors: runErrs,
+		Ran: ran, Findings: fs, Errors: runErrs,
 		Config: fc.cfg, Waivers: waiversOf(fc.cfg),
 	})
 	if err != nil {

@@ -54,6 +54,11 @@ type Config struct {
 	Attestations map[string]Attestation `yaml:"attestations"`
 	Registry     struct {
 		URL string `yaml:"url"`
+		// SigningKey pins the registry's approval-signing key: the
+		// base64 ed25519 public key, or a file holding it (relative to
+		// this file's folder). The key the registry serves is never
+		// trusted in its place.
+		SigningKey string `yaml:"signing_key"`
 	} `yaml:"registry"`
 	Egress struct {
 		Proxy  string `yaml:"proxy"`

@@ -30,6 +30,9 @@ func TestParseValid(t *testing.T) {
 	if p := c.ProfilePaths(); len(p) != 1 || p[0] != filepath.Join("testdata/valid", "profiles/branch.yaml") {
 		t.Fatalf("profile paths %v", p)
 	}
+	if c.Registry.URL != "https://skills.example.cn/" || c.Registry.SigningKey != "keys/registry-signing-key.json" {
+		t.Fatalf("registry %+v", c.Registry)
+	}
 	if c.Digest == "" || len(c.Digest) != 64 {
 		t.Fatalf("digest %q", c.Digest)
 	}
@@ -57,6 +60,7 @@ func TestParseInvalid(t *testing.T) {
 		"bad-enum.yaml":               "testdata/invalid/bad-enum.yaml:2: fail_on: value must be one of",
 		"alias.yaml":                  "testdata/invalid/alias.yaml:7: YAML aliases are not allowed here",
 		"not-mapping.yaml":            "testdata/invalid/not-mapping.yaml:1: must be a mapping of settings",
+		"empty-signing-key.yaml":      "testdata/invalid/empty-signing-key.yaml:4: registry.signing_key: minLength",
 	}
 	for file, want := range cases {
 		_, err := Load(filepath.Join("testdata/invalid", file))

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/clawgov/clawgov/internal/approval"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
 	"github.com/clawgov/clawgov/internal/openclaw"
@@ -40,6 +41,19 @@ type Snapshot struct {
 	// MinVersion is the organisation's OpenClaw baseline (--min-version or
 	// the profile's min_version); "" measures against the latest stable.
 	MinVersion string
+	// Registry is the organisation's skill registry (clawgov.yaml
+	// registry.url); nil when none is configured, and the checks that
+	// need it skip saying so.
+	Registry *OrgRegistry
+}
+
+// OrgRegistry is the organisation's vetted skill registry as the audit
+// uses it: the URL installs and clients must point at, and the client
+// that fetches its signed approvals (the only network I/O of those
+// checks, and only when a URL is configured).
+type OrgRegistry struct {
+	URL      string
+	Verifier *approval.Client
 }
 
 // Thresholds mirror the profile settings checks read (see the catalog's

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clawgov/clawgov/internal/approval"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
 	"github.com/clawgov/clawgov/internal/openclaw"
@@ -30,10 +31,12 @@ const (
 	CheckTreeHash      = "CG-SKL-013"
 	CheckNotScanned    = "CG-SKL-014"
 	CheckLockMismatch  = "CG-SKL-015"
+	CheckApproval      = "CG-SKL-016"
 	CheckInstallPolicy = "CG-SKL-020"
 	CheckUploads       = "CG-SKL-021"
 	CheckAutonomous    = "CG-SKL-022"
 	CheckExtraDirs     = "CG-SKL-023"
+	CheckPinned        = "CG-SKL-024"
 )
 
 // Engine is the audit engine "skills": it scans every installed skill and
@@ -55,7 +58,7 @@ type target struct {
 
 // Run implements the audit engine.
 func (e Engine) Run(ctx context.Context, s *posture.Snapshot) ([]string, []finding.Finding, []report.RunError) {
-	ran := []string{CheckVerdict, CheckMatch, CheckNoOrigin, CheckRegistry, CheckIntegrity, CheckTreeHash, CheckNotScanned, CheckLockMismatch, CheckInstallPolicy, CheckUploads, CheckAutonomous, CheckExtraDirs}
+	ran := []string{CheckVerdict, CheckMatch, CheckNoOrigin, CheckRegistry, CheckIntegrity, CheckTreeHash, CheckNotScanned, CheckLockMismatch, CheckApproval, CheckInstallPolicy, CheckUploads, CheckAutonomous, CheckExtraDirs, CheckPinned}
 	if s == nil || s.OC == nil {
 		return ran, nil, []report.RunError{{Source: "skills", Message: "no OpenClaw inventory was gathered", Checks: ran}}
 	}
@@ -63,6 +66,10 @@ func (e Engine) Run(ctx context.Context, s *posture.Snapshot) ([]string, []findi
 	var fs []finding.Finding
 	var errs []report.RunError
 	fs = append(fs, settingsFindings(inv)...)
+	fs = append(fs, pinnedFindings(s)...)
+	if s.Registry == nil || s.Registry.URL == "" {
+		fs = append(fs, finding.Finding{CheckID: CheckApproval, Status: finding.Skip, MessageKey: noRegistryKey, MatchKey: noRegistryKey})
+	}
 
 	targets := installedTargets(inv)
 	if len(targets) == 0 {
@@ -78,7 +85,11 @@ func (e Engine) Run(ctx context.Context, s *posture.Snapshot) ([]string, []findi
 		fs = append(fs, ResultFindings(ir.Result, ir.Shown, "en")...)
 		t := ir.t
 		if t.hostDir != "" && !t.plugin && t.root != "bundled" {
-			fs = append(fs, provenanceFindings(t, ReadProvenance(t.hostDir))...)
+			p := ReadProvenance(t.hostDir)
+			fs = append(fs, provenanceFindings(t, p, s.Registry)...)
+			if fromOrg(s.Registry, recordedRegistry(p)) {
+				fs = append(fs, approvalFindings(ctx, s.Registry, t, p)...)
+			}
 		}
 	}
 	return ran, fs, errs
@@ -243,7 +254,7 @@ func joinShown(dir, rel string) string {
 	return strings.TrimSuffix(dir, "/") + "/" + rel
 }
 
-func provenanceFindings(t target, p *Provenance) []finding.Finding {
+func provenanceFindings(t target, p *Provenance, org *posture.OrgRegistry) []finding.Finding {
 	var out []finding.Finding
 	ev := func(file string) []finding.Evidence { return []finding.Evidence{{Kind: "file", File: file}} }
 	for _, err := range p.ReadErrs {
@@ -275,9 +286,21 @@ func provenanceFindings(t target, p *Provenance) []finding.Finding {
 	} else {
 		reg, regFile = p.Lock.Registry, p.Lock.File
 	}
-	if reg != "" && strings.TrimRight(reg, "/") != OfficialRegistry {
+	regEv := []finding.Evidence{{Kind: "file", File: regFile, KeyPath: "registry", Value: reg}}
+	switch {
+	case org != nil && org.URL != "":
+		// With an organisation registry configured, it is the only
+		// acceptable source: the public ClawHub included, anything else
+		// skipped its review.
+		params := map[string]string{"skill": t.name, "registry": orNone(reg), "file": regFile, "org": approval.NormalizeURL(org.URL)}
+		if fromOrg(org, reg) {
+			out = append(out, finding.Finding{CheckID: CheckRegistry, Status: finding.Pass, Target: t.name, MessageKey: "org", Params: params, Evidence: regEv})
+		} else {
+			out = append(out, finding.Finding{CheckID: CheckRegistry, Status: finding.Fail, Target: t.name, MessageKey: "not_org", Params: params, Evidence: regEv})
+		}
+	case reg != "" && strings.TrimRight(reg, "/") != OfficialRegistry:
 		out = append(out, finding.Finding{CheckID: CheckRegistry, Status: finding.Warn, Target: t.name, MessageKey: "registry",
-			Params: map[string]string{"skill": t.name, "registry": reg, "file": regFile}, Evidence: []finding.Evidence{{Kind: "file", File: regFile, KeyPath: "registry", Value: reg}}})
+			Params: map[string]string{"skill": t.name, "registry": reg, "file": regFile}, Evidence: regEv})
 	}
 	if o != nil {
 		var missing []string

@@ -142,7 +142,7 @@ func TestEngineProvenanceAndVerdicts(t *testing.T) {
 	}
 	snap := &posture.Snapshot{OC: &openclaw.Inventory{Skills: skills}}
 	ran, fs, errs := Engine{}.Run(context.Background(), snap)
-	if len(errs) > 0 || len(ran) != 12 {
+	if len(errs) > 0 || len(ran) != 14 {
 		t.Fatalf("ran=%v errs=%v", ran, errs)
 	}
 	m := byCheck(fs)
@@ -210,8 +210,15 @@ func TestEngineSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, fs, _ = Engine{}.Run(context.Background(), &posture.Snapshot{OC: &openclaw.Inventory{Config: cfg}})
-	if len(fs) != 0 {
-		t.Errorf("safe settings raised %+v", fs)
+	for _, f := range fs {
+		// Without registry.url the organisation-registry checks skip,
+		// saying so; nothing else may be raised.
+		if f.Status != finding.Skip || f.MessageKey != noRegistryKey {
+			t.Errorf("safe settings raised %+v", f)
+		}
+	}
+	if m := byCheck(fs); len(m[CheckPinned]) != 1 || len(m[CheckApproval]) != 1 {
+		t.Errorf("no registry: want one skip each for %s and %s, got %+v", CheckPinned, CheckApproval, fs)
 	}
 }
 
