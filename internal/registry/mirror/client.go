@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clawgov/clawgov/internal/registry"
 )
@@ -170,11 +171,18 @@ type Response struct {
 	URL    string
 }
 
-// Text is the body as a short one-line string for messages.
+// Text is the body as a short one-line string for messages: upstream
+// text, so control characters (terminal escapes) become '?'.
 func (r *Response) Text() string {
 	s := strings.Join(strings.Fields(string(r.Body)), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
+	s = strings.Map(func(c rune) rune {
+		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == utf8.RuneError {
+			return '?'
+		}
+		return c
+	}, s)
+	if rs := []rune(s); len(rs) > 200 {
+		s = string(rs[:200]) + "…"
 	}
 	return s
 }

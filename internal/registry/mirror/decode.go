@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/clawgov/clawgov/internal/registry"
 )
@@ -491,7 +492,7 @@ func isHex64(s string) bool {
 // clip keeps upstream text in messages short and printable.
 func clip(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError {
 			return '?'
 		}
 		return r

@@ -223,3 +223,15 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+// Upstream text in messages never carries terminal escapes or newlines.
+func TestUpstreamTextInert(t *testing.T) {
+	r := &Response{Body: []byte("Skill\x1b[31m not\r\nfound\x9b2J " + strings.Repeat("é", 300))}
+	got := r.Text()
+	if strings.ContainsAny(got, "\x1b\r\n") || strings.Contains(got, string([]byte{0x9b})) || !strings.HasPrefix(got, "Skill?[31m not found?2J é") || len([]rune(got)) != 201 {
+		t.Fatalf("%q", got)
+	}
+	if c := clip(string([]byte{'a', 0x1b, 'b', 0xff, 'c'})); c != "a?b?c" {
+		t.Fatalf("clip: %q", c)
+	}
+}
