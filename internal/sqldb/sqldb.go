@@ -98,6 +98,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return nil, fmt.Errorf("%w: %q (want sqlite:///path/file.db or postgres://...)", ErrDSN, Redact(dsn))
 }
 
+var sqliteURIPath = strings.NewReplacer("%", "%25", "#", "%23")
+
 func openSQLite(ctx context.Context, file, path string) (*DB, error) {
 	if path != "" {
 		if dir := filepath.Dir(path); dir != "" {
@@ -122,7 +124,10 @@ func openSQLite(ctx context.Context, file, path string) (*DB, error) {
 		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	q.Set("_txlock", "immediate")
-	sdb, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
+	// The path goes into a file: URI, where '#' would start a fragment
+	// and "%HH" is decoded: escape both, or a path holding them opens
+	// another file.
+	sdb, err := sql.Open("sqlite", "file:"+sqliteURIPath.Replace(file)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", file, err)
 	}

@@ -317,3 +317,33 @@ func TestCheckpointer(t *testing.T) {
 		t.Fatalf("after reopen: rows %d, %v", n, err)
 	}
 }
+
+// A path with '#' or '%' must open exactly that file: in the file: URI
+// they would start a fragment or be decoded, and another file would open.
+func TestOpenSQLitePathWithURICharacters(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a#01.db", "b%2541.db", "c%zz.db"} {
+		p := filepath.Join(dir, name)
+		db, err := sqldb.Open(context.Background(), "sqlite://"+p)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.ExecContext(context.Background(), "CREATE TABLE t (x INTEGER)"); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		db.Close()
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s: the database is not at its path: %v", name, err)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		switch e.Name() {
+		case "a#01.db", "b%2541.db", "c%zz.db":
+		default:
+			if !strings.HasSuffix(e.Name(), "-wal") && !strings.HasSuffix(e.Name(), "-shm") {
+				t.Errorf("stray file %s", e.Name())
+			}
+		}
+	}
+}
