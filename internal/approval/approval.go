@@ -10,6 +10,7 @@ package approval
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -314,7 +315,12 @@ func (c *Client) Verify(ctx context.Context, slug, owner, version string) Status
 	if slug == "" || version == "" {
 		return Status{Outcome: Unverifiable, Reason: "the install record names no slug or version to look up"}
 	}
-	q := url.Values{"version": {version}}
+	var nb [16]byte
+	if _, err := rand.Read(nb[:]); err != nil {
+		return Status{Outcome: Unverifiable, Reason: "no randomness for the status nonce: " + err.Error()}
+	}
+	nonce := hex.EncodeToString(nb[:])
+	q := url.Values{"version": {version}, "clawgovNonce": {nonce}}
 	if owner != "" {
 		q.Set("ownerHandle", owner)
 	}
@@ -345,6 +351,12 @@ func (c *Client) Verify(ctx context.Context, slug, owner, version string) Status
 			Record    string `json:"record"`
 			Signature string `json:"signature"`
 		} `json:"signature"`
+		StatusSignature *struct {
+			Status    string `json:"status"`
+			Alg       string `json:"alg"`
+			Statement string `json:"statement"`
+			Signature string `json:"signature"`
+		} `json:"statusSignature"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil || env.Schema != "clawhub.skill.verify.v1" || env.OK == nil {
 		return Status{Outcome: Unverifiable, Reason: "the registry's answer is not a clawhub.skill.verify.v1 envelope"}
@@ -377,13 +389,75 @@ func (c *Client) Verify(ctx context.Context, slug, owner, version string) Status
 		return st
 	}
 	st.Record = &rec
-	if !*env.OK || env.Decision != "pass" {
-		st.Outcome, st.Reasons = Revoked, env.Reasons
-		st.Reason = fmt.Sprintf("the registry blocks this version now (decision %s: %s)", env.Decision, strings.Join(env.Reasons, ", "))
+	// The record says which bytes were approved once; only the signed
+	// status statement says what the registry holds now. Without it the
+	// envelope's ok/decision could have been rewritten on the way, so
+	// nothing here is trusted as approved or revoked.
+	ss := env.StatusSignature
+	if ss == nil || ss.Status != "signed" {
+		st.Outcome, st.Reason = Unverifiable, "the registry's current status of this version is not signed (an older registry, or an altered answer)"
 		return st
 	}
-	st.Outcome = Approved
+	stmt, err := verifyStatus(c.Key, ss.Statement, ss.Signature)
+	switch {
+	case err != nil || (ss.Alg != "" && ss.Alg != "ed25519"):
+		if err == nil {
+			err = fmt.Errorf("the status statement is signed with %q, not ed25519", ss.Alg)
+		}
+		st.Outcome, st.Reason = BadSignature, err.Error()
+		return st
+	case stmt.Slug != rec.Slug || stmt.Version != rec.Version || stmt.OwnerHandle != rec.OwnerHandle || stmt.ArchiveSHA256 != rec.ArchiveSHA256:
+		st.Outcome = BadSignature
+		st.Reason = fmt.Sprintf("the signed status is for @%s/%s@%s (archive %s), not the approved record", stmt.OwnerHandle, stmt.Slug, stmt.Version, short([]byte(stmt.ArchiveSHA256)))
+		return st
+	case stmt.Nonce != nonce:
+		st.Outcome, st.Reason = Unverifiable, "the signed status does not carry this audit's nonce (a replayed or cached answer)"
+		return st
+	}
+	switch stmt.State {
+	case "approved":
+		if !*env.OK || env.Decision != "pass" {
+			st.Outcome = Unverifiable
+			st.Reason = fmt.Sprintf("the envelope (decision %s) contradicts the signed status (approved)", env.Decision)
+			return st
+		}
+		st.Outcome = Approved
+	case "revoked":
+		st.Outcome, st.Reasons = Revoked, env.Reasons
+		st.Reason = fmt.Sprintf("the registry's signed status says revoked (decision %s: %s)", env.Decision, strings.Join(env.Reasons, ", "))
+	default:
+		st.Outcome, st.Reason = NotApproved, fmt.Sprintf("the registry's signed status is %q", stmt.State)
+	}
 	return st
+}
+
+// StatusSchema names the signed status statement of a verify answer.
+const StatusSchema = "clawgov.registry.status.v1"
+
+// StatusStatement is the registry's signed "state now" of one version
+// (internal/registry StatusStatement; a test keeps them equal).
+type StatusStatement struct {
+	Schema        string `json:"schema"`
+	Registry      string `json:"registry"`
+	Slug          string `json:"slug"`
+	OwnerHandle   string `json:"ownerHandle"`
+	Version       string `json:"version"`
+	State         string `json:"state"`
+	ArchiveSHA256 string `json:"archiveSha256"`
+	Nonce         string `json:"nonce"`
+	IssuedAt      int64  `json:"issuedAt"`
+}
+
+func verifyStatus(pub ed25519.PublicKey, statement, sig string) (StatusStatement, error) {
+	var st StatusStatement
+	raw, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, []byte(statement), raw) {
+		return st, errors.New("the status statement's signature does not verify against the pinned key")
+	}
+	if err := json.Unmarshal([]byte(statement), &st); err != nil || st.Schema != StatusSchema {
+		return st, errors.New("the signed status is not a " + StatusSchema)
+	}
+	return st, nil
 }
 
 // ServedKey fetches the key the registry serves at

@@ -9,9 +9,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -256,4 +260,93 @@ func FuzzParsePublicKey(f *testing.F) {
 			t.Fatalf("%q: multi-line error %q", v, err)
 		}
 	})
+}
+
+func TestStatusMatchesRegistry(t *testing.T) {
+	if registry.StatusSchema != approval.StatusSchema {
+		t.Fatalf("schema %s vs %s", registry.StatusSchema, approval.StatusSchema)
+	}
+	rt, at := reflect.TypeOf(registry.StatusStatement{}), reflect.TypeOf(approval.StatusStatement{})
+	if rt.NumField() != at.NumField() {
+		t.Fatalf("registry statement has %d fields, approval %d", rt.NumField(), at.NumField())
+	}
+	for i := 0; i < rt.NumField(); i++ {
+		if rf, af := rt.Field(i), at.Field(i); rf.Tag.Get("json") != af.Tag.Get("json") || rf.Type.Kind() != af.Type.Kind() {
+			t.Errorf("field %d: %s %s vs %s %s", i, rf.Tag.Get("json"), rf.Type.Kind(), af.Tag.Get("json"), af.Type.Kind())
+		}
+	}
+}
+
+// TestStatusCannotBeRewritten puts a rewriting proxy between the auditor
+// and a real registry: the unsigned ok/decision fields say what the proxy
+// likes, but the outcome follows the signed status, and a stripped,
+// replayed or swapped status is never taken for approved.
+func TestStatusCannotBeRewritten(t *testing.T) {
+	r := approvaltest.New(t, nil)
+	r.Publish("hello-claw", "1.0.0", approvaltest.Files())
+	r.Publish("hello-claw", "1.1.0", approvaltest.Files())
+	r.Review("approve", "hello-claw", "1.0.0")
+	r.Review("approve", "hello-claw", "1.1.0")
+	r.Review("revoke", "hello-claw", "1.1.0")
+	up, err := url.Parse(r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	var saved, approvedStatus any
+	rp := httputil.NewSingleHostReverseProxy(up)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if !strings.HasSuffix(resp.Request.URL.Path, "/verify") || resp.StatusCode != 200 {
+			return nil
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		var env map[string]any
+		if err := json.Unmarshal(b, &env); err != nil {
+			return err
+		}
+		switch mode {
+		case "pass":
+			env["ok"], env["decision"], env["reasons"] = true, "pass", []string{}
+		case "strip":
+			env["ok"], env["decision"], env["reasons"] = true, "pass", []string{}
+			delete(env, "statusSignature")
+		case "record":
+			saved = env
+		case "replay":
+			env = saved.(map[string]any)
+		case "keep-approved":
+			approvedStatus = env["statusSignature"]
+		case "swap":
+			env["ok"], env["decision"], env["reasons"] = true, "pass", []string{}
+			env["statusSignature"] = approvedStatus
+		}
+		out, _ := json.Marshal(env)
+		resp.Body = io.NopCloser(bytes.NewReader(out))
+		resp.ContentLength = int64(len(out))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
+		return nil
+	}
+	mitm := httptest.NewServer(rp)
+	defer mitm.Close()
+	ctx := context.Background()
+	c := &approval.Client{BaseURL: mitm.URL, Token: r.Reader, Key: r.Pub}
+	check := func(m, ver string, want approval.Outcome, reason string) {
+		t.Helper()
+		mode = m
+		st := c.Verify(ctx, "hello-claw", "acme", ver)
+		if st.Outcome != want || !strings.Contains(st.Reason, reason) {
+			t.Fatalf("%s %s: %+v, want %s (%q)", m, ver, st, want, reason)
+		}
+	}
+	check("", "1.0.0", approval.Approved, "")
+	check("pass", "1.1.0", approval.Revoked, "signed status says revoked")
+	check("strip", "1.1.0", approval.Unverifiable, "not signed")
+	check("record", "1.0.0", approval.Approved, "")
+	check("replay", "1.0.0", approval.Unverifiable, "nonce")
+	check("keep-approved", "1.0.0", approval.Approved, "")
+	check("swap", "1.1.0", approval.BadSignature, "not the approved record")
 }

@@ -822,6 +822,16 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, p Principal) {
 	if from == "tag" {
 		tag = "latest"
 	}
+	var status any = map[string]any{"status": "unsigned"}
+	if s.o.Signer != nil {
+		nonce := r.URL.Query().Get("clawgovNonce")
+		if !validNonce(nonce) {
+			nonce = ""
+		}
+		stmt, ssig := s.o.Signer.SignStatus(StatusStatement{Registry: s.o.BaseURL, Slug: v.Slug, OwnerHandle: v.Owner, Version: v.Version,
+			State: v.State, ArchiveSHA256: v.ArchiveSHA256, Nonce: nonce, IssuedAt: s.o.Now().UnixMilli()})
+		status = map[string]any{"status": "signed", "alg": "ed25519", "keyId": s.o.Signer.KeyID, "statement": stmt, "signature": ssig}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"schema": "clawhub.skill.verify.v1", "ok": ok, "decision": decision, "reasons": reasons,
 		"slug": v.Slug, "displayName": v.DisplayName, "pageUrl": s.base(r) + "/audit/" + v.Slug,
@@ -836,7 +846,22 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, p Principal) {
 			"confidence": nil, "summary": approvedOverview(v), "model": v.Scanner, "checkedAt": v.CreatedAt,
 			"signals": map[string]any{"staticScan": v.ScanVerdict, "virusTotal": nil, "skillSpector": nil, "dependencyRegistry": nil}},
 		"signature": sig,
+		"statusSignature": status,
 	})
+}
+
+// validNonce accepts the auditor's clawgovNonce: 16 to 64 lower-case hex
+// digits. Anything else is left out of the statement, never echoed.
+func validNonce(n string) bool {
+	if len(n) < 16 || len(n) > 64 {
+		return false
+	}
+	for _, c := range n {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // provenanceOf is the verify envelope's provenance: "unavailable" is the

@@ -213,8 +213,20 @@ func TestPublishReviewServeLifecycle(t *testing.T) {
 	c, b = e.do("ann", "GET", "/api/v1/skills/hello-claw/verify?ownerHandle=acme&version=1.0.0", nil)
 	want(t, c, b, 200, `"schema":"clawhub.skill.verify.v1"`)
 	m = jsonOf(t, b)
-	if len(m) != 19 || m["ok"] != true {
-		t.Fatalf("verify envelope has %d keys (want 19): %s", len(m), b)
+	if len(m) != 20 || m["ok"] != true {
+		t.Fatalf("verify envelope has %d keys (want 20): %s", len(m), b)
+	}
+	// The signed status statement: the state now, with the caller's nonce.
+	if ss, _ := m["statusSignature"].(map[string]any); ss["status"] != "signed" || !strings.Contains(ss["statement"].(string), `"state":"approved"`) || !strings.Contains(ss["statement"].(string), `"nonce":""`) {
+		t.Fatalf("status statement: %v", m["statusSignature"])
+	}
+	_, b = e.do("ann", "GET", "/api/v1/skills/hello-claw/verify?ownerHandle=acme&version=1.0.0&clawgovNonce=00112233445566778899aabbccddeeff", nil)
+	if !strings.Contains(string(b), `\"nonce\":\"00112233445566778899aabbccddeeff\"`) {
+		t.Fatalf("nonce not in the signed statement: %s", b)
+	}
+	_, b = e.do("ann", "GET", "/api/v1/skills/hello-claw/verify?ownerHandle=acme&version=1.0.0&clawgovNonce=%3Cscript%3E0000000000000000", nil)
+	if strings.Contains(string(b), "script") {
+		t.Fatalf("an invalid nonce was echoed: %s", b)
 	}
 	sig := m["signature"].(map[string]any)
 	pub := e.srv.o.Signer.Public()

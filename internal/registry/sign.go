@@ -94,6 +94,35 @@ func (s *Signer) Sign(rec ApprovalRecord) (string, string) {
 	return string(b), base64.StdEncoding.EncodeToString(ed25519.Sign(s.key, b))
 }
 
+// StatusStatement is what the registry signs in every verify answer: the
+// version's state now. The approval record proves which bytes were
+// approved once; only this says whether they still are, so a revocation
+// cannot be hidden by rewriting the envelope's unsigned ok/decision
+// fields. Nonce is the caller's (clawgovNonce), so an old "approved"
+// answer cannot be replayed to an auditor who sent a fresh one.
+type StatusStatement struct {
+	Schema        string `json:"schema"`
+	Registry      string `json:"registry"`
+	Slug          string `json:"slug"`
+	OwnerHandle   string `json:"ownerHandle"`
+	Version       string `json:"version"`
+	State         string `json:"state"`
+	ArchiveSHA256 string `json:"archiveSha256"`
+	Nonce         string `json:"nonce"`
+	IssuedAt      int64  `json:"issuedAt"`
+}
+
+// StatusSchema names the status statement format; the schema field keeps
+// a statement from ever passing for an approval record or the reverse.
+const StatusSchema = "clawgov.registry.status.v1"
+
+// SignStatus serialises st and signs the bytes; it returns both.
+func (s *Signer) SignStatus(st StatusStatement) (string, string) {
+	st.Schema = StatusSchema
+	b, _ := json.Marshal(st)
+	return string(b), base64.StdEncoding.EncodeToString(ed25519.Sign(s.key, b))
+}
+
 // VerifyRecord checks sig over record with pub and decodes it.
 func VerifyRecord(pub ed25519.PublicKey, record, sig string) (ApprovalRecord, error) {
 	var rec ApprovalRecord
