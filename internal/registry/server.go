@@ -845,7 +845,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, p Principal) {
 		"security": map[string]any{"status": map[bool]string{true: "clean", false: "revoked"}[ok], "passed": ok, "rawStatus": v.State, "verdict": v.ScanVerdict,
 			"confidence": nil, "summary": approvedOverview(v), "model": v.Scanner, "checkedAt": v.CreatedAt,
 			"signals": map[string]any{"staticScan": v.ScanVerdict, "virusTotal": nil, "skillSpector": nil, "dependencyRegistry": nil}},
-		"signature": sig,
+		"signature":       sig,
 		"statusSignature": status,
 	})
 }
