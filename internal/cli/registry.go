@@ -415,6 +415,14 @@ CLAWHUB_TOKEN=<reader token from: clawgov registry token create --handle HOST --
 # Install gate: scan every skill OpenClaw installs, also from this registry:
 #   see "clawgov skills hook" (OpenClaw skills install policy hook)
 # Block the public registry at egress so nothing falls back to it.
+#
+# clawgov.yaml on each host, so clawgov audit checks these pins, the skills'
+# origins and the signed approvals (CG-SKL-024, CG-SKL-011, CG-SKL-016):
+#   registry:
+#     url: %[1]s
+#     signing_key: /etc/clawgov/registry-key.json
+# Fetch the key once and compare its keyId with the one registry serve logs:
+#   curl -s %[1]s/api/clawgov/v1/signing-key > /etc/clawgov/registry-key.json
 `, b)
 			return nil
 		}}
