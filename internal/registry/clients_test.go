@@ -133,6 +133,27 @@ func TestRealClients(t *testing.T) {
 	if !strings.Contains(out, "revoked") {
 		t.Fatalf("openclaw revoked install: %s", out)
 	}
+	// Update: a newer approved version moves both clients off the revoked
+	// one.
+	run(true, work, nil, ch, "login", "--token", e.tokens["acme"], "--no-input")
+	next := map[string]string{"SKILL.md": benignMD, "docs/usage.md": "Ask for a greeting, version two.\n"}
+	run(true, work, nil, ch, "skill", "publish", write("hello-claw-next", next), "--slug", "hello-claw", "--version", "1.1.0")
+	run(true, work, nil, ch, "login", "--token", e.tokens["ann"], "--no-input")
+	if _, err := e.srv.Review(ctx, Principal{Handle: "rita", Role: RoleReviewer}, "approve", "hello-claw", "1.1.0", "read the change"); err != nil {
+		t.Fatal(err)
+	}
+	run(true, work, nil, ch, "update", "--all", "--no-input")
+	if b, _ := os.ReadFile(filepath.Join(work, "skills", "@acme", "hello-claw", "docs", "usage.md")); !strings.Contains(string(b), "version two") {
+		t.Fatalf("clawhub update: usage.md is %q", b)
+	}
+	run(true, work, tok, oc, "skills", "update", "--all")
+	if b, _ := os.ReadFile(filepath.Join(dir, "docs", "usage.md")); !strings.Contains(string(b), "version two") {
+		t.Fatalf("openclaw skills update: usage.md is %q", b)
+	}
+	out = run(true, work, tok, oc, "skills", "verify", "@acme/hello-claw")
+	if !strings.Contains(out, `"decision": "pass"`) || !strings.Contains(out, `"version": "1.1.0"`) {
+		t.Fatalf("verify after update: %s", out)
+	}
 	if n, err := e.srv.o.Store.VerifyEvents(ctx); err != nil {
 		t.Fatalf("event chain after %d: %v", n, err)
 	}
