@@ -50,6 +50,7 @@ var Categories = []string{
 	"packaging",
 	"agent-tamper",
 	"resource-abuse",
+	"credential-harvest",
 }
 
 // Text is a string in Chinese and English (both required).
