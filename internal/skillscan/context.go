@@ -75,22 +75,6 @@ func isProseFile(rel string) bool {
 	return false
 }
 
-// lineOf returns the line of src containing offset a.
-func lineOf(src []byte, a, b int) []byte {
-	s := bytes.LastIndexByte(src[:a], '\n') + 1
-	e := bytes.IndexByte(src[b:], '\n')
-	if e < 0 {
-		e = len(src)
-	} else {
-		e += b
-	}
-	if e-s > 4096 {
-		// Minified or single-line files: judge a window, not the file.
-		s, e = max(s, a-512), min(e, b+512)
-	}
-	return src[s:e]
-}
-
 // contextPenalty returns how many severity levels to take off a match and
 // why. src is the text searched, [a,b) the match. The frames it reads
 // (file role, section, fenced block, clause) are described in mood.go.
@@ -203,8 +187,8 @@ func (us *unitScan) contextPenalty(r *Rule, rel string, src []byte, a, b int) (i
 	return min(pen, 2), why
 }
 
-// matchLine returns the line of src containing [a,b) (clipped like lineOf)
-// and the offset of a in it.
+// matchLine returns the line of src containing [a,b), clipped to a window
+// on minified or single-line files, and the offset of a in it.
 func matchLine(src []byte, a, b int) ([]byte, int) {
 	s := bytes.LastIndexByte(src[:a], '\n') + 1
 	e := bytes.IndexByte(src[b:], '\n')
