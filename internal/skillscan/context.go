@@ -32,7 +32,7 @@ var testDirs = map[string]bool{
 
 // threatWords mark prose that talks about attacks rather than issuing
 // them.
-var threatWordsRe = regexp.MustCompile(`(?i)\b(?:clawhavoc|amos|detect(?:s|ed|ion|or)?|flag(?:s|ged)?|block(?:s|ed|list)?|deny ?list|pattern(?:s)?|signature(?:s)?|e\.g\.|for example|example(?:s)?|such as|malicious|attack(?:er|s)?|evil|threat(?:s)?|ioc(?:s)?|indicator(?:s)?|known|campaign|scanner|scan(?:s|ning)?|look(?:s)? for|checks? for|red flag|suspicious|dangerous|never|warn(?:s|ing)?|risk(?:y|s)?|exfiltrat\w*|c2|payload(?:s)?|stealer|malware|vulnerab\w*|injection|audit(?:s|ing)?)\b|检测|恶意|攻击|示例|例如|风险`)
+var threatWordsRe = regexp.MustCompile(`(?i)\b(?:detect(?:s|ed|ion|or)?|flag(?:s|ged)?|block(?:s|ed|list)?|deny ?list|pattern(?:s)?|signature(?:s)?|e\.g\.|for example|example(?:s)?|such as|malicious|attack(?:er|s)?|evil|threat(?:s)?|ioc(?:s)?|indicator(?:s)?|known|campaign|scanner|scan(?:s|ning)?|look(?:s)? for|checks? for|red flag|suspicious|dangerous|never|warn(?:s|ing)?|risk(?:y|s)?|exfiltrat\w*|c2|payload(?:s)?|stealer|malware|vulnerab\w*|injection|audit(?:s|ing)?)\b|检测|恶意|攻击|示例|例如|风险`)
 
 // threatDocName marks documents that catalogue attacks (a scanner's
 // pattern list, an IOC table, a rules template).
