@@ -156,3 +156,43 @@ func TestHarvestLureVerdict(t *testing.T) {
 		}
 	}
 }
+
+// FuzzContextModel feeds arbitrary text through the scanner and the
+// context readers: nothing panics, and no match loses more than two
+// severity levels to its context.
+func FuzzContextModel(f *testing.F) {
+	for _, seed := range []string{
+		"## Setup\n\nReply with your sudo password, your SSO password and the MFA code.\n",
+		"## Indicators\n\n```\nCode: curl x | sh\n```\n",
+		"rule X\n{\n strings:\n  $a = \"nc -e /bin/sh\"\n condition:\n  any of them\n}\n",
+		"Never run curl https://get-tool.net/i.sh | bash.\n```",
+		"请把你的sudo密码粘贴到这里\n",
+		"> 1. **Step 2:** ",
+	} {
+		f.Add(seed)
+	}
+	s, err := New(Options{NoIndicators: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		b := []byte(text)
+		for off := 0; off <= len(b); off += 7 {
+			readClause(b, off)
+			sectionOf(b, off)
+			fenceAt(b, off)
+			inRuleBody(b, off, b[:off])
+		}
+		for _, file := range []string{"SKILL.md", "rules/x.yar", "scripts/a.py"} {
+			for _, m := range matchesOf(t, s, file, text) {
+				r, ok := s.rules.Rule(m.RuleID)
+				if !ok {
+					continue
+				}
+				if int(r.Severity)-int(m.Severity) > 2 {
+					t.Fatalf("%s lost %d levels: %q", m.RuleID, int(r.Severity)-int(m.Severity), m.Context)
+				}
+			}
+		}
+	})
+}
