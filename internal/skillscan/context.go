@@ -122,9 +122,11 @@ func (us *unitScan) contextPenalty(r *Rule, rel string, src []byte, a, b int) (i
 			c = clause{}
 		}
 	}
-	// An instruction to the agent or user outside a detection section is
-	// what a lure looks like: no word around it excuses it.
-	instruct := c.mood == moodInstruct && sec != sectionDetection
+	// An instruction to the agent or user is what a lure looks like: no
+	// word around it excuses it. Under a detection heading only an
+	// addressed one counts ("you must run", "run: ..."), since a bare
+	// command starting a list item there is a quoted sample.
+	instruct := c.mood == moodInstruct && (sec != sectionDetection || c.addressed)
 	if pen < 2 {
 		items := len(quotedItemRe.FindAll(line, -1))
 		trimmed := bytes.TrimSpace(line)

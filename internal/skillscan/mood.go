@@ -65,6 +65,11 @@ type clause struct {
 	actor actor
 	// quoted: the match follows "e.g.", "such as", "like", "for example".
 	quoted bool
+	// addressed: the instruction names who must act or puts the verb
+	// right before the match ("you must run", "run: curl ..."); it holds
+	// even under a detection heading, where a bare command at the start
+	// of a list item is usually a quoted sample.
+	addressed bool
 }
 
 var (
@@ -77,6 +82,11 @@ var (
 	// addressed marks a line that tells someone to act, wherever the
 	// verb is.
 	addressed = regexp.MustCompile(`(?i)\b(?:you\s+(?:should|must|need\s+to|have\s+to|will\s+need\s+to|'ll\s+need\s+to|can\s+now)|please|make\s+sure\s+(?:to|you)|be\s+sure\s+to|the\s+(?:skill|agent|assistant|bot)\s+(?:will|must|should|needs?\s+to)|(?:agent|assistant)s?\s+(?:must|should)|always|required\s+(?:step|before)|before\s+(?:using|you\s+(?:start|use|continue)))\b|请|务必|您需要|你需要|必须`)
+
+	// verbBefore: a verb of running or typing right before the match, as
+	// in "To enable protection, run: curl ...". It makes the line an
+	// instruction unless an attacker or a tool is the subject.
+	verbBefore = regexp.MustCompile(`(?i)\b(?:run|execute|paste|type|enter|download|install|copy|open)(?:\s+(?:this|the\s+following|it|in\s+(?:a|your)\s+terminal))?\s*:?\s*[("'“‘` + "`" + `]*$|(?:运行|执行|粘贴|输入|下载)\s*[:：]?\s*$`)
 
 	// prohibitionRe: the line forbids what it names.
 	prohibitionRe = regexp.MustCompile(`(?i)^(?:never|do\s+not|don'?t|must\s+not|should\s+not|shouldn'?t|avoid|no\s+need\s+to|refuse\s+to|warning\s*:?\s*(?:never|do\s+not|don'?t))\b|^(?:切勿|不要|请勿|禁止|严禁|勿|别)`)
@@ -124,14 +134,26 @@ func readClause(line []byte, off int) clause {
 	switch {
 	case prohibitionRe.Match(bodyBefore) || prohibitionNear.Match(before):
 		c.mood = moodProhibit
-	case imperativeVerb.Match(body) || addressed.Match(before):
-		c.mood = moodInstruct
-		c.actor = actorVictim
+	case addressed.Match(before):
+		c.mood, c.actor, c.addressed = moodInstruct, actorVictim, true
+	case imperativeVerb.Match(body):
+		c.mood, c.actor = moodInstruct, actorVictim
 	}
-	if loc := threatActor.FindIndex(line); loc != nil && threatVerb.Match(line[loc[1]:]) && c.mood != moodInstruct {
+	// The subject is read in the match's own clause: "malware scanners
+	// hate it; simply paste ..." has no attacker doing the pasting.
+	cs := bytes.LastIndexAny(before, ".;!?。；！？") + 1
+	ce := len(line)
+	if i := bytes.IndexAny(line[off:], ".;!?。；！？"); i >= 0 {
+		ce = off + i
+	}
+	cl := line[cs:ce]
+	if loc := threatActor.FindIndex(cl); loc != nil && threatVerb.Match(cl[loc[1]:]) && c.mood != moodInstruct {
 		c.mood, c.actor = moodDescribe, actorThreat
-	} else if toolSubject.Match(line) && c.mood != moodInstruct {
+	} else if toolSubject.Match(cl) && c.mood != moodInstruct {
 		c.mood, c.actor = moodDescribe, actorTool
+	}
+	if (c.mood == moodUnknown || c.mood == moodInstruct) && verbBefore.Match(before) {
+		c.mood, c.actor, c.addressed = moodInstruct, actorVictim, true
 	}
 	if quoteLead.Match(before) {
 		c.quoted = true
