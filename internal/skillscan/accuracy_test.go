@@ -75,15 +75,98 @@ func (r rate) frac() float64 {
 	return float64(r.hit) / float64(r.n)
 }
 
-// TestCorpusAccuracy prints recall on malicious skills and false-positive
-// rates on benign skills and hard negatives, per sample and per distinct
-// SKILL.md text (many malicious samples are clones), with and without the
-// campaign indicators. "Flagged" means verdict malicious or suspicious.
+// repoSets are the labelled samples kept in this repository (testdata),
+// beside the development corpus in ../shared/data: hard negatives made
+// from the documentation security tools ship in their npm packages, and
+// synthetic credential-harvest lures. Each sample has a SOURCE file whose
+// label must agree with its folder.
+var repoSets = []struct{ dir, set, label string }{
+	{"testdata/hardneg", "repo_hardneg", "hard-negative"},
+	{"testdata/lures", "repo_lures", "malicious"},
+}
+
+// permissive are the licences a hard negative's text may be under.
+var permissive = map[string]bool{"MIT": true, "ISC": true, "BSD-2-Clause": true, "BSD-3-Clause": true, "Apache-2.0": true, "(MPL-2.0-OR-Apache-2.0)": true}
+
+func loadRepoSets(t testing.TB) []sample {
+	var out []sample
+	for _, rs := range repoSets {
+		ents, err := os.ReadDir(rs.dir)
+		if err != nil {
+			t.Fatalf("repo set %s: %v", rs.dir, err)
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				continue
+			}
+			dir := filepath.Join(rs.dir, e.Name())
+			b, err := os.ReadFile(filepath.Join(dir, "SOURCE"))
+			if err != nil {
+				t.Errorf("%s: every sample needs a SOURCE file: %v", dir, err)
+				continue
+			}
+			fields := map[string]string{}
+			for _, l := range strings.Split(string(b), "\n") {
+				if k, v, ok := strings.Cut(l, ": "); ok {
+					fields[k] = v
+				}
+			}
+			if fields["label"] != rs.label {
+				t.Errorf("%s: SOURCE label %q, want %q", dir, fields["label"], rs.label)
+			}
+			if rs.label == "hard-negative" && (fields["package"] == "" || !permissive[fields["license"]]) {
+				t.Errorf("%s: hard negative needs package@version and a permissive licence, got %q %q", dir, fields["package"], fields["license"])
+			}
+			label := "benign"
+			if rs.label == "malicious" {
+				label = "malicious"
+			}
+			out = append(out, sample{path: dir, set: rs.set, label: label})
+		}
+	}
+	return out
+}
+
+// Accuracy targets per set. Recall on the development malicious samples
+// must stay complete; the false-positive ceilings are the project
+// targets (2% of benign skills), tightened for hard negatives from 10% to
+// 5% because security tools are what the context model is for; the
+// synthetic lures must all be flagged and most of them called malicious.
+var accuracyTargets = []struct {
+	set, label string
+	min, max   float64 // bounds on the flagged fraction
+	minMal     float64 // lower bound on verdict=malicious
+}{
+	{"malicious", "malicious", 1.0, 1, 0},
+	{"benign", "benign", 0, 0.02, 0},
+	{"hard_negatives", "benign", 0, 0.05, 0},
+	{"repo_hardneg", "benign", 0, 0.05, 0},
+	{"repo_lures", "malicious", 1.0, 1, 0.5},
+}
+
+// TestCorpusAccuracy reports recall on malicious skills and false-positive
+// rates on benign skills and hard negatives per set: the development
+// corpus (malicious, benign, hard_negatives, scanner fixtures) and the
+// repository's own sets (repo_hardneg, repo_lures), per sample and per
+// distinct SKILL.md text (many malicious samples are clones), with and
+// without the campaign indicators. "Flagged" means verdict malicious or
+// suspicious. It fails when a set leaves its target (accuracyTargets);
+// without the shared corpus only the repository sets are measured.
 func TestCorpusAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus accuracy skipped in -short mode")
 	}
-	root, samples := loadCorpus(t)
+	samples := loadRepoSets(t)
+	root := filepath.Join(sharedData(t), "skills-corpus")
+	if _, err := os.Stat(filepath.Join(root, "labels.csv")); err == nil {
+		_, dev := loadCorpus(t)
+		for i := range dev {
+			dev[i].path = filepath.Join(root, dev[i].path)
+		}
+		samples = append(dev, samples...)
+	} else {
+		t.Logf("development corpus not available (%v): measuring the repository sets only", err)
+	}
 	for _, withInd := range []bool{true, false} {
 		s, err := New(Options{NoIndicators: !withInd, Skip: harnessFile})
 		if err != nil {
@@ -91,9 +174,8 @@ func TestCorpusAccuracy(t *testing.T) {
 		}
 		for i := range samples {
 			sm := &samples[i]
-			dir := filepath.Join(root, sm.path)
-			sm.res = s.ScanDir(context.Background(), dir, sm.path)
-			if b, err := os.ReadFile(filepath.Join(dir, "SKILL.md")); err == nil {
+			sm.res = s.ScanDir(context.Background(), sm.path, sm.path)
+			if b, err := os.ReadFile(filepath.Join(sm.path, "SKILL.md")); err == nil {
 				sm.skillSHA = fmt.Sprintf("%x", sha256.Sum256(b))
 			} else {
 				sm.skillSHA = "nofile:" + sm.path
@@ -164,21 +246,19 @@ func TestCorpusAccuracy(t *testing.T) {
 				}
 			}
 		}
-		mal := perSample[key{"malicious", "malicious"}]
-		ben := perSample[key{"benign", "benign"}]
-		hn := perSample[key{"hard_negatives", "benign"}]
-		// The project targets (recall >= 98%, benign FP <= 2%, hard
-		// negatives <= 10%) hold with and without indicators; a rule
-		// change that breaks one fails here.
-		if mal != nil && ben != nil && hn != nil {
-			if mal.frac() < 0.98 {
-				t.Errorf("indicators=%v: malicious recall %s below the 98%% target", withInd, mal)
+		for _, tg := range accuracyTargets {
+			r, m := perSample[key{tg.set, tg.label}], perSampleMal[key{tg.set, tg.label}]
+			if r == nil {
+				continue
 			}
-			if ben.frac() > 0.02 {
-				t.Errorf("indicators=%v: benign FP %s above the 2%% target", withInd, ben)
+			switch {
+			case r.frac() < tg.min:
+				t.Errorf("indicators=%v: %s flagged %s, below the target %.0f%%", withInd, tg.set, r, 100*tg.min)
+			case r.frac() > tg.max:
+				t.Errorf("indicators=%v: %s flagged %s, above the target %.0f%%", withInd, tg.set, r, 100*tg.max)
 			}
-			if hn.frac() > 0.10 {
-				t.Errorf("indicators=%v: hard-negative FP %s above the 10%% target", withInd, hn)
+			if m.frac() < tg.minMal {
+				t.Errorf("indicators=%v: %s verdict=malicious %s, below the target %.0f%%", withInd, tg.set, m, 100*tg.minMal)
 			}
 		}
 	}

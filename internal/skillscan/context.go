@@ -32,7 +32,7 @@ var testDirs = map[string]bool{
 
 // threatWords mark prose that talks about attacks rather than issuing
 // them.
-var threatWordsRe = regexp.MustCompile(`(?i)\b(?:clawhavoc|amos|detect(?:s|ed|ion|or)?|flag(?:s|ged)?|block(?:s|ed|list)?|deny ?list|pattern(?:s)?|signature(?:s)?|e\.g\.|for example|example(?:s)?|such as|malicious|attack(?:er|s)?|evil|threat(?:s)?|ioc(?:s)?|indicator(?:s)?|known|campaign|scanner|scan(?:s|ning)?|look(?:s)? for|checks? for|red flag|suspicious|dangerous|never|warn(?:s|ing)?|risk(?:y|s)?|exfiltrat\w*|c2|payload(?:s)?|stealer|malware|vulnerab\w*|injection|audit(?:s|ing)?)\b|检测|恶意|攻击|示例|例如|风险`)
+var threatWordsRe = regexp.MustCompile(`(?i)\b(?:detect(?:s|ed|ion|or)?|flag(?:s|ged)?|block(?:s|ed|list)?|deny ?list|pattern(?:s)?|signature(?:s)?|e\.g\.|for example|example(?:s)?|such as|malicious|attack(?:er|s)?|evil|threat(?:s)?|ioc(?:s)?|indicator(?:s)?|known|campaign|scanner|scan(?:s|ning)?|look(?:s)? for|checks? for|red flag|suspicious|dangerous|never|warn(?:s|ing)?|risk(?:y|s)?|exfiltrat\w*|c2|payload(?:s)?|stealer|malware|vulnerab\w*|injection|audit(?:s|ing)?)\b|检测|恶意|攻击|示例|例如|风险`)
 
 // threatDocName marks documents that catalogue attacks (a scanner's
 // pattern list, an IOC table, a rules template).
@@ -52,8 +52,16 @@ var quotedItemRe = regexp.MustCompile(`["'][^"'\n]{1,120}["']\s*[,\]|)]`)
 
 func inTestDir(rel string) bool {
 	for _, seg := range strings.Split(path.Dir(baseRel(rel)), "/") {
-		if testDirs[strings.ToLower(seg)] {
+		seg = strings.ToLower(seg)
+		if testDirs[seg] {
 			return true
+		}
+		// "test-malicious-skill", "fixtures_v2": a test word as one
+		// part of a folder name.
+		for _, tok := range strings.FieldsFunc(seg, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+			if testDirs[tok] {
+				return true
+			}
 		}
 	}
 	return false
@@ -67,27 +75,11 @@ func isProseFile(rel string) bool {
 	return false
 }
 
-// lineOf returns the line of src containing offset a.
-func lineOf(src []byte, a, b int) []byte {
-	s := bytes.LastIndexByte(src[:a], '\n') + 1
-	e := bytes.IndexByte(src[b:], '\n')
-	if e < 0 {
-		e = len(src)
-	} else {
-		e += b
-	}
-	if e-s > 4096 {
-		// Minified or single-line files: judge a window, not the file.
-		s, e = max(s, a-512), min(e, b+512)
-	}
-	return src[s:e]
-}
-
 // contextPenalty returns how many severity levels to take off a match and
-// why. src is the text searched, [a,b) the match.
+// why. src is the text searched, [a,b) the match. The frames it reads
+// (file role, section, fenced block, clause) are described in mood.go.
 func (us *unitScan) contextPenalty(r *Rule, rel string, src []byte, a, b int) (int, string) {
 	matched := src[a:b]
-	line := lineOf(src, a, b)
 	for _, f := range regexSyntax {
 		if bytes.Contains(matched, []byte(f)) {
 			return 2, "quoted as a regular expression"
@@ -96,56 +88,121 @@ func (us *unitScan) contextPenalty(r *Rule, rel string, src []byte, a, b int) (i
 	if inAlternation(src, a, b) {
 		return 2, "alternative inside a regular expression"
 	}
+	line, off := matchLine(src, a, b)
 	pen, why := 0, ""
-	if inTestDir(rel) && !us.referenced(rel) {
-		pen, why = 2, "in a test or example folder not referenced by SKILL.md"
+	add := func(n int, reason string) {
+		if pen < 2 {
+			pen += n
+			why = join(why, reason)
+		}
 	}
+	// File role.
+	if inTestDir(rel) && !us.referenced(rel) {
+		add(2, "in a test or example folder not referenced by SKILL.md")
+	}
+	role := roleOf(rel)
+	if role == roleRules {
+		add(2, "in a detection-rule or indicator file")
+	}
+	if pen < 2 && inRuleBody(src, a, line) {
+		add(2, "inside a YARA or Sigma rule")
+	}
+	// Clause, block and section, for text people and agents read.
 	prose := isProseFile(rel)
+	var c clause
+	sec := sectionNone
+	inFence, sample := false, 0
+	if prose && pen < 2 {
+		c = readClause(line, off)
+		sec = sectionOf(src, a)
+		inFence, sample = fenceAt(src, a)
+		if inFence && sample > 0 && c.mood == moodInstruct && sec != sectionSetup {
+			// A command shown as sample output or a malicious example
+			// is quoted, not handed to anyone to run.
+			c = clause{}
+		}
+	}
+	// An instruction to the agent or user is what a lure looks like: no
+	// word around it excuses it. Under a detection heading only an
+	// addressed one counts ("you must run", "run: ..."), since a bare
+	// command starting a list item there is a quoted sample.
+	instruct := c.mood == moodInstruct && (sec != sectionDetection || c.addressed)
 	if pen < 2 {
 		items := len(quotedItemRe.FindAll(line, -1))
 		trimmed := bytes.TrimSpace(line)
 		listItem := len(trimmed) > 0 && (trimmed[0] == '"' || trimmed[0] == '\'') && (bytes.HasSuffix(trimmed, []byte(",")) || bytes.Contains(trimmed, []byte("',")) || bytes.Contains(trimmed, []byte(`",`)))
 		switch {
 		case items >= 3 || listItem:
-			pen++
-			why = join(why, "item of a quoted list")
+			add(1, "item of a quoted list")
 		case detectionData.Match(window(src, a, 6)):
-			pen++
-			why = join(why, "in detection data")
-		case prose && threatWordsRe.Match(line):
-			// Only in documents: in a script, a comment saying "known"
-			// next to a live command must not excuse it.
-			pen++
-			why = join(why, "in text that discusses attacks")
-		case prose && bytes.HasPrefix(trimmed, []byte("|")) && bytes.Count(trimmed, []byte("|")) >= 3:
-			pen++
-			why = join(why, "in a documentation table")
-		case prose && threatWordsRe.Match(heading(src, a)):
-			pen++
-			why = join(why, "under a heading about attacks")
-		case (r.Category == "prompt-injection" || r.Category == "hidden-text") && enclosedInQuotes(src, a, b):
-			pen++
-			why = join(why, "quoted phrase")
-		case r.Category == "indicator" && !networkVerb.Match(line):
-			pen++
-			why = join(why, "address mentioned, not contacted")
+			add(1, "in detection data")
 		}
 	}
-	if pen < 2 && prose && !isSkillFile(path.Base(rel)) && threatDocName.MatchString(path.Base(rel)) {
-		pen++
-		why = join(why, "in a document that catalogues attacks")
+	if prose && pen < 2 && !instruct {
+		n := 0
+		sig := func(ok bool, reason string) {
+			if ok {
+				n++
+				add(1, reason)
+			}
+		}
+		sig(c.mood == moodProhibit, "forbidden, not instructed")
+		sig(c.actor == actorThreat, "describes what attackers do")
+		sig(c.actor == actorTool, "describes what a tool detects")
+		sig(c.quoted, "given as an example")
+		sig(sec == sectionDetection, "under a detection heading")
+		if sample > 0 {
+			n++
+			add(sample, "in a fenced sample")
+		}
+		if n == 0 {
+			trimmed := bytes.TrimSpace(line)
+			switch {
+			case threatWordsRe.Match(line):
+				add(1, "in text that discusses attacks")
+			case bytes.HasPrefix(trimmed, []byte("|")) && bytes.Count(trimmed, []byte("|")) >= 3:
+				add(1, "in a documentation table")
+			case sec != sectionSetup && threatWordsRe.Match(heading(src, a)):
+				add(1, "under a heading about attacks")
+			}
+		}
+	}
+	if pen < 2 && !instruct {
+		switch {
+		case (r.Category == "prompt-injection" || r.Category == "hidden-text") && enclosedInQuotes(src, a, b):
+			add(1, "quoted phrase")
+		case r.Category == "indicator" && !networkVerb.Match(line):
+			add(1, "address mentioned, not contacted")
+		}
+	}
+	if pen < 2 && role == roleThreatDoc {
+		add(1, "in a document that catalogues attacks")
 	}
 	if pen < 2 && placeholderHost.Match(matched) {
-		pen++
-		why = join(why, "uses a documentation placeholder address")
+		add(1, "uses a documentation placeholder address")
 	}
 	if pen < 2 && (r.Category == "prompt-injection" || r.Category == "hidden-text") && !prose && !strings.HasSuffix(strings.ToLower(rel), ".json") {
 		// The agent reads SKILL.md and the documents it points to; an
 		// injection phrase inside program source is a test string.
-		pen++
-		why = join(why, "inside program source, not agent-facing text")
+		add(1, "inside program source, not agent-facing text")
 	}
 	return min(pen, 2), why
+}
+
+// matchLine returns the line of src containing [a,b), clipped to a window
+// on minified or single-line files, and the offset of a in it.
+func matchLine(src []byte, a, b int) ([]byte, int) {
+	s := bytes.LastIndexByte(src[:a], '\n') + 1
+	e := bytes.IndexByte(src[b:], '\n')
+	if e < 0 {
+		e = len(src)
+	} else {
+		e += b
+	}
+	if e-s > 4096 {
+		s, e = max(s, a-512), min(e, b+512)
+	}
+	return src[s:e], a - s
 }
 
 // inAlternation reports a match written as one branch of a regex

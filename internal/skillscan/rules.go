@@ -50,6 +50,7 @@ var Categories = []string{
 	"packaging",
 	"agent-tamper",
 	"resource-abuse",
+	"credential-harvest",
 }
 
 // Text is a string in Chinese and English (both required).
@@ -93,7 +94,12 @@ type rawRule struct {
 	Pattern string `yaml:"pattern"`
 	// Exclude drops a match whose matched text it matches (RE2 has no
 	// lookaround; this is how a rule says "but not 127.0.0.1").
-	Exclude  string   `yaml:"exclude"`
+	Exclude string `yaml:"exclude"`
+	// Span bounds how far a multi-line match reaches from its keyword,
+	// in bytes either side (default winMulti). Prose rules whose
+	// sentences wrap over lines but stay short set it so the pattern runs
+	// on a few hundred bytes per hit instead of a few kilobytes.
+	Span     int      `yaml:"span"`
 	Group    int      `yaml:"group"`
 	Notes    string   `yaml:"notes"`
 	Examples Examples `yaml:"examples"`
@@ -125,6 +131,7 @@ type Rule struct {
 	// window. A window Fast does not match cannot hold a match of Re.
 	Fast      *regexp.Regexp
 	Exclude   *regexp.Regexp
+	Span      int
 	Group     int
 	Examples  Examples
 	SourceYML string
@@ -260,6 +267,9 @@ func compileRules(raws []rawRule, srcs []string) (*RuleSet, error) {
 				continue
 			}
 		}
+		if raw.Span < 0 || raw.Span > winMulti {
+			add("%s: span %d outside 0..%d", where, raw.Span, winMulti)
+		}
 		if raw.Group < 0 || raw.Group > re.NumSubexp() {
 			add("%s: group %d out of range", where, raw.Group)
 		}
@@ -270,7 +280,7 @@ func compileRules(raws []rawRule, srcs []string) (*RuleSet, error) {
 			ID: raw.ID, Title: raw.Title, Severity: raw.Severity, Category: raw.Category,
 			Files: raw.Files, NonASCII: raw.Prefilter != "", Classes: prefilterClasses[raw.Prefilter], Raw: raw.Raw,
 			Multiline: strings.Contains(raw.Pattern, "(?s") || strings.Contains(raw.Pattern, "(?is") || strings.Contains(raw.Pattern, "(?si") || strings.Contains(raw.Pattern, `\n`),
-			Re:        re, Exclude: ex, Group: raw.Group, Examples: raw.Examples, SourceYML: srcs[i],
+			Re:        re, Exclude: ex, Span: raw.Span, Group: raw.Group, Examples: raw.Examples, SourceYML: srcs[i],
 		}
 		r.Files = make([]string, len(raw.Files))
 		for j, g := range raw.Files {

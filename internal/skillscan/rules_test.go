@@ -63,6 +63,11 @@ func TestRuleExamples(t *testing.T) {
 						if !found {
 							t.Errorf("match %q of example %q contains none of the keywords %v", m, ex, r.Keywords)
 						}
+						// A multi-line rule with a span only sees that
+						// many bytes either side of a keyword.
+						if r.Span > 0 && r.Multiline && !withinSpan(strings.ToLower(ex), loc, r.Keywords, r.Span) {
+							t.Errorf("match %q of example %q reaches beyond span %d of its keywords", m, ex, r.Span)
+						}
 					}
 				}
 			}
@@ -77,6 +82,25 @@ func TestRuleExamples(t *testing.T) {
 	}
 }
 
+// withinSpan reports whether the match at loc lies within span bytes of
+// the end of one of the keywords it contains.
+func withinSpan(ex string, loc []int, kws []string, span int) bool {
+	for _, k := range kws {
+		for i := loc[0]; ; {
+			j := strings.Index(ex[i:loc[1]], k)
+			if j < 0 {
+				break
+			}
+			end := i + j + len(k)
+			if loc[0] >= end-span && loc[1] <= end+span {
+				return true
+			}
+			i += j + 1
+		}
+	}
+	return false
+}
+
 func TestLoadRulesRejectsBadData(t *testing.T) {
 	cases := []struct {
 		name, yaml, want string
@@ -89,6 +113,7 @@ func TestLoadRulesRejectsBadData(t *testing.T) {
 		{"missing zh", "rules:\n- {id: OC-SKL-999, title: {en: b}, severity: high, category: obfuscation, keywords: [a], pattern: a, examples: {match: [a], nomatch: [b]}}\n", "title needs zh and en"},
 		{"unknown field", "rules:\n- {id: OC-SKL-999, bogus: 1}\n", "field bogus not found"},
 		{"bad severity", "rules:\n- {id: OC-SKL-999, severity: huge}\n", `unknown severity "huge"`},
+		{"bad span", "rules:\n- {id: OC-SKL-999, title: {zh: a, en: b}, severity: high, category: obfuscation, keywords: [a], span: 5000, pattern: a, examples: {match: [a], nomatch: [b]}}\n", "span 5000 outside"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -407,7 +407,7 @@ const (
 type span struct{ a, b int }
 
 // windows merges the regions around the hits of the keywords in isKw.
-func windows(src []byte, hits []kwHit, isKw []bool, multi bool) []span {
+func windows(src []byte, hits []kwHit, isKw []bool, multi bool, reach int) []span {
 	var out []span
 	n := len(src)
 	for _, h := range hits {
@@ -417,7 +417,7 @@ func windows(src []byte, hits []kwHit, isKw []bool, multi bool) []span {
 		e := int(h.end)
 		var a, b int
 		if multi {
-			a, b = max(0, e-winMulti), min(n, e+winMulti)
+			a, b = max(0, e-reach), min(n, e+reach)
 		} else {
 			a, b = max(0, e-winBefore), min(n, e+winAfter)
 			if i := bytes.LastIndexByte(src[a:e], '\n'); i >= 0 {
@@ -507,7 +507,11 @@ func (us *unitScan) scanText(rel string, raw []byte, line0 int, via string, dept
 			for _, k := range rs.ruleKws[ri] {
 				isKw[k] = true
 			}
-			spans = windows(src, hits, isKw, r.Multiline)
+			reach := winMulti
+			if r.Span > 0 {
+				reach = r.Span
+			}
+			spans = windows(src, hits, isKw, r.Multiline, reach)
 		}
 		for _, sp := range spans {
 			var ms [][]int
