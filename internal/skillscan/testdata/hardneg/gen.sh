@@ -77,12 +77,13 @@ for arg in "${specs[@]}"; do
   # The project names no package registry's host: links to them in the
   # copied text point to reserved .example names instead.
   find "$out" -type f \( -name '*.md' -o -name '*.js' \) -exec sed -i -E \
-    -e 's/registry\.npmjs\.org/registry.npm.example/g' \
-    -e 's/([a-z0-9-]+\.)*c?npmjs\.(com|org)/npm.example/g' \
-    -e 's/([a-z0-9-]+\.)*yarnpkg\.com/yarn.example/g' \
-    -e 's/([a-z0-9-]+\.)*pypi\.org/pypi.example/g' \
-    -e 's/proxy\.golang\.org/goproxy.example/g' \
-    -e 's/deb\.debian\.org/deb.example/g' {} +
+    -e 's/registry\.[a-z0-9.-]*npm[a-z0-9-]*\.(org|com)/registry.npm.example/g' \
+    -e 's/([a-z0-9-]+\.)*c?npm[a-z]+\.(com|org)/npm.example/g' \
+    -e 's/([a-z0-9-]+\.)*yarn[a-z]+\.com/yarn.example/g' \
+    -e 's/([a-z0-9-]+\.)*pypi\.[a-z]+/pypi.example/g' \
+    -e 's/proxy\.golang\.[a-z]+/goproxy.example/g' \
+    -e 's/crates\.[a-z]+\//crates.example\//g' \
+    -e 's/deb\.debian\.[a-z]+/deb.example/g' {} +
   [ -n "$lic" ] && cp "$p/$lic" "$out/LICENSE"
   ex=""
   for x in "${extras[@]}"; do ex+="extra: $x"$'\n'; done
