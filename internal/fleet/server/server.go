@@ -314,22 +314,19 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, wire.Errorf(wire.CodeDigestMismatch, "body does not match the signed digest"), start)
 		return
 	}
-	env, werr := wire.Decode(body, sig.ReportID, s.known)
+	env, werr := wire.DecodeIngest(body, sig.ReportID, s.known)
 	if werr != nil {
 		s.reject(w, werr, start)
 		return
 	}
 	p := store.IngestParams{HostID: h.ID, ReportID: env.ReportID, ReceivedAt: now, CollectedAt: env.CollectedAt.UTC(), ContentSHA256: sig.Digest,
 		Signature: sig.SigB64, KeyFP: sig.KeyFP, Body: body, Hostname: env.Host.Hostname, MachineFP: env.Host.MachineFP, BootID: env.Host.BootID,
-		Addresses: env.Host.Addresses, Profile: env.Report.Profile, OpenClaw: env.Report.Target.OpenClaw.Version, AgentVersion: env.AgentVersion,
-		Controls: map[string]string{}, FindingsTotal: env.FindingsTotal, Truncated: env.Truncated}
-	if pol := env.Report.Policy; pol != nil && pol.Bundle != nil {
-		p.PolicyVersion = pol.Bundle.Version
+		Addresses: env.Host.Addresses, Profile: env.Profile, OpenClaw: env.OpenClawVersion, AgentVersion: env.AgentVersion, PolicyVersion: env.PolicyVersion,
+		Controls: make(map[string]string, len(env.Controls)), FindingsTotal: env.FindingsTotal, Truncated: env.Truncated}
+	for _, c := range env.Controls {
+		p.Controls[c.ID] = c.Status
 	}
-	for _, c := range env.Report.Controls {
-		p.Controls[c.ID] = string(c.Status)
-	}
-	for _, f := range env.Report.Findings {
+	for _, f := range env.Findings {
 		fp := f.Fingerprint
 		if fp == "" {
 			fp = f.ComputeFingerprint()

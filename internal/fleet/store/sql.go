@@ -102,6 +102,29 @@ func (s *SQL) warm(ctx context.Context) {
 	})
 }
 
+// queryRow runs a hot read outside a transaction on a statement prepared
+// once (SQLite; see stmts).
+func (s *SQL) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s.db.Dialect == sqldb.SQLite {
+		v, ok := s.stmts.Load(query)
+		if st, isStmt := v.(*sql.Stmt); ok && isStmt {
+			return st.QueryRowContext(ctx, args...)
+		}
+		if st, err := s.db.DB.PrepareContext(ctx, s.db.Rebind(query)); err == nil {
+			old, loaded := s.stmts.LoadOrStore(query, st)
+			if ost, isStmt := old.(*sql.Stmt); loaded && isStmt {
+				st.Close() // another request prepared it first
+				return ost.QueryRowContext(ctx, args...)
+			}
+			if loaded {
+				s.stmts.Store(query, st) // was only marked for warm
+			}
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return s.db.QueryRow(ctx, query, args...)
+}
+
 func (s *SQL) txExec(ctx context.Context, tx *sqldb.Tx, query string, args ...any) (sql.Result, error) {
 	if st := s.stmt(ctx, tx, query); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -330,7 +353,7 @@ func identity(machineFP, hostname, bootID string) string {
 }
 
 func (s *SQL) HostByKeyFP(ctx context.Context, keyFP string) (Host, error) {
-	h, err := scanHost(s.db.QueryRow(ctx, `SELECT `+hostCols+` FROM fleet_hosts WHERE key_fp = ?`, keyFP))
+	h, err := scanHost(s.queryRow(ctx, `SELECT `+hostCols+` FROM fleet_hosts WHERE key_fp = ?`, keyFP))
 	if err != nil {
 		return h, notFound(err, "host by key")
 	}
