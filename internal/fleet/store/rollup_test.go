@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -162,6 +163,70 @@ func TestRollupMatchesHosts(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) || ds[0].Hosts != len(hs) {
 			t.Fatalf("daily today: got %v (hosts %d), want %v (hosts %d)", got, ds[0].Hosts, want, len(hs))
+		}
+	})
+}
+
+// TestGroupCommit ingests concurrently, with replays mixed in: each
+// replay fails alone (its savepoint is rolled back) while the reports
+// sharing its transaction are stored, and every stored report is whole.
+func TestGroupCommit(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := open(t, db)
+		tok := store.HashToken("tok")
+		_ = s.CreateEnrollToken(ctx, store.EnrollToken{ID: "t", TokenHash: tok, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), MaxUses: 10})
+		for i := 0; i < 4; i++ {
+			enroll(t, s, tok, fmt.Sprint(i), fmt.Sprint("m", i))
+		}
+		ctl := map[string]string{"DO-1": "pass", "DONT-1": "fail"}
+		for i := 0; i < 4; i++ {
+			if _, err := ingest(s, fmt.Sprint(i), "r-first", t0, ctl, "first"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const n = 40
+		errs := make([]error, n)
+		done := make(chan int)
+		for k := 0; k < n; k++ {
+			go func() {
+				host := fmt.Sprint(k % 4)
+				if k%5 == 0 { // a replay: same ID, other content
+					_, errs[k] = ingest(s, host, "r-first", t0.Add(time.Minute), ctl, "other")
+				} else {
+					_, errs[k] = ingest(s, host, fmt.Sprint("r", k), t0.Add(time.Duration(k)*time.Second), ctl, fmt.Sprint("b", k))
+				}
+				done <- k
+			}()
+		}
+		for k := 0; k < n; k++ {
+			<-done
+		}
+		stored := 0
+		for i := 0; i < 4; i++ {
+			reps, err := s.ListReports(ctx, fmt.Sprint(i), store.ScopeAll, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored += len(reps)
+		}
+		for k, err := range errs {
+			if k%5 == 0 {
+				if !errors.Is(err, store.ErrReplay) {
+					t.Fatalf("replay %d: %v", k, err)
+				}
+			} else if err != nil {
+				t.Fatalf("ingest %d: %v", k, err)
+			}
+		}
+		if want := 4 + n - n/5; stored != want {
+			t.Fatalf("stored %d reports, want %d", stored, want)
+		}
+		for i := 0; i < 4; i++ {
+			r, err := s.Report(ctx, fmt.Sprint(i), "r-first", store.ScopeAll)
+			if err != nil || string(r.Body) != "first" {
+				t.Fatalf("replayed report changed: %q %v", r.Body, err)
+			}
 		}
 	})
 }

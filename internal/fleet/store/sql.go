@@ -61,6 +61,9 @@ type SQL struct {
 	// guards no data; other processes still coordinate through SQLite's
 	// own lock.
 	wmu sync.Mutex
+	// qmu guards queue, the ingests waiting for the next group commit.
+	qmu   sync.Mutex
+	queue []*ingestReq
 	// stmts caches the hot ingest statements prepared once (database/sql
 	// then keeps one prepared copy per connection): SQLite otherwise
 	// compiles every statement on every call, which was a tenth of an
@@ -586,23 +589,100 @@ func findingsHash(fs []Finding) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// ingestReq is one report waiting for the group commit.
+type ingestReq struct {
+	p    IngestParams
+	rec  Receipt
+	err  error
+	done bool
+}
+
+// Ingest stores one report. On SQLite, concurrent ingests share one
+// transaction (group commit): each request queues, whoever holds the
+// write lock next writes every queued report, each under its own
+// savepoint (a failing one is rolled back alone), and commits once. A
+// caller returns only after the commit that holds its report, so an
+// acknowledged report is as durable as before; the commit, and the WAL
+// frames of pages every ingest touches (rollups, indexes), are paid once
+// per group instead of once per report. PostgreSQL commits per report:
+// its writers run in parallel.
 func (s *SQL) Ingest(ctx context.Context, p IngestParams) (Receipt, error) {
-	defer s.lockWrites()()
-	s.warm(ctx)
-	rec, err := s.ingestOnce(ctx, p)
-	if err != nil && sqldb.IsUniqueViolation(err) {
-		// Lost a race with the same report on another connection: the
-		// winner's row decides duplicate or replay.
-		return s.ingestOnce(ctx, p)
+	if s.db.Dialect != sqldb.SQLite {
+		rec, err := s.ingestOnce(ctx, p)
+		if err != nil && sqldb.IsUniqueViolation(err) {
+			// Lost a race with the same report on another connection: the
+			// winner's row decides duplicate or replay.
+			return s.ingestOnce(ctx, p)
+		}
+		return rec, err
 	}
-	return rec, err
+	req := &ingestReq{p: p}
+	s.qmu.Lock()
+	s.queue = append(s.queue, req)
+	s.qmu.Unlock()
+	s.wmu.Lock()
+	s.qmu.Lock()
+	batch := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	if len(batch) > 0 {
+		s.ingestGroup(context.WithoutCancel(ctx), batch)
+	}
+	s.wmu.Unlock()
+	// Written by whichever caller held the lock (this one or an earlier
+	// one), under wmu, which this caller has taken and released since.
+	if !req.done {
+		return Receipt{}, errors.New("ingest: report not written")
+	}
+	return req.rec, req.err
+}
+
+// ingestGroup writes batch in one transaction (caller holds wmu).
+func (s *SQL) ingestGroup(ctx context.Context, batch []*ingestReq) {
+	s.warm(ctx)
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		for _, r := range batch {
+			if _, err := s.txExec(ctx, tx, `SAVEPOINT ingest`); err != nil {
+				return fmt.Errorf("savepoint: %w", err)
+			}
+			r.rec, r.err = s.ingestTx(ctx, tx, r.p)
+			if r.err != nil {
+				if _, err := s.txExec(ctx, tx, `ROLLBACK TO SAVEPOINT ingest`); err != nil {
+					// SQLite may have rolled the whole transaction back
+					// (a full disk does): the report's own error decides.
+					return fmt.Errorf("%w (rollback to savepoint: %v)", r.err, err)
+				}
+			}
+			if _, err := s.txExec(ctx, tx, `RELEASE SAVEPOINT ingest`); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	for _, r := range batch {
+		r.done = true
+		if err != nil {
+			r.rec, r.err = Receipt{}, err
+		}
+	}
 }
 
 func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 	var rec Receipt
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		var err error
+		rec, err = s.ingestTx(ctx, tx, p)
+		return err
+	})
+	return rec, err
+}
+
+// ingestTx writes one report inside tx.
+func (s *SQL) ingestTx(ctx context.Context, tx *sqldb.Tx, p IngestParams) (Receipt, error) {
+	var rec Receipt
 	var changed []Transition
 	ctlJSON, _ := json.Marshal(p.Controls)
-	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+	err := func() error {
 		// The insert is the idempotency check: a report ID already stored
 		// inserts nothing (atomically, across servers), and only then is the
 		// stored digest read to tell a resend from a replay.
@@ -748,7 +828,7 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 		}
 		rec = Receipt{HostID: p.HostID, ReportID: p.ReportID, StoredAt: fromMS(ms(p.ReceivedAt)), ContentSHA256: p.ContentSHA256, Changed: changed}
 		return nil
-	})
+	}()
 	return rec, err
 }
 
