@@ -261,4 +261,19 @@ func benchScale(b *testing.B, db *sqldb.DB) {
 	b.ReportMetric(float64(hosts), "hosts")
 	b.ReportMetric(seedTook.Seconds(), "seed_s")
 	b.ReportMetric(float64(peakHeap.Load())/(1<<20), "peak_heap_MiB")
+	// RSS of the whole process: server, database engine (SQLite runs in
+	// it, its page cache included), HTTP client and the seeding.
+	b.ReportMetric(procStatusMiB("VmRSS"), "rss_MiB")
+	b.ReportMetric(procStatusMiB("VmHWM"), "peak_rss_MiB")
+}
+
+func procStatusMiB(field string) float64 {
+	raw, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
 }
