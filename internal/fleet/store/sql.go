@@ -460,7 +460,9 @@ func hostWhere(f HostFilter) (string, []any) {
 			q += ` AND (last_report IS NULL OR last_report < ? OR NOT EXISTS (SELECT 1 FROM fleet_current_state c WHERE c.host_id = fleet_hosts.id AND c.control_id = ? AND c.status <> ''))`
 			args = append(args, cutoff, f.Control)
 		} else {
-			q += ` AND last_report >= ? AND EXISTS (SELECT 1 FROM fleet_current_state c WHERE c.host_id = fleet_hosts.id AND c.control_id = ? AND c.status = ?)`
+			// An uncorrelated IN: both engines build the set once from the
+			// (control_id, status) index instead of probing per host.
+			q += ` AND last_report >= ? AND id IN (SELECT host_id FROM fleet_current_state WHERE control_id = ? AND status = ?)`
 			args = append(args, cutoff, f.Control, f.Status)
 		}
 	}
