@@ -149,6 +149,18 @@ func (s *SQL) txQueryRow(ctx context.Context, tx *sqldb.Tx, query string, args .
 	return tx.QueryRow(ctx, query, args...)
 }
 
+// forUpdate locks the host row read at the start of a write on
+// PostgreSQL, so an ingest, a retag and a revocation of one host take
+// their locks (host row, then rollup rows in key order) in one order and
+// each sees the tags and revocation the others committed. SQLite has one
+// writer and no FOR UPDATE.
+func (s *SQL) forUpdate() string {
+	if s.db.Dialect == sqldb.SQLite {
+		return ""
+	}
+	return " FOR UPDATE"
+}
+
 func (s *SQL) lockWrites() func() {
 	if s.db.Dialect != sqldb.SQLite {
 		return func() {}
@@ -545,7 +557,7 @@ func (s *SQL) SetHostTags(ctx context.Context, id string, tags []string) error {
 	defer s.lockWrites()()
 	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		var old string
-		if err := tx.QueryRow(ctx, `SELECT tags FROM fleet_hosts WHERE id = ?`, id).Scan(&old); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT tags FROM fleet_hosts WHERE id = ?`+s.forUpdate(), id).Scan(&old); err != nil {
 			return notFound(err, "set tags "+id)
 		}
 		res, err := tx.Exec(ctx, `UPDATE fleet_hosts SET tags = ? WHERE id = ?`, jsonList(tags), id)
@@ -715,7 +727,7 @@ func (s *SQL) ingestTx(ctx context.Context, tx *sqldb.Tx, p IngestParams) (Recei
 		var prevIdent, curIdent, fhash, cloneReason, oldAddrs, tags string
 		var clone int
 		var lastRep, revoked *int64
-		if err := s.txQueryRow(ctx, tx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses, tags, last_report, revoked_at FROM fleet_hosts WHERE id = ?`, p.HostID).
+		if err := s.txQueryRow(ctx, tx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses, tags, last_report, revoked_at FROM fleet_hosts WHERE id = ?`+s.forUpdate(), p.HostID).
 			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason, &oldAddrs, &tags, &lastRep, &revoked); err != nil {
 			return notFound(err, "host "+p.HostID)
 		}
