@@ -1,27 +1,51 @@
 #!/usr/bin/env bash
-# bench/fleet.sh: fleet ingest throughput and latency.
+# bench/fleet.sh: fleet ingest throughput and latency, and the read paths
+# at 50,000 hosts.
 #
-# Drives the real fleet HTTP server (internal/fleet/server, over
-# 127.0.0.1) with 200 simulated enrolled agents, 16 concurrent senders,
-# each pushing a signed envelope holding a real audit report of a fixture
-# deployment (~105 KB), on SQLite and on PostgreSQL (127.0.0.1:5432 or a
-# throwaway cluster, see internal/sqldb/sqldbtest). Prints ingests/s,
-# p50/p99 ingest latency and the peak RSS of the process (server and
-# simulated agents share it, so the server's own RSS is lower).
+# 1. Ingest: drives the real fleet HTTP server (internal/fleet/server,
+#    over 127.0.0.1) with 200 simulated enrolled agents, 16 concurrent
+#    senders, each pushing a signed envelope holding a real audit report
+#    of a fixture deployment (~114 KB), on SQLite and on PostgreSQL
+#    (127.0.0.1:5432 or a throwaway cluster, see internal/sqldb/sqldbtest).
+#    Prints ingests/s, p50/p99 ingest latency and CPU per ingest of the
+#    process (server and simulated agents share it).
+# 2. Scale: seeds 50,000 hosts with 30 days of control history straight
+#    into the tables (CLAWGOV_SCALE_HOSTS overrides the count), then times
+#    the API summary and host pages and the dashboard fleet and hosts
+#    pages through the real handler (20 requests each), and reports the
+#    Go heap and the RSS of the process.
+#
+# The machine is shared: every line carries the load average it ran at.
 #
 # Usage: bench/fleet.sh [N]   (N ingests per database, default 3000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-3000}"
 out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
-/usr/bin/time -v go test ./internal/fleet/server/ -run '^$' -bench 'BenchmarkIngest' -benchtime "${n}x" -count 1 >"$out" 2>&1 || { cat "$out"; exit 1; }
-echo "fleet ingest benchmark (${n} ingests per database, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+scale="$(mktemp)"
+trap 'rm -f "$out" "$scale"' EXIT
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+l0=$(load)
+go test ./internal/fleet/server/ -run '^$' -bench 'BenchmarkIngest' -benchtime "${n}x" -count 1 >"$out" 2>&1 || { cat "$out"; exit 1; }
+echo "fleet ingest benchmark (${n} ingests per database, $(nproc) cores, load average before ${l0}, after $(load))"
 awk '/^BenchmarkIngest\// {
   name=$1; sub(/^BenchmarkIngest\//, "", name); sub(/-[0-9]+$/, "", name)
-  for (i=1;i<=NF;i++) { if ($(i+1)=="ingests/s") r=$i; if ($(i+1)=="p50_ms") p50=$i; if ($(i+1)=="p99_ms") p99=$i; if ($(i+1)=="report_bytes") sz=$i }
-  printf "  %-9s %9.1f ingests/s   p50 %7.1f ms   p99 %7.1f ms   report %d bytes\n", name, r, p50, p99, sz
+  for (i=1;i<=NF;i++) { if ($(i+1)=="ingests/s") r=$i; if ($(i+1)=="p50_ms") p50=$i; if ($(i+1)=="p99_ms") p99=$i; if ($(i+1)=="report_bytes") sz=$i; if ($(i+1)=="cpu_ms/ingest") cpu=$i }
+  printf "  %-9s %9.1f ingests/s   p50 %7.1f ms   p99 %7.1f ms   %5.2f ms CPU/ingest   report %d bytes\n", name, r, p50, p99, cpu, sz
 }' "$out"
-rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$out" | tail -1)
-echo "  peak RSS of the benchmark process: $((rss / 1024)) MiB"
 echo "  targets (issue 11): >= 2000 ingests/s on SQLite, p99 < 50 ms"
+
+l0=$(load)
+go test ./internal/fleet/server/ -run '^$' -bench 'BenchmarkScale' -benchtime 1x -count 1 >"$scale" 2>&1 || { cat "$scale"; exit 1; }
+echo
+echo "fleet at scale (load average before ${l0}, after $(load)); targets: p95 < 200 ms, heap/RSS < 200 MiB"
+awk '/^BenchmarkScale\// {
+  name=$1; sub(/^BenchmarkScale\//, "", name); sub(/-[0-9]+$/, "", name)
+  line=""; worst=0
+  for (i=1;i<=NF;i++) {
+    if ($(i+1) ~ /_p95_ms$/) { k=$(i+1); sub(/_p95_ms$/, "", k); line=line sprintf("    %-20s p95 %7.1f ms %s\n", k, $i, ($i < 200 ? "ok" : "MISS")) }
+    if ($(i+1)=="hosts") h=$i; if ($(i+1)=="seed_s") sd=$i; if ($(i+1)=="peak_heap_MiB") hp=$i; if ($(i+1)=="rss_MiB") rss=$i; if ($(i+1)=="peak_rss_MiB") prss=$i
+  }
+  printf "  %s: %d hosts, seeded in %.0f s\n%s", name, h, sd, line
+  printf "    Go heap peak %.0f MiB, RSS %.0f MiB (peak %.0f MiB incl. seeding) %s\n", hp, rss, prss, (rss < 200 ? "ok" : "MISS")
+}' "$scale"

@@ -195,6 +195,9 @@ func agentCycle(ctx context.Context, f *factory, o *agentOptions, a *agent.Agent
 	for rid, e := range res.Rejected {
 		fmt.Fprintf(f.IO.ErrOut, "clawgov agent: server rejected report %s: %s\n", rid, e)
 	}
+	if res.Corrupt > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "clawgov agent: skipped %d unreadable spool entr(ies) (%d so far)\n", res.Corrupt, a.Corrupt())
+	}
 	if d := a.Dropped(); d > 0 {
 		fmt.Fprintf(f.IO.ErrOut, "clawgov agent: %d report(s) dropped so far by the spool bound\n", d)
 	}

@@ -134,6 +134,11 @@ func openSQLite(ctx context.Context, file, path string) (*DB, error) {
 	if file == ":memory:" {
 		// Every connection to :memory: is a new, empty database.
 		sdb.SetMaxOpenConns(1)
+	} else {
+		// Keep connections (and the statements prepared on them) across
+		// bursts of concurrent requests: the default of 2 idle connections
+		// reopened the file and re-prepared statements under load.
+		sdb.SetMaxIdleConns(16)
 	}
 	if err := sdb.PingContext(ctx); err != nil {
 		sdb.Close()

@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/fleet/wire"
@@ -353,13 +354,43 @@ func (k Ack) retryable() bool {
 
 func (a *Agent) spoolDir() string { return filepath.Join(a.Dir, "spool") }
 
+// lockSpool takes the spool's exclusive lock (flock on spool/.lock, so a
+// kill -9 releases it) and removes temporary files a killed writer left:
+// with the lock held, no other writer is mid-rename, so every .tmp-* file
+// is debris. One lock keeps a concurrent 'agent once' and 'agent run' from
+// sharing sequence numbers or sending the same entry twice at once.
+func (a *Agent) lockSpool() (func(), error) {
+	d := a.spoolDir()
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(d, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("spool lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool lock: %w", err)
+	}
+	if es, err := os.ReadDir(d); err == nil {
+		for _, e := range es {
+			if strings.HasPrefix(e.Name(), ".tmp-") {
+				_ = os.Remove(filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}
+
 // Spool writes body to the spool before any send. Files are named by a
 // zero-padded sequence so they drain in order.
 func (a *Agent) Spool(id string, body []byte) error {
-	d := a.spoolDir()
-	if err := os.MkdirAll(d, 0o700); err != nil {
-		return fmt.Errorf("spool: %w", err)
+	unlock, err := a.lockSpool()
+	if err != nil {
+		return err
 	}
+	defer unlock()
+	d := a.spoolDir()
 	files, err := a.spooled()
 	if err != nil {
 		return err
@@ -368,15 +399,16 @@ func (a *Agent) Spool(id string, body []byte) error {
 	if n := len(files); n > 0 {
 		seq = parseSeq(files[n-1]) + 1
 	}
-	// Bound: drop the oldest and count it.
+	// Bound: drop the oldest and count it. The count is written first, so
+	// a kill between the two over-counts by one rather than losing a drop.
 	for len(files) >= a.SpoolMax {
+		if err := a.addCounter("spool-dropped", 1); err != nil {
+			return err
+		}
 		if err := os.Remove(filepath.Join(d, files[0])); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("spool: %w", err)
 		}
 		files = files[1:]
-		if err := a.addDropped(1); err != nil {
-			return err
-		}
 	}
 	return writeFileAtomic(filepath.Join(d, fmt.Sprintf("%020d_%s.json", seq, id)), body, 0o600)
 }
@@ -405,14 +437,38 @@ func (a *Agent) spooled() ([]string, error) {
 }
 
 // Dropped is how many reports the spool bound dropped so far.
-func (a *Agent) Dropped() int {
-	b, _ := os.ReadFile(filepath.Join(a.Dir, "spool-dropped"))
+func (a *Agent) Dropped() int { return a.counter("spool-dropped") }
+
+// Corrupt is how many spool entries Flush found unreadable (not a
+// complete envelope for the report ID in their name) and skipped. The
+// atomic write makes a torn entry impossible after a crash of the agent;
+// this catches what the file system itself loses (power cut, bad disk).
+func (a *Agent) Corrupt() int { return a.counter("spool-corrupt") }
+
+func (a *Agent) counter(name string) int {
+	b, _ := os.ReadFile(filepath.Join(a.Dir, name))
 	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return n
 }
 
-func (a *Agent) addDropped(n int) error {
-	return writeFileAtomic(filepath.Join(a.Dir, "spool-dropped"), []byte(strconv.Itoa(a.Dropped()+n)+"\n"), 0o600)
+func (a *Agent) addCounter(name string, n int) error {
+	return writeFileAtomic(filepath.Join(a.Dir, name), []byte(strconv.Itoa(a.counter(name)+n)+"\n"), 0o600)
+}
+
+// entryID checks a spool entry is a whole envelope of the report named
+// in its file name and returns that ID.
+func entryID(name string, body []byte) (string, bool) {
+	parts := strings.SplitN(strings.TrimSuffix(name, ".json"), "_", 2)
+	if len(parts) != 2 || parts[1] == "" {
+		return "", false
+	}
+	var env struct {
+		ReportID string `json:"report_id"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.ReportID != parts[1] {
+		return "", false
+	}
+	return parts[1], true
 }
 
 // Pending is the number of spooled reports.
@@ -426,6 +482,7 @@ type FlushResult struct {
 	Sent     []string // report IDs acknowledged
 	Rejected map[string]*wire.Error
 	Pending  int
+	Corrupt  int // unreadable entries skipped (and counted in Corrupt())
 }
 
 // Flush sends spooled reports oldest first and stops at the first
@@ -434,6 +491,11 @@ type FlushResult struct {
 // its code; authentication failures stop the flush and keep the spool.
 func (a *Agent) Flush(ctx context.Context) (FlushResult, error) {
 	res := FlushResult{Rejected: map[string]*wire.Error{}}
+	unlock, err := a.lockSpool()
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	files, err := a.spooled()
 	if err != nil {
 		return res, err
@@ -444,7 +506,19 @@ func (a *Agent) Flush(ctx context.Context) (FlushResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("read spool: %w", err)
 		}
-		id := strings.TrimSuffix(strings.SplitN(name, "_", 2)[1], ".json")
+		id, ok := entryID(name, body)
+		if !ok {
+			// Skipped, never sent: the server would reject it anyway, and
+			// stopping here would block every later report behind it.
+			if err := a.addCounter("spool-corrupt", 1); err != nil {
+				return res, err
+			}
+			if err := os.Remove(p); err != nil {
+				return res, fmt.Errorf("spool: %w", err)
+			}
+			res.Corrupt++
+			continue
+		}
 		ack, err := a.Send(ctx, id, body)
 		if err != nil {
 			res.Pending = len(files) - i

@@ -69,7 +69,7 @@ func TestSpoolOutageAndOrder(t *testing.T) {
 	a := &Agent{Dir: dir, Key: key, State: State{Server: "http://" + addr, HostID: "h"}, SpoolMax: 3}
 	a.init()
 	for _, id := range []string{"report-0001", "report-0002", "report-bad", "report-0003"} {
-		if err := a.Spool(id, []byte(`{"id":"`+id+`"}`)); err != nil {
+		if err := a.Spool(id, []byte(`{"report_id":"`+id+`"}`)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -101,10 +101,53 @@ func TestSpoolOutageAndOrder(t *testing.T) {
 	if res.Rejected["report-bad"] == nil || res.Rejected["report-bad"].Code != wire.CodeMalformed || b.Pending() != 0 {
 		t.Fatalf("rejected: %+v pending %d", res.Rejected, b.Pending())
 	}
-	// No temporary files left behind.
+	// No temporary files left behind (only the lock file).
 	es, _ := os.ReadDir(filepath.Join(dir, "spool"))
-	if len(es) != 0 {
+	if len(es) != 1 || es[0].Name() != ".lock" {
 		t.Fatalf("spool not empty: %v", es)
+	}
+}
+
+// TestSpoolCorruptEntry puts what a file system can leave after a power
+// cut into the spool (a torn envelope, an envelope under another report's
+// name, a temporary file of a killed writer): Flush skips and counts the
+// unreadable entries without sending them, still sends the good ones in
+// order, and the next spool operation removes the debris.
+func TestSpoolCorruptEntry(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := LoadOrCreateKey(dir)
+	rec := &recorder{pub: key.Public().(ed25519.PublicKey)}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: rec, ReadHeaderTimeout: time.Second}
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Close()
+	a := &Agent{Dir: dir, Key: key, State: State{Server: "http://" + l.Addr().String(), HostID: "h"}}
+	a.init()
+	sp := filepath.Join(dir, "spool")
+	if err := a.Spool("report-0001", []byte(`{"report_id":"report-0001"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(sp, "00000000000000000002_report-0002.json"), []byte(`{"report_id":"report-00`), 0o600)
+	_ = os.WriteFile(filepath.Join(sp, "00000000000000000003_report-0003.json"), []byte(`{"report_id":"report-0009"}`), 0o600)
+	_ = os.WriteFile(filepath.Join(sp, ".tmp-123"), []byte(`{"report_id":"rep`), 0o600)
+	if err := a.Spool("report-0004", []byte(`{"report_id":"report-0004"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(sp, ".tmp-123")); !os.IsNotExist(err) {
+		t.Fatalf("stale temporary file kept: %v", err)
+	}
+	res, err := a.Flush(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.got) != 2 || rec.got[0] != "report-0001" || rec.got[1] != "report-0004" {
+		t.Fatalf("sent %v", rec.got)
+	}
+	if res.Corrupt != 2 || a.Corrupt() != 2 || a.Pending() != 0 {
+		t.Fatalf("corrupt %d (counter %d), pending %d", res.Corrupt, a.Corrupt(), a.Pending())
 	}
 }
 

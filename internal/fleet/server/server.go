@@ -314,22 +314,19 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, wire.Errorf(wire.CodeDigestMismatch, "body does not match the signed digest"), start)
 		return
 	}
-	env, werr := wire.Decode(body, sig.ReportID, s.known)
+	env, werr := wire.DecodeIngest(body, sig.ReportID, s.known)
 	if werr != nil {
 		s.reject(w, werr, start)
 		return
 	}
 	p := store.IngestParams{HostID: h.ID, ReportID: env.ReportID, ReceivedAt: now, CollectedAt: env.CollectedAt.UTC(), ContentSHA256: sig.Digest,
 		Signature: sig.SigB64, KeyFP: sig.KeyFP, Body: body, Hostname: env.Host.Hostname, MachineFP: env.Host.MachineFP, BootID: env.Host.BootID,
-		Addresses: env.Host.Addresses, Profile: env.Report.Profile, OpenClaw: env.Report.Target.OpenClaw.Version, AgentVersion: env.AgentVersion,
-		Controls: map[string]string{}, FindingsTotal: env.FindingsTotal, Truncated: env.Truncated}
-	if pol := env.Report.Policy; pol != nil && pol.Bundle != nil {
-		p.PolicyVersion = pol.Bundle.Version
+		Addresses: env.Host.Addresses, Profile: env.Profile, OpenClaw: env.OpenClawVersion, AgentVersion: env.AgentVersion, PolicyVersion: env.PolicyVersion,
+		Controls: make(map[string]string, len(env.Controls)), FindingsTotal: env.FindingsTotal, Truncated: env.Truncated}
+	for _, c := range env.Controls {
+		p.Controls[c.ID] = c.Status
 	}
-	for _, c := range env.Report.Controls {
-		p.Controls[c.ID] = string(c.Status)
-	}
-	for _, f := range env.Report.Findings {
+	for _, f := range env.Findings {
 		fp := f.Fingerprint
 		if fp == "" {
 			fp = f.ComputeFingerprint()
@@ -464,26 +461,57 @@ func (s *Server) HostView(h store.Host) HostJSON {
 		Controls: h.Effective(s.controls, now, s.opts.StaleAfter)}
 }
 
+// listHosts pages through the hosts in scope, every filter applied in
+// SQL (stale and control status on the server clock at query time).
 func (s *Server) listHosts(w http.ResponseWriter, r *http.Request, p *Principal) {
 	q := r.URL.Query()
-	f := store.HostFilter{Scope: p.Scope, Search: q.Get("q"), Tag: q.Get("tag"), Profile: q.Get("profile"), OpenClawVersion: q.Get("openclaw_version")}
+	limit, offset := 1000, 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			wire.WriteError(w, wire.Errorf(wire.CodeMalformed, "limit must be 1..10000"))
+			return
+		}
+		limit = n
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			wire.WriteError(w, wire.Errorf(wire.CodeMalformed, "offset must be a non-negative integer"))
+			return
+		}
+		offset = n
+	}
+	f := store.HostFilter{Scope: p.Scope, Search: q.Get("q"), Tag: q.Get("tag"), Profile: q.Get("profile"), OpenClawVersion: q.Get("openclaw_version"),
+		Now: s.opts.Now(), StaleAfter: s.opts.StaleAfter, Limit: limit, Offset: offset}
+	switch q.Get("stale") {
+	case "true":
+		f.Stale = "yes"
+	case "false":
+		f.Stale = "no"
+	}
+	if ctl, st := q.Get("control"), q.Get("status"); ctl != "" && st != "" {
+		f.Control, f.Status = ctl, st
+	}
 	hs, err := s.opts.Store.ListHosts(r.Context(), f)
 	if err != nil {
 		wire.WriteError(w, s.storeError("list hosts", err))
 		return
 	}
+	total, err := s.opts.Store.CountHosts(r.Context(), f)
+	if err != nil {
+		wire.WriteError(w, s.storeError("count hosts", err))
+		return
+	}
 	out := make([]HostJSON, 0, len(hs))
 	for _, h := range hs {
-		v := s.HostView(h)
-		if st := q.Get("stale"); st != "" && strconv.FormatBool(v.Stale) != st {
-			continue
-		}
-		if ctl, st := q.Get("control"), q.Get("status"); ctl != "" && st != "" && v.Controls[ctl] != st {
-			continue
-		}
-		out = append(out, v)
+		out = append(out, s.HostView(h))
 	}
-	writeJSON(w, 200, map[string]any{"hosts": out})
+	resp := map[string]any{"hosts": out, "total": total}
+	if offset+len(out) < total {
+		resp["next_offset"] = offset + len(out)
+	}
+	writeJSON(w, 200, resp)
 }
 
 func (s *Server) getHost(w http.ResponseWriter, r *http.Request, p *Principal) {

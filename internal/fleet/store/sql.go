@@ -35,7 +35,21 @@ func Migrations() fs.FS {
 // Migrate applies pending fleet migrations and returns how many ran.
 func Migrate(ctx context.Context, db *sqldb.DB) (int, error) {
 	steps, err := db.Migrate(ctx, Component, Migrations())
-	return len(steps), err
+	if err != nil {
+		return len(steps), err
+	}
+	// Databases from before the rollups get them built once from their
+	// hosts; afterwards every write keeps them current.
+	var built string
+	err = db.QueryRow(ctx, `SELECT value FROM fleet_settings WHERE name = ?`, rollupSetting).Scan(&built)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := New(db).RebuildRollups(ctx); err != nil {
+			return len(steps), fmt.Errorf("build rollups: %w", err)
+		}
+	} else if err != nil {
+		return len(steps), fmt.Errorf("read rollup state: %w", err)
+	}
+	return len(steps), nil
 }
 
 // SQL is the Store over internal/sqldb.
@@ -47,6 +61,9 @@ type SQL struct {
 	// guards no data; other processes still coordinate through SQLite's
 	// own lock.
 	wmu sync.Mutex
+	// qmu guards queue, the ingests waiting for the next group commit.
+	qmu   sync.Mutex
+	queue []*ingestReq
 	// stmts caches the hot ingest statements prepared once (database/sql
 	// then keeps one prepared copy per connection): SQLite otherwise
 	// compiles every statement on every call, which was a tenth of an
@@ -88,6 +105,29 @@ func (s *SQL) warm(ctx context.Context) {
 	})
 }
 
+// queryRow runs a hot read outside a transaction on a statement prepared
+// once (SQLite; see stmts).
+func (s *SQL) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s.db.Dialect == sqldb.SQLite {
+		v, ok := s.stmts.Load(query)
+		if st, isStmt := v.(*sql.Stmt); ok && isStmt {
+			return st.QueryRowContext(ctx, args...)
+		}
+		if st, err := s.db.DB.PrepareContext(ctx, s.db.Rebind(query)); err == nil {
+			old, loaded := s.stmts.LoadOrStore(query, st)
+			if ost, isStmt := old.(*sql.Stmt); loaded && isStmt {
+				st.Close() // another request prepared it first
+				return ost.QueryRowContext(ctx, args...)
+			}
+			if loaded {
+				s.stmts.Store(query, st) // was only marked for warm
+			}
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return s.db.QueryRow(ctx, query, args...)
+}
+
 func (s *SQL) txExec(ctx context.Context, tx *sqldb.Tx, query string, args ...any) (sql.Result, error) {
 	if st := s.stmt(ctx, tx, query); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -107,6 +147,18 @@ func (s *SQL) txQueryRow(ctx context.Context, tx *sqldb.Tx, query string, args .
 		return st.QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRow(ctx, query, args...)
+}
+
+// forUpdate locks the host row read at the start of a write on
+// PostgreSQL, so an ingest, a retag and a revocation of one host take
+// their locks (host row, then rollup rows in key order) in one order and
+// each sees the tags and revocation the others committed. SQLite has one
+// writer and no FOR UPDATE.
+func (s *SQL) forUpdate() string {
+	if s.db.Dialect == sqldb.SQLite {
+		return ""
+	}
+	return " FOR UPDATE"
 }
 
 func (s *SQL) lockWrites() func() {
@@ -316,7 +368,7 @@ func identity(machineFP, hostname, bootID string) string {
 }
 
 func (s *SQL) HostByKeyFP(ctx context.Context, keyFP string) (Host, error) {
-	h, err := scanHost(s.db.QueryRow(ctx, `SELECT `+hostCols+` FROM fleet_hosts WHERE key_fp = ?`, keyFP))
+	h, err := scanHost(s.queryRow(ctx, `SELECT `+hostCols+` FROM fleet_hosts WHERE key_fp = ?`, keyFP))
 	if err != nil {
 		return h, notFound(err, "host by key")
 	}
@@ -381,9 +433,10 @@ func (s *SQL) loadControls(ctx context.Context, hs []Host) error {
 	return nil
 }
 
-func (s *SQL) ListHosts(ctx context.Context, f HostFilter) ([]Host, error) {
+// hostWhere is the WHERE clause of ListHosts and CountHosts.
+func hostWhere(f HostFilter) (string, []any) {
 	cond, args := scopeSQL(f.Scope, "id")
-	q := `SELECT ` + hostCols + ` FROM fleet_hosts WHERE ` + cond
+	q := cond
 	if !f.IncludeRevoked {
 		q += ` AND revoked_at IS NULL`
 	}
@@ -404,6 +457,42 @@ func (s *SQL) ListHosts(ctx context.Context, f HostFilter) ([]Host, error) {
 		q += ` AND openclaw_version = ?`
 		args = append(args, f.OpenClawVersion)
 	}
+	cutoff := ms(f.Now.Add(-f.StaleAfter))
+	switch f.Stale {
+	case "yes":
+		q += ` AND (CASE WHEN last_report IS NULL THEN enrolled_at < ? ELSE last_report < ? END)`
+		args = append(args, cutoff, cutoff)
+	case "no":
+		q += ` AND NOT (CASE WHEN last_report IS NULL THEN enrolled_at < ? ELSE last_report < ? END)`
+		args = append(args, cutoff, cutoff)
+	}
+	if f.Control != "" && f.Status != "" {
+		if f.Status == StatusUnknown {
+			// Unknown: no fresh report, or no known verdict for the control.
+			q += ` AND (last_report IS NULL OR last_report < ? OR NOT EXISTS (SELECT 1 FROM fleet_current_state c WHERE c.host_id = fleet_hosts.id AND c.control_id = ? AND c.status <> ''))`
+			args = append(args, cutoff, f.Control)
+		} else {
+			// An uncorrelated IN: both engines build the set once from the
+			// (control_id, status) index instead of probing per host.
+			q += ` AND last_report >= ? AND id IN (SELECT host_id FROM fleet_current_state WHERE control_id = ? AND status = ?)`
+			args = append(args, cutoff, f.Control, f.Status)
+		}
+	}
+	return q, args
+}
+
+func (s *SQL) CountHosts(ctx context.Context, f HostFilter) (int, error) {
+	cond, args := hostWhere(f)
+	var n int
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM fleet_hosts WHERE `+cond, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count hosts: %w", err)
+	}
+	return n, nil
+}
+
+func (s *SQL) ListHosts(ctx context.Context, f HostFilter) ([]Host, error) {
+	cond, args := hostWhere(f)
+	q := `SELECT ` + hostCols + ` FROM fleet_hosts WHERE ` + cond
 	q += ` ORDER BY hostname, id`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d OFFSET %d`, f.Limit, max(f.Offset, 0))
@@ -444,25 +533,42 @@ func (s *SQL) TouchHost(ctx context.Context, id string, at time.Time) error {
 }
 
 func (s *SQL) RevokeHost(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.Exec(ctx, `UPDATE fleet_hosts SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ms(at), id)
-	if err != nil {
-		return fmt.Errorf("revoke host: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("revoke host %s: %w", id, ErrNotFound)
-	}
-	return nil
+	defer s.lockWrites()()
+	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		var tags string
+		// The update first: it takes the host's row lock, so an ingest of
+		// this host cannot interleave with the rollup change.
+		res, err := tx.Exec(ctx, `UPDATE fleet_hosts SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ms(at), id)
+		if err != nil {
+			return fmt.Errorf("revoke host: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("revoke host %s: %w", id, ErrNotFound)
+		}
+		if err := tx.QueryRow(ctx, `SELECT tags FROM fleet_hosts WHERE id = ?`, id).Scan(&tags); err != nil {
+			return fmt.Errorf("revoke host: %w", err)
+		}
+		return s.moveHost(ctx, tx, id, tags, "", true)
+	})
 }
 
 func (s *SQL) SetHostTags(ctx context.Context, id string, tags []string) error {
 	tags = sortedUnique(tags)
+	defer s.lockWrites()()
 	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		var old string
+		if err := tx.QueryRow(ctx, `SELECT tags FROM fleet_hosts WHERE id = ?`+s.forUpdate(), id).Scan(&old); err != nil {
+			return notFound(err, "set tags "+id)
+		}
 		res, err := tx.Exec(ctx, `UPDATE fleet_hosts SET tags = ? WHERE id = ?`, jsonList(tags), id)
 		if err != nil {
 			return fmt.Errorf("set tags: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("set tags %s: %w", id, ErrNotFound)
+		}
+		if err := s.moveHost(ctx, tx, id, old, jsonList(tags), false); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM fleet_host_tags WHERE host_id = ?`, id); err != nil {
 			return fmt.Errorf("set tags: %w", err)
@@ -497,23 +603,100 @@ func findingsHash(fs []Finding) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// ingestReq is one report waiting for the group commit.
+type ingestReq struct {
+	p    IngestParams
+	rec  Receipt
+	err  error
+	done bool
+}
+
+// Ingest stores one report. On SQLite, concurrent ingests share one
+// transaction (group commit): each request queues, whoever holds the
+// write lock next writes every queued report, each under its own
+// savepoint (a failing one is rolled back alone), and commits once. A
+// caller returns only after the commit that holds its report, so an
+// acknowledged report is as durable as before; the commit, and the WAL
+// frames of pages every ingest touches (rollups, indexes), are paid once
+// per group instead of once per report. PostgreSQL commits per report:
+// its writers run in parallel.
 func (s *SQL) Ingest(ctx context.Context, p IngestParams) (Receipt, error) {
-	defer s.lockWrites()()
-	s.warm(ctx)
-	rec, err := s.ingestOnce(ctx, p)
-	if err != nil && sqldb.IsUniqueViolation(err) {
-		// Lost a race with the same report on another connection: the
-		// winner's row decides duplicate or replay.
-		return s.ingestOnce(ctx, p)
+	if s.db.Dialect != sqldb.SQLite {
+		rec, err := s.ingestOnce(ctx, p)
+		if err != nil && sqldb.IsUniqueViolation(err) {
+			// Lost a race with the same report on another connection: the
+			// winner's row decides duplicate or replay.
+			return s.ingestOnce(ctx, p)
+		}
+		return rec, err
 	}
-	return rec, err
+	req := &ingestReq{p: p}
+	s.qmu.Lock()
+	s.queue = append(s.queue, req)
+	s.qmu.Unlock()
+	s.wmu.Lock()
+	s.qmu.Lock()
+	batch := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	if len(batch) > 0 {
+		s.ingestGroup(context.WithoutCancel(ctx), batch)
+	}
+	s.wmu.Unlock()
+	// Written by whichever caller held the lock (this one or an earlier
+	// one), under wmu, which this caller has taken and released since.
+	if !req.done {
+		return Receipt{}, errors.New("ingest: report not written")
+	}
+	return req.rec, req.err
+}
+
+// ingestGroup writes batch in one transaction (caller holds wmu).
+func (s *SQL) ingestGroup(ctx context.Context, batch []*ingestReq) {
+	s.warm(ctx)
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		for _, r := range batch {
+			if _, err := s.txExec(ctx, tx, `SAVEPOINT ingest`); err != nil {
+				return fmt.Errorf("savepoint: %w", err)
+			}
+			r.rec, r.err = s.ingestTx(ctx, tx, r.p)
+			if r.err != nil {
+				if _, err := s.txExec(ctx, tx, `ROLLBACK TO SAVEPOINT ingest`); err != nil {
+					// SQLite may have rolled the whole transaction back
+					// (a full disk does): the report's own error decides.
+					return fmt.Errorf("%w (rollback to savepoint: %v)", r.err, err)
+				}
+			}
+			if _, err := s.txExec(ctx, tx, `RELEASE SAVEPOINT ingest`); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	for _, r := range batch {
+		r.done = true
+		if err != nil {
+			r.rec, r.err = Receipt{}, err
+		}
+	}
 }
 
 func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 	var rec Receipt
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		var err error
+		rec, err = s.ingestTx(ctx, tx, p)
+		return err
+	})
+	return rec, err
+}
+
+// ingestTx writes one report inside tx.
+func (s *SQL) ingestTx(ctx context.Context, tx *sqldb.Tx, p IngestParams) (Receipt, error) {
+	var rec Receipt
 	var changed []Transition
 	ctlJSON, _ := json.Marshal(p.Controls)
-	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+	err := func() error {
 		// The insert is the idempotency check: a report ID already stored
 		// inserts nothing (atomically, across servers), and only then is the
 		// stored digest read to tell a resend from a replay.
@@ -541,10 +724,11 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 			_, err := s.txExec(ctx, tx, `UPDATE fleet_hosts SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)`, ms(p.ReceivedAt), p.HostID, ms(p.ReceivedAt))
 			return err
 		}
-		var prevIdent, curIdent, fhash, cloneReason, oldAddrs string
+		var prevIdent, curIdent, fhash, cloneReason, oldAddrs, tags string
 		var clone int
-		if err := s.txQueryRow(ctx, tx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses FROM fleet_hosts WHERE id = ?`, p.HostID).
-			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason, &oldAddrs); err != nil {
+		var lastRep, revoked *int64
+		if err := s.txQueryRow(ctx, tx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses, tags, last_report, revoked_at FROM fleet_hosts WHERE id = ?`+s.forUpdate(), p.HostID).
+			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason, &oldAddrs, &tags, &lastRep, &revoked); err != nil {
 			return notFound(err, "host "+p.HostID)
 		}
 		// Clone detection: the identity behind one key changed and then
@@ -557,22 +741,33 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 			}
 			prevIdent, curIdent = curIdent, ident
 		}
-		cur := map[string]string{}
-		rows, err := s.txQuery(ctx, tx, `SELECT control_id, status FROM fleet_current_state WHERE host_id = ?`, p.HostID)
+		cur, err := s.hostState(ctx, tx, p.HostID)
 		if err != nil {
-			return fmt.Errorf("read current state: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var c, st string
-			if err := rows.Scan(&c, &st); err != nil {
-				rows.Close()
-				return fmt.Errorf("read current state: %w", err)
+		// Rollups: the host leaves its old hour (and, reporting again the
+		// same day, its earlier contribution to the day) and joins the new.
+		if revoked == nil {
+			next := make(map[string]string, len(cur)+len(p.Controls))
+			for c, st := range cur {
+				next[c] = st
 			}
-			cur[c] = st
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read current state: %w", err)
+			for c, st := range p.Controls {
+				next[c] = st
+			}
+			rd := rollDelta{}
+			now := ms(p.ReceivedAt)
+			if lastRep != nil {
+				rd.add("h", *lastRep/hourMS, tags, cur, -1)
+				if *lastRep/dayMS == now/dayMS {
+					rd.add("d", now/dayMS, tags, cur, -1)
+				}
+			}
+			rd.add("h", now/hourMS, tags, next, 1)
+			rd.add("d", now/dayMS, tags, next, 1)
+			if err := s.applyRollup(ctx, tx, rd); err != nil {
+				return err
+			}
 		}
 		ids := make([]string, 0, len(p.Controls))
 		for id := range p.Controls {
@@ -647,7 +842,7 @@ func (s *SQL) ingestOnce(ctx context.Context, p IngestParams) (Receipt, error) {
 		}
 		rec = Receipt{HostID: p.HostID, ReportID: p.ReportID, StoredAt: fromMS(ms(p.ReceivedAt)), ContentSHA256: p.ContentSHA256, Changed: changed}
 		return nil
-	})
+	}()
 	return rec, err
 }
 
@@ -759,10 +954,45 @@ func (s *SQL) Summary(ctx context.Context, scope Scope, now time.Time, staleAfte
 		FROM fleet_hosts WHERE revoked_at IS NULL AND `+cond, append([]any{cutoff, cutoff}, args...)...).Scan(&sum.Hosts, &sum.Stale); err != nil {
 		return sum, fmt.Errorf("summary: %w", err)
 	}
-	// Only fresh hosts' verdicts count; everything else is unknown.
-	cond2, args2 := scopeSQL(scope, "h.id")
-	rows, err := s.db.Query(ctx, `SELECT c.control_id, c.status, COUNT(*) FROM fleet_current_state c JOIN fleet_hosts h ON h.id = c.host_id
-		WHERE h.revoked_at IS NULL AND h.last_report >= ? AND `+cond2+` GROUP BY c.control_id, c.status`, append([]any{cutoff}, args2...)...)
+	// Only fresh hosts' verdicts count; everything else is unknown. Hours
+	// wholly inside the window come from the rollup; the one hour the
+	// cutoff falls into is read host by host, so the window is exact.
+	add := func(c, st string, n int) {
+		if m, ok := sum.Controls[c]; ok {
+			if _, known := m[st]; !known {
+				st = StatusUnknown
+			}
+			m[st] += n
+		}
+	}
+	hb := cutoff / hourMS
+	rows, err := s.db.Query(ctx, `SELECT tags, control_id, n_pass, n_warn, n_fail, n_manual, n_error, n_other FROM fleet_rollup WHERE kind = 'h' AND bucket > ?`, hb)
+	if err != nil {
+		return sum, fmt.Errorf("summary: %w", err)
+	}
+	for rows.Next() {
+		var tags, c string
+		var v [6]int64
+		if err := rows.Scan(&tags, &c, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]); err != nil {
+			rows.Close()
+			return sum, fmt.Errorf("summary: %w", err)
+		}
+		if !scopeTags(scope, tags) {
+			continue
+		}
+		for i, st := range rollStatuses {
+			add(c, st, int(v[i]))
+		}
+		add(c, "", int(v[5]))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return sum, fmt.Errorf("summary: %w", err)
+	}
+	cond2, args2 := scopeSQL(scope, "id")
+	rows, err = s.db.Query(ctx, `SELECT control_id, status, COUNT(*) FROM fleet_current_state WHERE host_id IN
+		(SELECT id FROM fleet_hosts WHERE revoked_at IS NULL AND last_report >= ? AND last_report < ? AND `+cond2+`) GROUP BY control_id, status`,
+		append([]any{cutoff, (hb + 1) * hourMS}, args2...)...)
 	if err != nil {
 		return sum, fmt.Errorf("summary: %w", err)
 	}
@@ -773,12 +1003,7 @@ func (s *SQL) Summary(ctx context.Context, scope Scope, now time.Time, staleAfte
 		if err := rows.Scan(&c, &st, &n); err != nil {
 			return sum, fmt.Errorf("summary: %w", err)
 		}
-		if m, ok := sum.Controls[c]; ok {
-			if _, known := m[st]; !known {
-				st = StatusUnknown
-			}
-			m[st] += n
-		}
+		add(c, st, n)
 	}
 	if err := rows.Err(); err != nil {
 		return sum, fmt.Errorf("summary: %w", err)

@@ -260,6 +260,13 @@ type HostFilter struct {
 	OpenClawVersion string
 	IncludeRevoked  bool
 	Limit, Offset   int // Limit 0: no limit
+	// Stale ("yes"/"no") and Control+Status filter on the effective view
+	// at Now with the StaleAfter window (a stale host's controls are all
+	// unknown), in SQL so a page of 50,000 hosts reads only its rows.
+	Stale           string
+	Control, Status string
+	Now             time.Time
+	StaleAfter      time.Duration
 }
 
 // FindingFilter selects fleet findings. Empty fields do not filter.
@@ -374,6 +381,8 @@ type Store interface {
 	HostByKeyFP(ctx context.Context, keyFP string) (Host, error)
 	Host(ctx context.Context, id string, scope Scope) (Host, error)
 	ListHosts(ctx context.Context, f HostFilter) ([]Host, error)
+	// CountHosts counts the hosts ListHosts returns without Limit/Offset.
+	CountHosts(ctx context.Context, f HostFilter) (int, error)
 	// TouchHost records authenticated contact (LastSeen) only.
 	TouchHost(ctx context.Context, id string, at time.Time) error
 	RevokeHost(ctx context.Context, id string, at time.Time) error
@@ -394,6 +403,8 @@ type Store interface {
 	History(ctx context.Context, hostID string, scope Scope, from, to string) ([]HistoryRow, error)
 	// Summary counts active hosts per control and effective status at now.
 	Summary(ctx context.Context, scope Scope, now time.Time, staleAfter time.Duration, controlIDs []string) (Summary, error)
+	// Daily is the per-day rollup for the UTC days from..to in scope.
+	Daily(ctx context.Context, scope Scope, from, to time.Time) ([]DayCounts, error)
 	Findings(ctx context.Context, f FindingFilter) ([]Finding, error)
 
 	// UpsertGateways records discovered gateways and returns the ones

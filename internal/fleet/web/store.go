@@ -89,105 +89,84 @@ func (s *StoreSource) Summary(ctx context.Context, u User) (Summary, error) {
 	return Summary{Hosts: sum.Hosts, Stale: sum.Stale, AsOf: now, Controls: sum.Controls}, nil
 }
 
-// Trend implements Source: per day, host × control results per status,
-// rebuilt from the change-only history by carrying each status forward.
-// A day after a host's last report plus the stale window counts unknown,
-// as the grid does.
+// Trend implements Source: per day, host × control results per status
+// from the daily rollup (each host counts with the statuses of its last
+// report that day; a host enrolled by then that did not report that day
+// counts unknown). Today is the live summary, so the last point matches
+// the tiles (stale hosts unknown on the server clock now).
 func (s *StoreSource) Trend(ctx context.Context, u User, control string, days int) ([]TrendDay, error) {
 	now := s.now()
 	end := truncDay(now)
 	start := end.AddDate(0, 0, -(days - 1))
-	rows, err := s.Store.History(ctx, "", scope(u), "", end.Format("2006-01-02"))
+	ds, err := s.Store.Daily(ctx, scope(u), start, end)
 	if err != nil {
 		return nil, err
 	}
-	hosts, err := s.Store.ListHosts(ctx, store.HostFilter{Scope: scope(u)})
+	sum, err := s.Store.Summary(ctx, scope(u), now, s.StaleAfter, s.ControlIDs)
 	if err != nil {
 		return nil, err
-	}
-	type key struct{ host, ctl string }
-	series := map[key][]store.HistoryRow{}
-	for _, r := range rows {
-		if control != "" && r.ControlID != control {
-			continue
-		}
-		k := key{r.HostID, r.ControlID}
-		series[k] = append(series[k], r) // ordered by day already
-	}
-	out := make([]TrendDay, days)
-	for i := range out {
-		out[i] = TrendDay{Day: start.AddDate(0, 0, i), Counts: map[string]int{}}
 	}
 	ctls := s.ControlIDs
 	if control != "" {
 		ctls = []string{control}
 	}
-	for _, h := range hosts {
-		enrolled := truncDay(h.EnrolledAt)
+	out := make([]TrendDay, days)
+	for i := range out {
+		out[i] = TrendDay{Day: start.AddDate(0, 0, i), Counts: map[string]int{}}
+		if i == days-1 {
+			for _, c := range ctls {
+				for st, n := range sum.Controls[c] {
+					if n > 0 {
+						out[i].Counts[st] += n
+					}
+				}
+			}
+			continue
+		}
+		if i >= len(ds) {
+			continue
+		}
 		for _, c := range ctls {
-			ser := series[key{h.ID, c}]
-			k, cur, curAt := 0, store.StatusUnknown, time.Time{}
-			for i := range out {
-				d := out[i].Day
-				if d.Before(enrolled) {
-					continue
+			counted := 0
+			for st, n := range ds[i].Controls[c] {
+				if n > 0 {
+					out[i].Counts[st] += n
+					counted += n
 				}
-				ds := d.Format("2006-01-02")
-				for k < len(ser) && ser[k].Day <= ds {
-					cur, curAt = ser[k].Status, ser[k].At
-					k++
-				}
-				st := cur
-				// No fresh report by the end of that day: unknown. The
-				// last report time bounds freshness for the final day.
-				dayEnd := d.AddDate(0, 0, 1)
-				last := curAt
-				if lr := deref(h.LastReport); !lr.IsZero() && !lr.After(dayEnd) {
-					last = lr
-				}
-				ref := dayEnd
-				if ref.After(now) {
-					ref = now
-				}
-				if last.IsZero() || ref.Sub(last) > s.StaleAfter {
-					st = store.StatusUnknown
-				}
-				out[i].Counts[st]++
+			}
+			if u := ds[i].Hosts - counted; u > 0 {
+				out[i].Counts[store.StatusUnknown] += u
 			}
 		}
 	}
 	return out, nil
 }
 
-// Hosts implements Source. The store filters by scope, search, tag,
-// profile and version in SQL; the control status and stale filters depend
-// on the server clock, so they and the page window are applied here (the
-// store has no count query yet).
+// Hosts implements Source. Every filter, the count and the page window
+// are applied in SQL (stale and control status on the server clock at
+// query time), so a page costs the same at 50,000 hosts as at 50.
 func (s *StoreSource) Hosts(ctx context.Context, u User, f HostFilter) (HostPage, error) {
 	now := s.now()
-	sf := store.HostFilter{Scope: scope(u), Search: f.Q, Tag: f.Tag, Profile: f.Profile, OpenClawVersion: f.Version}
-	all, err := s.Store.ListHosts(ctx, sf)
+	sf := store.HostFilter{Scope: scope(u), Search: f.Q, Tag: f.Tag, Profile: f.Profile, OpenClawVersion: f.Version,
+		Stale: f.Stale, Now: now, StaleAfter: s.StaleAfter, Limit: f.Limit, Offset: f.Offset}
+	if f.Control != "" && f.Status != "" {
+		sf.Control, sf.Status = f.Control, f.Status
+	}
+	if sf.Stale != "yes" && sf.Stale != "no" {
+		sf.Stale = ""
+	}
+	hs, err := s.Store.ListHosts(ctx, sf)
 	if err != nil {
 		return HostPage{}, err
 	}
-	var match []Host
-	for _, h := range all {
-		v := s.host(h, now)
-		if f.Stale == "yes" && !v.Stale || f.Stale == "no" && v.Stale {
-			continue
+	hp := HostPage{Total: len(hs)}
+	if f.Limit > 0 {
+		if hp.Total, err = s.Store.CountHosts(ctx, sf); err != nil {
+			return HostPage{}, err
 		}
-		if f.Control != "" && f.Status != "" && orUnknown(v.Controls[f.Control]) != f.Status {
-			continue
-		}
-		match = append(match, v)
 	}
-	hp := HostPage{Total: len(match)}
-	if f.Limit <= 0 {
-		hp.Hosts = match
-		return hp, nil
-	}
-	if f.Offset < len(match) {
-		hp.Hosts = match[f.Offset:min(len(match), f.Offset+f.Limit)]
+	for _, h := range hs {
+		hp.Hosts = append(hp.Hosts, s.host(h, now))
 	}
 	return hp, nil
 }
