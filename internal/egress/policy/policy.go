@@ -141,6 +141,17 @@ type Policy struct {
 
 // Load reads and compiles a policy file.
 func Load(path string) (*Policy, error) {
+	data, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// ReadFile reads a policy file's bytes (bounded by MaxSize) without
+// parsing them; with HashOf, a watcher compares them to the live policy's
+// Hash and parses only a file that changed.
+func ReadFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open egress policy: %w", err)
@@ -153,7 +164,13 @@ func Load(path string) (*Policy, error) {
 	if len(data) > MaxSize {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d bytes", MaxSize)}
 	}
-	return Parse(path, data)
+	return data, nil
+}
+
+// HashOf is the Hash a policy parsed from data has.
+func HashOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Parse validates and compiles data read from name.
@@ -186,12 +203,11 @@ func Parse(name string, data []byte) (*Policy, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, yamlError(name, err)
 	}
-	sum := sha256.Sum256(data)
 	p, err := compile(name, root, &f)
 	if err != nil {
 		return nil, err
 	}
-	p.Hash = hex.EncodeToString(sum[:])
+	p.Hash = HashOf(data)
 	return p, nil
 }
 

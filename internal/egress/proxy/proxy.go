@@ -181,28 +181,41 @@ func (s *Server) Reload(path string) error {
 
 // Watch reloads path whenever its content changes (polled every interval;
 // polling also sees the symlink swaps of config-management tools, which
-// inotify on the file misses) until ctx ends.
+// inotify on the file misses) until ctx ends. A tick reads and hashes the
+// file and parses it only when the bytes differ from the live policy's
+// and from the last refused ones: parsing a 10,000-entry policy every
+// tick took a fifth of a core.
 func (s *Server) Watch(ctx context.Context, path string, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var lastErrHash string
+	var lastErr, lastBadHash string
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		p, err := policy.Load(path)
+		data, err := policy.ReadFile(path)
+		var p *policy.Policy
+		if err == nil {
+			h := policy.HashOf(data)
+			if cur := s.Policy(); (cur != nil && cur.Hash == h) || h == lastBadHash {
+				continue
+			}
+			if p, err = policy.Parse(path, data); err != nil {
+				lastBadHash = h
+			}
+		}
 		if err != nil {
 			// Report a bad file once per distinct error, not every tick.
-			if msg := err.Error(); msg != lastErrHash {
-				lastErrHash = msg
+			if msg := err.Error(); msg != lastErr {
+				lastErr = msg
 				s.metrics.reloads.With("result", "error").Add(1)
 				s.cfg.Logger.Error("egress policy change refused; keeping the previous policy", "err", err)
 			}
 			continue
 		}
-		lastErrHash = ""
+		lastErr, lastBadHash = "", ""
 		if cur := s.Policy(); cur == nil || cur.Hash != p.Hash {
 			s.SetPolicy(p)
 			s.metrics.reloads.With("result", "ok").Add(1)

@@ -430,6 +430,25 @@ func TestReloadKeepsOldOnInvalid(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go e.srv.Watch(ctx, path, 20*time.Millisecond)
+	// A refused change is counted (once) and the live policy stays; the
+	// next good change still loads.
+	if err := os.WriteFile(path, []byte("version: 1\nentries:\n  x: {hosts: ['*']}\n#2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		var m bytes.Buffer
+		e.srv.metrics.writeTo(&m)
+		if strings.Contains(m.String(), `clawgov_egress_policy_reloads_total{result="error"} 2`) {
+			break
+		}
+		if i > 3000 {
+			t.Fatalf("watch did not refuse the bad file:\n%s", m.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if e.srv.Policy().Hash != other {
+		t.Fatal("a refused change replaced the live policy")
+	}
 	if err := os.WriteFile(path, []byte(policyText(e.port, e.tport)), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +463,7 @@ func TestReloadKeepsOldOnInvalid(t *testing.T) {
 	}
 	var m bytes.Buffer
 	e.srv.metrics.writeTo(&m)
-	if !strings.Contains(m.String(), `clawgov_egress_policy_reloads_total{result="error"} 1`) {
+	if !strings.Contains(m.String(), `clawgov_egress_policy_reloads_total{result="error"} 2`) {
 		t.Fatalf("metrics:\n%s", m.String())
 	}
 }
