@@ -117,6 +117,7 @@ type Entry struct {
 	Clients       []string
 	AllowNetworks []netip.Prefix
 	Line          int
+	allowed       string // the Reason of an allow, built once
 }
 
 type client struct {
@@ -301,7 +302,7 @@ func compile(name string, root *yaml.Node, f *File) (*Policy, error) {
 		fail := func(format string, args ...any) error {
 			return &Error{File: name, Line: line, Msg: fmt.Sprintf("entries.%s: ", en) + fmt.Sprintf(format, args...)}
 		}
-		e := &Entry{Name: en, Ports: map[int]bool{}, Schemes: map[string]bool{}, Mode: raw.Mode, Line: line, Paths: raw.Paths, Clients: raw.Clients}
+		e := &Entry{Name: en, Ports: map[int]bool{}, Schemes: map[string]bool{}, Mode: raw.Mode, Line: line, Paths: raw.Paths, Clients: raw.Clients, allowed: "allowed by entry " + en}
 		if e.Mode == "" {
 			e.Mode = ModeEnforce
 		}
@@ -495,7 +496,11 @@ func (p *Policy) Decide(c ClientID, t Target) Decision {
 	for _, e := range cands {
 		reason := e.mismatch(p, c, t)
 		if reason == "" {
-			return Decision{Outcome: Allow, Rule: e.Name, Reason: "allowed by entry " + e.Name, entry: e}
+			why := e.allowed
+			if why == "" {
+				why = "allowed by entry " + e.Name
+			}
+			return Decision{Outcome: Allow, Rule: e.Name, Reason: why, entry: e}
 		}
 		if why == "" {
 			why = reason

@@ -442,10 +442,15 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, st *reqState, st
 func (s *Server) finish(st *reqState) {
 	st.rec.DurationMS = float64(s.cfg.Now().Sub(st.start).Microseconds()) / 1000
 	s.metrics.observe(st.rec.Method == http.MethodConnect, st.rec.Decision, st.rec.BytesUp, st.rec.BytesDown)
-	line := marshalRecord(&st.rec)
+	bp := lineBufs.Get().(*[]byte)
+	line := appendRecord((*bp)[:0], &st.rec)
 	s.logMu.Lock()
 	_, err := s.cfg.Log.Write(line)
 	s.logMu.Unlock()
+	if cap(line) <= 64<<10 {
+		*bp = line
+		lineBufs.Put(bp)
+	}
 	if err != nil {
 		s.cfg.Logger.Error("write egress log", "err", err)
 	}
