@@ -65,9 +65,12 @@ function v(k) { return m[k] }
 		conc, v("http-direct-ops/s"), v("http-proxy-ops/s"), v("http-proxy-p50-ms"), v("http-proxy-p99-ms"), v("http-direct-p50-ms"), v("http-direct-p99-ms"), v("http-proxy-proxy-cpu"), v("http-proxy-load-cpu")
 	printf "  new CONNECT, %d clients    direct %7.0f conn/s    proxy %7.0f tunnels/s p50 %.2f ms  p99 %.2f ms  (direct %.2f / %.2f)  cpu proxy %.2f load %.2f\n",
 		conc / 2, v("connect-direct-ops/s"), v("connect-proxy-ops/s"), v("connect-proxy-p50-ms"), v("connect-proxy-p99-ms"), v("connect-direct-p50-ms"), v("connect-direct-p99-ms"), v("connect-proxy-proxy-cpu"), v("connect-proxy-load-cpu")
+	printf "  proxy CPU per operation: HTTP %.0f µs, CONNECT %.0f µs (cpu seconds / operations; less sensitive to other load on the machine)\n",
+		v("http-proxy-proxy-cpu") * 1e6 / v("http-proxy-ops/s"), v("connect-proxy-proxy-cpu") * 1e6 / v("connect-proxy-ops/s")
 	printf "  1,000 open tunnels: proxy peak RSS %.1f MiB (%.1f MiB before them)   log lines %d, one per proxied request\n",
 		v("tunnels-proxy-peak-rss-MiB"), v("proxy-rss-before-tunnels-MiB"), v("log-lines")
 	h[n] = v("http-proxy-ops/s"); c[n] = v("connect-proxy-ops/s"); l[n] = v("lat-http-proxy-p50-ms") - v("lat-http-direct-p50-ms")
+	hu[n] = v("http-proxy-proxy-cpu") * 1e6 / v("http-proxy-ops/s"); cu[n] = v("connect-proxy-proxy-cpu") * 1e6 / v("connect-proxy-ops/s")
 	lc[n] = v("lat-connect-proxy-p50-ms") - v("lat-connect-direct-p50-ms"); r[n] = v("tunnels-proxy-peak-rss-MiB")
 }
 function med(a, k,   i, j, t, b) {
@@ -76,8 +79,8 @@ function med(a, k,   i, j, t, b) {
 	return b[int((k + 1) / 2)]
 }
 END {
-	printf "median of %d runs: HTTP %.0f req/s (target 10,000)  CONNECT %.0f tunnels/s (target 5,000)  added p50 HTTP %.3f ms, CONNECT %.3f ms (target < 1 ms)  1,000 tunnels peak RSS %.1f MiB\n",
-		n, med(h, n), med(c, n), med(l, n), med(lc, n), med(r, n)
+	printf "median of %d runs: HTTP %.0f req/s (target 10,000)  CONNECT %.0f tunnels/s (target 5,000)  added p50 HTTP %.3f ms, CONNECT %.3f ms (target < 1 ms)  1,000 tunnels peak RSS %.1f MiB  proxy CPU per op HTTP %.0f µs, CONNECT %.0f µs\n",
+		n, med(h, n), med(c, n), med(l, n), med(lc, n), med(r, n), med(hu, n), med(cu, n)
 }' "$out"
 
 (cd "$repo" && go test ./internal/egress/policy/ -run '^$' -bench 'Decide' -benchtime 1s -count 1) >"$tmp/decide" 2>&1 || { cat "$tmp/decide"; exit 1; }
