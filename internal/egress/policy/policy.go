@@ -117,6 +117,7 @@ type Entry struct {
 	Clients       []string
 	AllowNetworks []netip.Prefix
 	Line          int
+	allowed       string // the Reason of an allow, built once
 }
 
 type client struct {
@@ -141,6 +142,17 @@ type Policy struct {
 
 // Load reads and compiles a policy file.
 func Load(path string) (*Policy, error) {
+	data, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// ReadFile reads a policy file's bytes (bounded by MaxSize) without
+// parsing them; with HashOf, a watcher compares them to the live policy's
+// Hash and parses only a file that changed.
+func ReadFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open egress policy: %w", err)
@@ -153,7 +165,13 @@ func Load(path string) (*Policy, error) {
 	if len(data) > MaxSize {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d bytes", MaxSize)}
 	}
-	return Parse(path, data)
+	return data, nil
+}
+
+// HashOf is the Hash a policy parsed from data has.
+func HashOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Parse validates and compiles data read from name.
@@ -186,12 +204,11 @@ func Parse(name string, data []byte) (*Policy, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, yamlError(name, err)
 	}
-	sum := sha256.Sum256(data)
 	p, err := compile(name, root, &f)
 	if err != nil {
 		return nil, err
 	}
-	p.Hash = hex.EncodeToString(sum[:])
+	p.Hash = HashOf(data)
 	return p, nil
 }
 
@@ -285,7 +302,7 @@ func compile(name string, root *yaml.Node, f *File) (*Policy, error) {
 		fail := func(format string, args ...any) error {
 			return &Error{File: name, Line: line, Msg: fmt.Sprintf("entries.%s: ", en) + fmt.Sprintf(format, args...)}
 		}
-		e := &Entry{Name: en, Ports: map[int]bool{}, Schemes: map[string]bool{}, Mode: raw.Mode, Line: line, Paths: raw.Paths, Clients: raw.Clients}
+		e := &Entry{Name: en, Ports: map[int]bool{}, Schemes: map[string]bool{}, Mode: raw.Mode, Line: line, Paths: raw.Paths, Clients: raw.Clients, allowed: "allowed by entry " + en}
 		if e.Mode == "" {
 			e.Mode = ModeEnforce
 		}
@@ -479,7 +496,11 @@ func (p *Policy) Decide(c ClientID, t Target) Decision {
 	for _, e := range cands {
 		reason := e.mismatch(p, c, t)
 		if reason == "" {
-			return Decision{Outcome: Allow, Rule: e.Name, Reason: "allowed by entry " + e.Name, entry: e}
+			why := e.allowed
+			if why == "" {
+				why = "allowed by entry " + e.Name
+			}
+			return Decision{Outcome: Allow, Rule: e.Name, Reason: why, entry: e}
 		}
 		if why == "" {
 			why = reason

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -68,7 +69,12 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		b.Fatal(err)
 	}
 	lo := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
-	e.srv = New(Config{Policy: p, Log: io.Discard, Resolve: map[string][]netip.Addr{"origin.test": lo, "echo.test": lo}, Resolver: failResolver{}, MaxConns: 8192})
+	lf, err := os.Create(filepath.Join(b.TempDir(), "egress.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { lf.Close() })
+	e.srv = New(Config{Policy: p, Log: lf, Resolve: map[string][]netip.Addr{"origin.test": lo, "echo.test": lo}, Resolver: failResolver{}, MaxConns: 8192})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/clawgov/clawgov/internal/egress/policy"
 )
 
 // metrics is a handful of counters in the Prometheus text format. A
@@ -22,14 +24,24 @@ type metrics struct {
 	tunnels  atomic.Int64
 	hashMu   sync.Mutex
 	hash     string
+	// The counters every request touches, looked up once: With formats a
+	// label key per call, which was an allocation per request.
+	byKind   [2][len(decisions)]atomic.Pointer[atomic.Int64] // http, connect
+	up, down *atomic.Int64
 }
 
+// decisions are the outcomes a request is counted under.
+var decisions = [...]string{policy.Allow, policy.Deny, policy.Audit}
+
 func newMetrics() *metrics {
-	return &metrics{
+	m := &metrics{
 		requests: &counterVec{v: map[string]*atomic.Int64{}},
 		bytes:    &counterVec{v: map[string]*atomic.Int64{}},
 		reloads:  &counterVec{v: map[string]*atomic.Int64{}},
 	}
+	m.up = m.bytes.With("direction", "up")
+	m.down = m.bytes.With("direction", "down")
+	return m
 }
 
 type counterVec struct {
@@ -80,9 +92,27 @@ func (m *metrics) observe(connect bool, decision string, up, down int64) {
 	if connect {
 		kind = "connect"
 	}
-	m.requests.With("kind", kind, "decision", decision).Add(1)
-	m.bytes.With("direction", "up").Add(up)
-	m.bytes.With("direction", "down").Add(down)
+	k := 0
+	if connect {
+		k = 1
+	}
+	var c *atomic.Int64
+	for i, d := range decisions {
+		if d == decision {
+			// A series appears on its first request, as before.
+			if c = m.byKind[k][i].Load(); c == nil {
+				c = m.requests.With("kind", kind, "decision", decision)
+				m.byKind[k][i].Store(c)
+			}
+			break
+		}
+	}
+	if c == nil {
+		c = m.requests.With("kind", kind, "decision", decision)
+	}
+	c.Add(1)
+	m.up.Add(up)
+	m.down.Add(down)
 }
 
 func (m *metrics) setPolicy(hash string) {

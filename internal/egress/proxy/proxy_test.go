@@ -430,6 +430,25 @@ func TestReloadKeepsOldOnInvalid(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go e.srv.Watch(ctx, path, 20*time.Millisecond)
+	// A refused change is counted (once) and the live policy stays; the
+	// next good change still loads.
+	if err := os.WriteFile(path, []byte("version: 1\nentries:\n  x: {hosts: ['*']}\n#2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		var m bytes.Buffer
+		e.srv.metrics.writeTo(&m)
+		if strings.Contains(m.String(), `clawgov_egress_policy_reloads_total{result="error"} 2`) {
+			break
+		}
+		if i > 3000 {
+			t.Fatalf("watch did not refuse the bad file:\n%s", m.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if e.srv.Policy().Hash != other {
+		t.Fatal("a refused change replaced the live policy")
+	}
 	if err := os.WriteFile(path, []byte(policyText(e.port, e.tport)), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +463,7 @@ func TestReloadKeepsOldOnInvalid(t *testing.T) {
 	}
 	var m bytes.Buffer
 	e.srv.metrics.writeTo(&m)
-	if !strings.Contains(m.String(), `clawgov_egress_policy_reloads_total{result="error"} 1`) {
+	if !strings.Contains(m.String(), `clawgov_egress_policy_reloads_total{result="error"} 2`) {
 		t.Fatalf("metrics:\n%s", m.String())
 	}
 }
@@ -483,5 +502,73 @@ func waitRecords(t *testing.T, e *env, n int) []record {
 			t.Fatalf("want %d log lines:\n%s", n, e.log)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Bytes sent in the same write as the CONNECT head reach the site first,
+// and each side's half-close reaches the other while the opposite
+// direction keeps flowing: the site says hello and shuts its write side,
+// the client reads that EOF and only then sends its part, which the site
+// answers on the connection the client has not closed.
+func TestTunnelPipelinedAndHalfClose(t *testing.T) {
+	site, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := site.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		early := make([]byte, 5)
+		if _, err := io.ReadFull(c, early); err != nil {
+			got <- "read early: " + err.Error()
+			return
+		}
+		_, _ = io.WriteString(c, "hello")
+		_ = c.(*net.TCPConn).CloseWrite()
+		rest, err := io.ReadAll(c)
+		if err != nil {
+			got <- "read rest: " + err.Error()
+			return
+		}
+		got <- string(early) + "|" + string(rest)
+	}()
+	_, sport, _ := net.SplitHostPort(site.Addr().String())
+	e := start(t, nil)
+	p, err := policy.Parse("t.yaml", []byte(policyText(e.port, sport)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.SetPolicy(p)
+	c, err := net.Dial("tcp", e.proxyURL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(c, "CONNECT secure.test:%s HTTP/1.1\r\nHost: secure.test\r\n\r\nearly", sport)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	down, err := io.ReadAll(br)
+	if err != nil || string(down) != "hello" {
+		t.Fatalf("site to client: %q %v", down, err)
+	}
+	if _, err := io.WriteString(c, "after-eof"); err != nil {
+		t.Fatalf("client write after the site's half-close: %v", err)
+	}
+	_ = c.(*net.TCPConn).CloseWrite()
+	if g := <-got; g != "early|after-eof" {
+		t.Fatalf("site got %q", g)
+	}
+	recs := waitRecords(t, e, 1)
+	if recs[0].BytesUp != int64(len("early")+len("after-eof")) || recs[0].BytesDown != int64(len("hello")) {
+		t.Fatalf("record %+v", recs[0])
 	}
 }
