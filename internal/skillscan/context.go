@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/finding"
 )
@@ -32,23 +33,33 @@ var testDirs = map[string]bool{
 
 // threatWords mark prose that talks about attacks rather than issuing
 // them.
-var threatWordsRe = regexp.MustCompile(`(?i)\b(?:clawhavoc|amos|detect(?:s|ed|ion|or)?|flag(?:s|ged)?|block(?:s|ed|list)?|deny ?list|pattern(?:s)?|signature(?:s)?|e\.g\.|for example|example(?:s)?|such as|malicious|attack(?:er|s)?|evil|threat(?:s)?|ioc(?:s)?|indicator(?:s)?|known|campaign|scanner|scan(?:s|ning)?|look(?:s)? for|checks? for|red flag|suspicious|dangerous|never|warn(?:s|ing)?|risk(?:y|s)?|exfiltrat\w*|c2|payload(?:s)?|stealer|malware|vulnerab\w*|injection|audit(?:s|ing)?)\b|检测|恶意|攻击|示例|例如|风险`)
+var threatWordsRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(?:clawhavoc|amos|detect(?:s|ed|ion|or)?|flag(?:s|ged)?|block(?:s|ed|list)?|deny ?list|pattern(?:s)?|signature(?:s)?|e\.g\.|for example|example(?:s)?|such as|malicious|attack(?:er|s)?|evil|threat(?:s)?|ioc(?:s)?|indicator(?:s)?|known|campaign|scanner|scan(?:s|ning)?|look(?:s)? for|checks? for|red flag|suspicious|dangerous|never|warn(?:s|ing)?|risk(?:y|s)?|exfiltrat\w*|c2|payload(?:s)?|stealer|malware|vulnerab\w*|injection|audit(?:s|ing)?)\b|检测|恶意|攻击|示例|例如|风险`)
+})
 
 // threatDocName marks documents that catalogue attacks (a scanner's
 // pattern list, an IOC table, a rules template).
-var threatDocName = regexp.MustCompile(`(?i)(?:threat|pattern|signature|ioc|indicator|rule|detect|blocklist|denylist|attack|malicious|red-?flag|exploit|payload|vuln|cve)`)
+var threatDocName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(?:threat|pattern|signature|ioc|indicator|rule|detect|blocklist|denylist|attack|malicious|red-?flag|exploit|payload|vuln|cve)`)
+})
 
 // placeholderHost marks documentation addresses: evil.com, attacker.com,
 // the RFC 5737/2606 example ranges and names.
-var placeholderHost = regexp.MustCompile(`(?i)\b(?:evil|attacker|malicious|hacker|badguy|bad-actor|exploit|c2-server|your-server)[\w-]*\.(?:com|net|org|io|site|example|xyz)\b|\.example\b|\bexample\.(?:com|org|net)\b|\battacker[-_]?(?:ip|host)\b|/(?:x{3,}|abc\d*|your[\w-]*|redacted|placeholder|\.\.\.)(?:[/"'\s)]|$)|\b(?:1\.2\.3\.4|x\.x\.x\.x)\b|<(?:ip|host|attacker)[^>]*>`)
+var placeholderHost = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(?:evil|attacker|malicious|hacker|badguy|bad-actor|exploit|c2-server|your-server)[\w-]*\.(?:com|net|org|io|site|example|xyz)\b|\.example\b|\bexample\.(?:com|org|net)\b|\battacker[-_]?(?:ip|host)\b|/(?:x{3,}|abc\d*|your[\w-]*|redacted|placeholder|\.\.\.)(?:[/"'\s)]|$)|\b(?:1\.2\.3\.4|x\.x\.x\.x)\b|<(?:ip|host|attacker)[^>]*>`)
+})
 
 // detectionData names variables and keys that hold detection data.
-var detectionData = regexp.MustCompile(`(?i)\b[\w]*(?:malicious|known_?bad|block_?list|deny_?list|black_?list|iocs?|indicators?|suspicious|dangerous|threats?|bad_|signatures?|patterns?|rules?|detections?)[\w]*\s*(?:[:=]|\+=)`)
+var detectionData = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b[\w]*(?:malicious|known_?bad|block_?list|deny_?list|black_?list|iocs?|indicators?|suspicious|dangerous|threats?|bad_|signatures?|patterns?|rules?|detections?)[\w]*\s*(?:[:=]|\+=)`)
+})
 
 // networkVerb says a line actually contacts an address.
-var networkVerb = regexp.MustCompile(`(?i)\b(?:curl|wget|fetch|requests?\.|urlopen|http\.|https?://|socket|connect|nc|ncat|ssh|scp|invoke-webrequest|iwr|axios|dial)\b`)
+var networkVerb = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(?:curl|wget|fetch|requests?\.|urlopen|http\.|https?://|socket|connect|nc|ncat|ssh|scp|invoke-webrequest|iwr|axios|dial)\b`)
+})
 
-var quotedItemRe = regexp.MustCompile(`["'][^"'\n]{1,120}["']\s*[,\]|)]`)
+var quotedItemRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`["'][^"'\n]{1,120}["']\s*[,\]|)]`) })
 
 func inTestDir(rel string) bool {
 	for _, seg := range strings.Split(path.Dir(baseRel(rel)), "/") {
@@ -102,17 +113,17 @@ func (us *unitScan) contextPenalty(r *Rule, rel string, src []byte, a, b int) (i
 	}
 	prose := isProseFile(rel)
 	if pen < 2 {
-		items := len(quotedItemRe.FindAll(line, -1))
+		items := len(quotedItemRe().FindAll(line, -1))
 		trimmed := bytes.TrimSpace(line)
 		listItem := len(trimmed) > 0 && (trimmed[0] == '"' || trimmed[0] == '\'') && (bytes.HasSuffix(trimmed, []byte(",")) || bytes.Contains(trimmed, []byte("',")) || bytes.Contains(trimmed, []byte(`",`)))
 		switch {
 		case items >= 3 || listItem:
 			pen++
 			why = join(why, "item of a quoted list")
-		case detectionData.Match(window(src, a, 6)):
+		case detectionData().Match(window(src, a, 6)):
 			pen++
 			why = join(why, "in detection data")
-		case prose && threatWordsRe.Match(line):
+		case prose && threatWordsRe().Match(line):
 			// Only in documents: in a script, a comment saying "known"
 			// next to a live command must not excuse it.
 			pen++
@@ -120,22 +131,22 @@ func (us *unitScan) contextPenalty(r *Rule, rel string, src []byte, a, b int) (i
 		case prose && bytes.HasPrefix(trimmed, []byte("|")) && bytes.Count(trimmed, []byte("|")) >= 3:
 			pen++
 			why = join(why, "in a documentation table")
-		case prose && threatWordsRe.Match(heading(src, a)):
+		case prose && threatWordsRe().Match(heading(src, a)):
 			pen++
 			why = join(why, "under a heading about attacks")
 		case (r.Category == "prompt-injection" || r.Category == "hidden-text") && enclosedInQuotes(src, a, b):
 			pen++
 			why = join(why, "quoted phrase")
-		case r.Category == "indicator" && !networkVerb.Match(line):
+		case r.Category == "indicator" && !networkVerb().Match(line):
 			pen++
 			why = join(why, "address mentioned, not contacted")
 		}
 	}
-	if pen < 2 && prose && !isSkillFile(path.Base(rel)) && threatDocName.MatchString(path.Base(rel)) {
+	if pen < 2 && prose && !isSkillFile(path.Base(rel)) && threatDocName().MatchString(path.Base(rel)) {
 		pen++
 		why = join(why, "in a document that catalogues attacks")
 	}
-	if pen < 2 && placeholderHost.Match(matched) {
+	if pen < 2 && placeholderHost().Match(matched) {
 		pen++
 		why = join(why, "uses a documentation placeholder address")
 	}
