@@ -487,6 +487,9 @@ func (g *gatherer) systemdUnits(kind, owner string, dirs []string, mainDirs int)
 		}
 	}
 	found := map[string]string{}
+	// plain: the listing says the unit file is a regular file, not a link
+	// (a masked unit is a link to /dev/null).
+	plain := map[string]bool{}
 	var names []string
 	for _, d := range rdirs {
 		if !mainSet[d] {
@@ -501,6 +504,7 @@ func (g *gatherer) systemdUnits(kind, owner string, dirs []string, mainDirs int)
 				continue // overridden by a higher-precedence directory
 			}
 			found[n] = path.Join(d, n)
+			plain[n] = e.Type().IsRegular()
 			names = append(names, n)
 		}
 	}
@@ -508,16 +512,20 @@ func (g *gatherer) systemdUnits(kind, owner string, dirs []string, mainDirs int)
 		if g.ctx.Err() != nil {
 			return
 		}
-		g.systemdUnit(kind, owner, n, found[n], rdirs)
+		g.systemdUnit(kind, owner, n, found[n], plain[n], rdirs)
 	}
 }
 
-func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, dirs []string) {
+func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, plain bool, dirs []string) {
+	// A regular file (as listed) is no link to /dev/null: most units on a
+	// host are, and the two lookups below cost a path walk each.
 	masked := false
-	if t, err := g.r.Readlink(mainPath); err == nil && t == "/dev/null" {
-		masked = true
-	} else if res, err := g.r.Resolve(mainPath); err == nil && res == "/dev/null" {
-		masked = true
+	if !plain {
+		if t, err := g.r.Readlink(mainPath); err == nil && t == "/dev/null" {
+			masked = true
+		} else if res, err := g.r.Resolve(mainPath); err == nil && res == "/dev/null" {
+			masked = true
+		}
 	}
 	if masked {
 		if startsGateway(name, nil) {
@@ -531,10 +539,8 @@ func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, dirs []string
 	// Drop-in directories are known from the listings already made.
 	var dropDirs []string
 	for _, d := range dirs {
-		for _, e := range g.listDir(d) {
-			if e.Name() == name+".d" {
-				dropDirs = append(dropDirs, path.Join(d, e.Name()))
-			}
+		if g.dirHas(d, name+".d") {
+			dropDirs = append(dropDirs, path.Join(d, name+".d"))
 		}
 	}
 	nameHit := startsGateway(name, nil)
