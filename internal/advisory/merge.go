@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // OSVRecord is the part of an OSV record (schema 1.x) the database keeps.
@@ -46,7 +47,7 @@ type OSVRecord struct {
 	} `json:"database_specific"`
 }
 
-var osvIDRe = regexp.MustCompile(`^[A-Z][A-Z0-9]*-[0-9A-Za-z-]{4,60}$`)
+var osvIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z][A-Z0-9]*-[0-9A-Za-z-]{4,60}$`) })
 
 // ParseOSV decodes one OSV record and checks the fields the database relies
 // on, so a garbage file is refused with a reason rather than half-imported.
@@ -59,7 +60,7 @@ func ParseOSV(b []byte) (*OSVRecord, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("not an OSV record: trailing data after the JSON object")
 	}
-	if !osvIDRe.MatchString(r.ID) {
+	if !osvIDRe().MatchString(r.ID) {
 		return nil, fmt.Errorf("not an OSV record: bad or missing id %q", truncate(r.ID, 40))
 	}
 	if r.Modified == "" {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Version is a parsed OpenClaw version. OpenClaw uses calendar versions
@@ -113,7 +114,7 @@ func finishPre(v Version, rest, orig string) (Version, error) {
 		return Version{}, fmt.Errorf("parse version %q: bad pre-release %q", orig, rest)
 	}
 	for _, id := range ids {
-		if !preIdent.MatchString(id) {
+		if !preIdent().MatchString(id) {
 			return Version{}, fmt.Errorf("parse version %q: bad pre-release identifier %q", orig, id)
 		}
 		if isDigits(id) {
@@ -126,7 +127,7 @@ func finishPre(v Version, rest, orig string) (Version, error) {
 	return v, nil
 }
 
-var preIdent = regexp.MustCompile(`^[0-9A-Za-z]{1,32}$`)
+var preIdent = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Za-z]{1,32}$`) })
 
 func isPreWord(s string) bool {
 	switch strings.ToLower(s) {
@@ -286,7 +287,9 @@ func cmpIdent(a, b string) int {
 
 // versionToken finds a calendar-style version inside free text such as
 // "OpenClaw 2026.9.6 (eb377ac)" or "clawdbot v2026.1.24-3".
-var versionToken = regexp.MustCompile(`(?:^|[^0-9A-Za-z.])v?([0-9]{1,9}\.[0-9]{1,9}(?:\.[0-9]{1,9})?(?:[.-][0-9A-Za-z]{1,32}){0,6})`)
+var versionToken = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:^|[^0-9A-Za-z.])v?([0-9]{1,9}\.[0-9]{1,9}(?:\.[0-9]{1,9})?(?:[.-][0-9A-Za-z]{1,32}){0,6})`)
+})
 
 // ExtractVersion returns the first parseable version in s, as printed by
 // `openclaw --version` (both the current "OpenClaw 2026.9.6 (eb377ac)" and
@@ -295,7 +298,7 @@ func ExtractVersion(s string) (Version, error) {
 	if len(s) > 4096 {
 		s = s[:4096]
 	}
-	for _, m := range versionToken.FindAllStringSubmatch(s, 8) {
+	for _, m := range versionToken().FindAllStringSubmatch(s, 8) {
 		cand := strings.TrimRight(m[1], ".-")
 		// Trim trailing identifiers until it parses (".mjs", "-linux").
 		for cand != "" {

@@ -300,13 +300,15 @@ func Load(fsys fs.FS) (*Catalog, error) {
 }
 
 var (
-	checkIDRe   = regexp.MustCompile(`^CG-[A-Z]{2,5}-[0-9]{3}$`)
+	checkIDRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^CG-[A-Z]{2,5}-[0-9]{3}$`) })
 	controlIDs  = []string{"DO-1", "DO-2", "DO-3", "DO-4", "DO-5", "DO-6", "DONT-1", "DONT-2", "DONT-3", "DONT-4", "DONT-5", "DONT-6"}
-	templateVar = regexp.MustCompile(`\{([a-z_][a-z0-9_]*)\}`)
+	templateVar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{([a-z_][a-z0-9_]*)\}`) })
 	// minVersionRe accepts OpenClaw's calendar versions (2026.9.6, with an
 	// optional -N or -beta.N suffix); the advisory package orders them.
-	minVersionRe = regexp.MustCompile(`^v?[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,3}(-[0-9A-Za-z.]+)?$`)
-	engines      = map[string]bool{"posture": true, "advisory": true, "install": true, "skills": true, "probe": true, "host": true}
+	minVersionRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^v?[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,3}(-[0-9A-Za-z.]+)?$`)
+	})
+	engines = map[string]bool{"posture": true, "advisory": true, "install": true, "skills": true, "probe": true, "host": true}
 )
 
 func (c *Catalog) validate(unmapped []string) error {
@@ -365,7 +367,7 @@ func (c *Catalog) validate(unmapped []string) error {
 	}
 	for _, id := range c.CheckIDs() {
 		ch := c.checks[id]
-		if !checkIDRe.MatchString(id) {
+		if !checkIDRe().MatchString(id) {
 			add("%s: id does not match CG-<AREA>-NNN", id)
 		}
 		if !engines[ch.Engine] {
@@ -391,7 +393,7 @@ func (c *Catalog) validate(unmapped []string) error {
 		}
 	}
 	for _, r := range c.retired {
-		if !checkIDRe.MatchString(r.ID) {
+		if !checkIDRe().MatchString(r.ID) {
 			add("retired %s: id does not match CG-<AREA>-NNN", r.ID)
 		}
 		if _, live := c.checks[r.ID]; live {
@@ -416,7 +418,7 @@ func (c *Catalog) validate(unmapped []string) error {
 		}
 	}
 	for id, p := range c.profiles {
-		if p.MinVersion != "" && !minVersionRe.MatchString(p.MinVersion) {
+		if p.MinVersion != "" && !minVersionRe().MatchString(p.MinVersion) {
 			add("profile %s: min_version %q is not a release version (YYYY.M.D)", id, p.MinVersion)
 		}
 		errs = append(errs, c.profileProblems(p)...)
@@ -430,7 +432,7 @@ func (c *Catalog) validate(unmapped []string) error {
 }
 
 func vars(s string) string {
-	m := templateVar.FindAllStringSubmatch(s, -1)
+	m := templateVar().FindAllStringSubmatch(s, -1)
 	names := make([]string, 0, len(m))
 	for _, x := range m {
 		names = append(names, x[1])
@@ -506,7 +508,7 @@ func (c *Catalog) ProfileIDs() []string {
 // Render fills a message template with params. Unknown placeholders are
 // left visible so a missing parameter shows up in golden tests.
 func Render(tmpl string, params map[string]string) string {
-	return templateVar.ReplaceAllStringFunc(tmpl, func(m string) string {
+	return templateVar().ReplaceAllStringFunc(tmpl, func(m string) string {
 		if v, ok := params[m[1:len(m)-1]]; ok {
 			return v
 		}

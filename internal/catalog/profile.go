@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -55,8 +56,8 @@ type AttestationItem struct {
 }
 
 var (
-	profileIDRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,63}$`)
-	attestationIDRe = regexp.MustCompile(`^ATT-[A-Z0-9]+-[0-9]{3}$`)
+	profileIDRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,63}$`) })
+	attestationIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ATT-[A-Z0-9]+-[0-9]{3}$`) })
 )
 
 // maxExtendsDepth bounds profile chains; deeper is a design smell and
@@ -192,7 +193,7 @@ func (c *Catalog) profileProblems(p *Profile) []string {
 	add := func(key, format string, a ...any) {
 		errs = append(errs, c.where(p, key)+": "+fmt.Sprintf(format, a...))
 	}
-	if !profileIDRe.MatchString(p.ID) {
+	if !profileIDRe().MatchString(p.ID) {
 		add("id", "profile id %q: use lowercase letters, digits, '.' and '-'", p.ID)
 	}
 	if m := p.Title.missing(); m != "" {
@@ -252,7 +253,7 @@ func (c *Catalog) profileProblems(p *Profile) []string {
 	seenAtt := map[string]bool{}
 	for i, a := range p.Attestations {
 		key := "attestations[" + strconv.Itoa(i) + "]"
-		if !attestationIDRe.MatchString(a.ID) {
+		if !attestationIDRe().MatchString(a.ID) {
 			add(key, "profile %s: attestation id %q: want ATT-<AREA>-NNN", p.ID, a.ID)
 		}
 		if seenAtt[a.ID] {

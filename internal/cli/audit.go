@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -93,7 +94,7 @@ func runAudit(ctx context.Context, f *factory, o *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.OpenClawProfile != "" && !openclawProfileRE.MatchString(o.OpenClawProfile) {
+	if o.OpenClawProfile != "" && !openclawProfileRE().MatchString(o.OpenClawProfile) {
 		// OpenClaw refuses such names too; a path here would move the
 		// audit outside the home directory.
 		return usageErrorf("--openclaw-profile %q: invalid (use letters, numbers, \"_\", \"-\" only, as OpenClaw does)", o.OpenClawProfile)
@@ -141,7 +142,7 @@ func warnNotices(f *factory, r *report.Report) {
 }
 
 // openclawProfileRE is OpenClaw's rule for --profile names.
-var openclawProfileRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+var openclawProfileRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`) })
 
 // localProber is set by the probe integration; nil means --deep records
 // that no probe ran.

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -289,7 +290,7 @@ func runFixMaintenance(f *factory, o *FixOptions, ro remediate.Options) error {
 	}
 }
 
-var checkIDRE = regexp.MustCompile(`(?i)^CG-[A-Z]+-\d+$`)
+var checkIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^CG-[A-Z]+-\d+$`) })
 
 // checkIDs rejects --only/--skip check IDs the catalog does not know, so a
 // typo does not silently select nothing. Other values are action IDs.
@@ -305,7 +306,7 @@ func checkIDs(lists ...[]string) error {
 	for _, l := range lists {
 		for i, id := range l {
 			id = strings.ToUpper(strings.TrimSpace(id))
-			if !checkIDRE.MatchString(id) {
+			if !checkIDRE().MatchString(id) {
 				continue
 			}
 			// A retired ID names its replacement (IDs are stable forever,

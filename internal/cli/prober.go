@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/openclaw"
@@ -93,7 +94,7 @@ func liveFromResult(r probe.Result) *openclaw.LiveGateway {
 	return lg
 }
 
-var profileNameRe = regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9_-]{0,63}$`)
+var profileNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9_-]{0,63}$`) })
 
 // gatewayPort resolves the port as OpenClaw does (paths-*.mjs
 // resolveGatewayPort): OPENCLAW_GATEWAY_PORT ("1234", "host:1234",
@@ -113,7 +114,7 @@ func gatewayPort(inv *openclaw.Inventory) (int, string) {
 		if profile == "" {
 			profile = inv.Paths.Profile
 		}
-		if profile != "" && !strings.EqualFold(profile, "default") && profileNameRe.MatchString(profile) {
+		if profile != "" && !strings.EqualFold(profile, "default") && profileNameRe().MatchString(profile) {
 			return ProfilePort(profile), fmt.Sprintf("profile %q", profile)
 		}
 	}

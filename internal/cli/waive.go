@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,7 +58,7 @@ Examples:
 	return cmd
 }
 
-var daysRE = regexp.MustCompile(`^([0-9]{1,4})d$`)
+var daysRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{1,4})d$`) })
 
 func runWaive(f *factory, o *waiveOptions, check string) error {
 	cat, err := catalog.Default()
@@ -75,7 +76,7 @@ func runWaive(f *factory, o *waiveOptions, check string) error {
 	}
 	today := f.Now().UTC().Truncate(24 * time.Hour)
 	var exp time.Time
-	if m := daysRE.FindStringSubmatch(o.Expires); m != nil {
+	if m := daysRE().FindStringSubmatch(o.Expires); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		if n == 0 {
 			return usageErrorf("--expires %s: must be at least 1 day", o.Expires)

@@ -71,14 +71,35 @@ func Gather(ctx context.Context, opts Options) (*Facts, error) {
 		{"units", g.units},
 		{"firewall", g.firewall},
 		{"scheduled", g.scheduled},
-		{"processes", g.processes},
 	}
+	// The process and socket scan needs only the accounts (identity) and
+	// is mostly waiting on /proc; it runs beside the unit, firewall and
+	// cron reads, which are too. Its results are applied last, in the
+	// order the steps always had, so the facts and their problems do not
+	// depend on which finished first.
+	var live chan liveScan
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
+			if live != nil {
+				<-live
+			}
 			return g.f, fmt.Errorf("gather host facts: %w", err)
 		}
 		s.fn()
 		g.log.Debug("host facts", "step", s.name, "problems", len(g.f.Problems))
+		if s.name == "identity" && g.f.Live {
+			live = make(chan liveScan, 1)
+			users := &Facts{Users: g.f.Users}
+			go func() { live <- g.scanLive(users) }()
+		}
+	}
+	if live != nil {
+		ls := <-live
+		if err := ctx.Err(); err != nil {
+			return g.f, fmt.Errorf("gather host facts: %w", err)
+		}
+		g.applyLive(ls)
+		g.log.Debug("host facts", "step", "processes", "problems", len(g.f.Problems))
 	}
 	return g.f, nil
 }
@@ -260,28 +281,49 @@ func (g *gatherer) privileged() *bool {
 	return nil
 }
 
-func (g *gatherer) processes() {
-	if !g.f.Live {
-		return
-	}
-	procs, probs, err := scanProcesses(g.ctx, g.proc, g.f, os.Getpid())
-	g.f.Problems = append(g.f.Problems, probs...)
+// liveScan is what the process and socket scan found on a live host.
+type liveScan struct {
+	procs    []Process
+	socks    []Socket
+	problems []Problem
+	// scanned: the process list was read; complete: no other account's
+	// processes were hidden; sockets: the socket tables were read.
+	scanned, complete, sockets bool
+}
+
+// scanLive reads /proc for processes and sockets. It touches no gatherer
+// state but read-only fields, so it may run beside the other steps; ids
+// holds the accounts (owners of processes are named from it).
+func (g *gatherer) scanLive(ids *Facts) liveScan {
+	var ls liveScan
+	procs, probs, err := scanProcesses(g.ctx, g.proc, ids, os.Getpid())
+	ls.problems = append(ls.problems, probs...)
 	if err != nil {
-		g.problem(g.proc, err)
-		return
+		ls.problems = append(ls.problems, Problem{Path: g.proc, Err: err})
+		return ls
 	}
-	g.f.Processes = procs
-	g.f.Coverage.Processes = true
+	ls.procs, ls.scanned, ls.complete = procs, true, true
 	if opt := hidepid(g.proc); opt != "" && os.Geteuid() != 0 {
 		// Other users' processes are hidden or unreadable: a gateway run by
 		// another account would be missed, so "no gateway" is unknown.
-		g.f.Coverage.Processes = false
-		g.problem(g.proc, fmt.Errorf("procfs mounted with %s: other users' processes are not visible", opt))
+		ls.complete = false
+		ls.problems = append(ls.problems, Problem{Path: g.proc, Err: fmt.Errorf("procfs mounted with %s: other users' processes are not visible", opt)})
 	}
 	socks, sprobs, ok := scanSockets(g.ctx, g.proc, procs)
-	g.f.Sockets = socks
-	g.f.Problems = append(g.f.Problems, sprobs...)
-	g.f.Coverage.Sockets = ok
+	ls.socks, ls.sockets = socks, ok
+	ls.problems = append(ls.problems, sprobs...)
+	return ls
+}
+
+func (g *gatherer) applyLive(ls liveScan) {
+	g.f.Problems = append(g.f.Problems, ls.problems...)
+	if !ls.scanned {
+		return
+	}
+	g.f.Processes = ls.procs
+	g.f.Coverage.Processes = ls.complete
+	g.f.Sockets = ls.socks
+	g.f.Coverage.Sockets = ls.sockets
 }
 
 // home is a home directory and the account it belongs to.
@@ -445,6 +487,9 @@ func (g *gatherer) systemdUnits(kind, owner string, dirs []string, mainDirs int)
 		}
 	}
 	found := map[string]string{}
+	// plain: the listing says the unit file is a regular file, not a link
+	// (a masked unit is a link to /dev/null).
+	plain := map[string]bool{}
 	var names []string
 	for _, d := range rdirs {
 		if !mainSet[d] {
@@ -459,6 +504,7 @@ func (g *gatherer) systemdUnits(kind, owner string, dirs []string, mainDirs int)
 				continue // overridden by a higher-precedence directory
 			}
 			found[n] = path.Join(d, n)
+			plain[n] = e.Type().IsRegular()
 			names = append(names, n)
 		}
 	}
@@ -466,16 +512,20 @@ func (g *gatherer) systemdUnits(kind, owner string, dirs []string, mainDirs int)
 		if g.ctx.Err() != nil {
 			return
 		}
-		g.systemdUnit(kind, owner, n, found[n], rdirs)
+		g.systemdUnit(kind, owner, n, found[n], plain[n], rdirs)
 	}
 }
 
-func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, dirs []string) {
+func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, plain bool, dirs []string) {
+	// A regular file (as listed) is no link to /dev/null: most units on a
+	// host are, and the two lookups below cost a path walk each.
 	masked := false
-	if t, err := g.r.Readlink(mainPath); err == nil && t == "/dev/null" {
-		masked = true
-	} else if res, err := g.r.Resolve(mainPath); err == nil && res == "/dev/null" {
-		masked = true
+	if !plain {
+		if t, err := g.r.Readlink(mainPath); err == nil && t == "/dev/null" {
+			masked = true
+		} else if res, err := g.r.Resolve(mainPath); err == nil && res == "/dev/null" {
+			masked = true
+		}
 	}
 	if masked {
 		if startsGateway(name, nil) {
@@ -489,10 +539,8 @@ func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, dirs []string
 	// Drop-in directories are known from the listings already made.
 	var dropDirs []string
 	for _, d := range dirs {
-		for _, e := range g.listDir(d) {
-			if e.Name() == name+".d" {
-				dropDirs = append(dropDirs, path.Join(d, e.Name()))
-			}
+		if g.dirHas(d, name+".d") {
+			dropDirs = append(dropDirs, path.Join(d, name+".d"))
 		}
 	}
 	nameHit := startsGateway(name, nil)

@@ -4,18 +4,21 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // cronEnvRe matches a crontab environment assignment (SHELL=/bin/sh).
-var cronEnvRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\s*=`)
+var cronEnvRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\s*=`) })
 
 // secretFlagRe finds secret flag values inside a shell command string.
-var secretFlagRe = regexp.MustCompile(`(?i)(--?[a-z0-9_-]*(?:token|password|passwd|secret|api[-_]?key)[a-z0-9_-]*)(=|\s+)("[^"]*"|'[^']*'|\S+)`)
+var secretFlagRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(--?[a-z0-9_-]*(?:token|password|passwd|secret|api[-_]?key)[a-z0-9_-]*)(=|\s+)("[^"]*"|'[^']*'|\S+)`)
+})
 
 // RedactCommand replaces the values of secret flags in a shell command
 // string ("--token X" -> "--token ***").
 func RedactCommand(cmd string) string {
-	return secretFlagRe.ReplaceAllString(cmd, "${1}${2}***")
+	return secretFlagRe().ReplaceAllString(cmd, "${1}${2}***")
 }
 
 // cutFields splits off the first n whitespace-separated fields of s and
@@ -48,7 +51,7 @@ func ParseCrontab(source, kind string, data []byte, system bool, user string) ([
 	var errs []LineError
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(strings.TrimRight(line, "\r"))
-		if line == "" || line[0] == '#' || cronEnvRe.MatchString(line) {
+		if line == "" || line[0] == '#' || cronEnvRe().MatchString(line) {
 			continue
 		}
 		n := 5

@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // SudoInclude is an #include, @include, #includedir or @includedir
@@ -29,10 +30,10 @@ var sudoOptions = map[string]bool{
 }
 
 var (
-	aliasName      = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
-	hostSectionRe  = regexp.MustCompile(`^\s*!?[^\s=,/():]+(\s*,\s*!?[^\s=,/():]+)*\s*=`)
-	commaSpaceRe   = regexp.MustCompile(`\s*,\s*`)
-	digestPrefixRe = regexp.MustCompile(`^sha(224|256|384|512)$`)
+	aliasName      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`) })
+	hostSectionRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*!?[^\s=,/():]+(\s*,\s*!?[^\s=,/():]+)*\s*=`) })
+	commaSpaceRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s*,\s*`) })
+	digestPrefixRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha(224|256|384|512)$`) })
 )
 
 // sudoParser parses sudoers files in include order; aliases are global
@@ -138,7 +139,7 @@ func (p *sudoParser) defineAliases(m map[string][]string, rest string, n int) {
 	for _, def := range splitUnescaped(rest, ':') {
 		name, val, ok := strings.Cut(def, "=")
 		name = strings.TrimSpace(name)
-		if !ok || !aliasName.MatchString(name) {
+		if !ok || !aliasName().MatchString(name) {
 			p.errs = append(p.errs, LineError{n, "malformed alias definition"})
 			continue
 		}
@@ -190,7 +191,7 @@ func (p *sudoParser) userSpec(file, line string, n int) {
 		p.errs = append(p.errs, LineError{n, "unrecognised sudoers line"})
 		return
 	}
-	left := commaSpaceRe.ReplaceAllString(strings.TrimSpace(line[:eq]), ",")
+	left := commaSpaceRe().ReplaceAllString(strings.TrimSpace(line[:eq]), ",")
 	f := strings.Fields(left)
 	if len(f) < 2 {
 		p.errs = append(p.errs, LineError{n, "user specification without a host list"})
@@ -263,10 +264,10 @@ func sudoSections(s string) []string {
 			j--
 		}
 		word := s[j:i]
-		if sudoTags[word] || digestPrefixRe.MatchString(word) {
+		if sudoTags[word] || digestPrefixRe().MatchString(word) {
 			continue
 		}
-		if !hostSectionRe.MatchString(s[i+1:]) {
+		if !hostSectionRe().MatchString(s[i+1:]) {
 			continue
 		}
 		out = append(out, s[start:i])
@@ -305,7 +306,7 @@ func stripSudoTags(spec string, nopass bool) (string, bool) {
 				nopass = false
 			}
 			spec = spec[c+1:]
-		case digestPrefixRe.MatchString(tag):
+		case digestPrefixRe().MatchString(tag):
 			// "sha256:digest command": drop the digest.
 			rest := strings.TrimSpace(spec[c+1:])
 			if j := strings.IndexAny(rest, " \t"); j >= 0 {
@@ -326,7 +327,7 @@ func (p *sudoParser) cmndIsAll(c string, depth int) bool {
 	if c == "ALL" {
 		return true
 	}
-	if depth > 16 || !aliasName.MatchString(c) {
+	if depth > 16 || !aliasName().MatchString(c) {
 		return false
 	}
 	for _, it := range p.cmndAlias[c] {
@@ -344,7 +345,7 @@ func (p *sudoParser) expandUsers(w, via string, depth int) [][2]string {
 	if w == "" || strings.HasPrefix(w, "!") || depth > 16 {
 		return nil
 	}
-	if w != "ALL" && aliasName.MatchString(w) {
+	if w != "ALL" && aliasName().MatchString(w) {
 		items, ok := p.userAlias[w]
 		if !ok {
 			// An undefined upper-case name is a user name to sudo.

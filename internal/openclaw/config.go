@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/clawgov/clawgov/internal/json5"
@@ -379,8 +380,8 @@ func mergeDeep(base, override *json5.Value) *json5.Value {
 	return &out
 }
 
-var envNameRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
-var portableEnvKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`) })
+var portableEnvKeyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // configEnvVars is OpenClaw's collectConfigEnvVarsByTarget: env.vars.* and
 // string keys directly under env (except shellEnv/vars), minus keys it
@@ -398,7 +399,7 @@ func configEnvVars(root *json5.Value) map[string]string {
 			return
 		}
 		k = strings.TrimSpace(k)
-		if !portableEnvKeyRE.MatchString(k) || blockedConfigEnv(k) || containsEnvRef(s) {
+		if !portableEnvKeyRE().MatchString(k) || blockedConfigEnv(k) || containsEnvRef(s) {
 			return
 		}
 		out[k] = s
@@ -434,14 +435,14 @@ func envToken(s string, i int) (kind byte, name string, end int) {
 	}
 	if strings.HasPrefix(s[i:], "$${") {
 		if j := strings.IndexByte(s[i+3:], '}'); j >= 0 {
-			if n := s[i+3 : i+3+j]; envNameRE.MatchString(n) {
+			if n := s[i+3 : i+3+j]; envNameRE().MatchString(n) {
 				return 'e', n, i + 3 + j
 			}
 		}
 	}
 	if strings.HasPrefix(s[i:], "${") {
 		if j := strings.IndexByte(s[i+2:], '}'); j >= 0 {
-			if n := s[i+2 : i+2+j]; envNameRE.MatchString(n) {
+			if n := s[i+2 : i+2+j]; envNameRE().MatchString(n) {
 				return 's', n, i + 2 + j
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -190,7 +191,7 @@ func FileFacts(rootfs string, p Paths, cfg *Config, profile string, now time.Tim
 	return c.files, logs, c.probs
 }
 
-var uidDirRE = regexp.MustCompile(`^openclaw-[0-9]+$`)
+var uidDirRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^openclaw-[0-9]+$`) })
 
 // logFacts finds the gateway's file log: logging.file when configured,
 // else /tmp/openclaw/openclaw[-<profile>]-YYYY-MM-DD.log (OpenClaw keeps
@@ -230,7 +231,7 @@ func (c *fileCollector) logFacts(p Paths, cfg *Config, profile string, now time.
 		ents, _, _ := c.rfs.ReadDirLimit("/tmp", maxListEntries)
 		sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
 		for _, e := range ents {
-			if uidDirRE.MatchString(e.Name()) && e.IsDir() {
+			if uidDirRE().MatchString(e.Name()) && e.IsDir() {
 				dirs = append(dirs, path.Join("/tmp", e.Name()))
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -213,11 +214,15 @@ func (f *installFinder) prefixRoots() []string {
 }
 
 // scriptPathRE finds a package path inside a wrapper script.
-var scriptPathRE = regexp.MustCompile(`((?:\$basedir|\$\{basedir\}|"\$basedir"|~|/)[^\s"'` + "`" + `;|&]*?/node_modules/(?:@[^/\s"']+/)?[^/\s"']+)/`)
+var scriptPathRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`((?:\$basedir|\$\{basedir\}|"\$basedir"|~|/)[^\s"'` + "`" + `;|&]*?/node_modules/(?:@[^/\s"']+/)?[^/\s"']+)/`)
+})
 
 // openclawEntryRE finds a checkout's entry script in a wrapper
 // (git method: node ~/openclaw/openclaw.mjs).
-var openclawEntryRE = regexp.MustCompile(`((?:~|/)[^\s"'` + "`" + `;|&]*?)/(?:openclaw\.mjs|dist/entry\.js)`)
+var openclawEntryRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`((?:~|/)[^\s"'` + "`" + `;|&]*?)/(?:openclaw\.mjs|dist/entry\.js)`)
+})
 
 // rootForBin follows a command to its package root: through symlinks
 // (resolved inside the rootfs), then up to the nearest package.json, or
@@ -236,7 +241,7 @@ func (f *installFinder) rootForBin(bin string) string {
 		return ""
 	}
 	script := string(data)
-	for _, m := range scriptPathRE.FindAllStringSubmatch(script, -1) {
+	for _, m := range scriptPathRE().FindAllStringSubmatch(script, -1) {
 		p := strings.Trim(m[1], `"`)
 		p = strings.NewReplacer("${basedir}", path.Dir(real), "$basedir", path.Dir(real)).Replace(p)
 		p = expandTilde(p, f.home())
@@ -244,7 +249,7 @@ func (f *installFinder) rootForBin(bin string) string {
 			return path.Clean(p)
 		}
 	}
-	for _, m := range openclawEntryRE.FindAllStringSubmatch(script, -1) {
+	for _, m := range openclawEntryRE().FindAllStringSubmatch(script, -1) {
 		p := expandTilde(m[1], f.home())
 		if f.isPackage(p) {
 			return path.Clean(p)

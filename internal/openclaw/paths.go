@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // envState is the gateway's effective environment: values set by the
@@ -98,7 +99,7 @@ func normalizeHomeValue(v string) string {
 	return v
 }
 
-var profileNameRE = regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9_-]{0,63}$`)
+var profileNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9_-]{0,63}$`) })
 
 // legacyStateDirs are probed after ~/.openclaw: 2026.9.6 knows only
 // .clawdbot; early-2026 builds also used .moltbot and .moldbot, which a
@@ -194,7 +195,7 @@ func (r *pathResolver) resolve() Paths {
 	switch {
 	case profile != "":
 		p.Profile = profile
-	case envProfile != "" && !strings.EqualFold(envProfile, "default") && profileNameRE.MatchString(envProfile):
+	case envProfile != "" && !strings.EqualFold(envProfile, "default") && profileNameRE().MatchString(envProfile):
 		p.Profile = envProfile
 	}
 	if strings.EqualFold(p.Profile, "default") {
@@ -371,7 +372,7 @@ func parseDotEnv(data []byte) [][2]string {
 			continue
 		}
 		key := strings.TrimSpace(line[:eq])
-		if !portableEnvKeyRE.MatchString(key) {
+		if !portableEnvKeyRE().MatchString(key) {
 			continue
 		}
 		val := strings.TrimSpace(line[eq+1:])

@@ -4,24 +4,29 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/json5"
 )
 
 // secretKeyRE matches config keys that hold a credential wherever they
 // appear (botToken, signingSecret, password, apiKey, webhookSecret, ...).
-var secretKeyRE = regexp.MustCompile(`(?i)(token|secret|passw(or)?d|passphrase|api_?key|private_?key|credential|cookie|bearer|authorization)`)
+var secretKeyRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(token|secret|passw(or)?d|passphrase|api_?key|private_?key|credential|cookie|bearer|authorization)`)
+})
 
 // secretKeySuffixRE adds bare "key" names (key, accessKey, appKey) inside
 // the subtrees where they are credentials; elsewhere "key" is too common
 // (skillKey, meta keys) to treat as secret.
-var secretKeySuffixRE = regexp.MustCompile(`(?i)keys?$`)
+var secretKeySuffixRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)keys?$`) })
 
 // secretSubtrees are the config subtrees whose *key fields are secrets.
 var secretSubtrees = []string{"channels", "skills.entries", "models", "providers", "env", "hooks", "gateway.auth", "mcp", "plugins.entries", "secrets", "tools", "talk", "messages", "browser"}
 
 // secretEnvRE matches environment variable names that hold secrets.
-var secretEnvRE = regexp.MustCompile(`(?i)(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|API_?KEY|PRIVATE_?KEY|_KEY$|^KEY$|CREDENTIAL|COOKIE)`)
+var secretEnvRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|API_?KEY|PRIVATE_?KEY|_KEY$|^KEY$|CREDENTIAL|COOKIE)`)
+})
 
 // KnownSecrets returns every secret value the inventory holds in memory
 // (gateway token/password, hook tokens, channel tokens, API keys, env
@@ -43,7 +48,7 @@ func KnownSecrets(inv *Inventory) []string {
 	}
 	envGet := func(k string) string { return inv.Env[k] }
 	for k, v := range inv.Env {
-		if secretEnvRE.MatchString(k) {
+		if secretEnvRE().MatchString(k) {
 			add(v)
 		}
 	}
@@ -91,10 +96,10 @@ func walkSecrets(v *json5.Value, keyPath string, add func(string), getenv func(s
 			return
 		}
 		if !secret && key != "" {
-			secret = secretKeyRE.MatchString(key) || (secretKeySuffixRE.MatchString(key) && inSecretSubtree(keyPath))
+			secret = secretKeyRE().MatchString(key) || (secretKeySuffixRE().MatchString(key) && inSecretSubtree(keyPath))
 			// env.vars / env.<NAME>: the variable name decides.
 			if !secret && (strings.HasPrefix(keyPath, "env.vars.") || strings.HasPrefix(keyPath, "env.")) {
-				secret = secretEnvRE.MatchString(key)
+				secret = secretEnvRE().MatchString(key)
 			}
 		}
 		switch v.Kind {

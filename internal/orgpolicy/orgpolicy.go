@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/advisory"
@@ -83,10 +84,12 @@ type Bundle struct {
 
 // memberName: relative, slash-separated, no dot segments, plain
 // characters, so a member can never be written outside its folder.
-var memberName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$`)
+var memberName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$`)
+})
 
 func checkMember(name string) error {
-	if len(name) > 200 || !memberName.MatchString(name) || path.Clean(name) != name || strings.Contains(name, "..") {
+	if len(name) > 200 || !memberName().MatchString(name) || path.Clean(name) != name || strings.Contains(name, "..") {
 		return fmt.Errorf("member %q: not a plain relative file name", name)
 	}
 	return nil

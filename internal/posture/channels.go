@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/json5"
@@ -304,8 +305,8 @@ func checkChannelDangerousFlags(s *Snapshot) []finding.Finding {
 }
 
 var (
-	telegramPrefixRe = regexp.MustCompile(`(?i)^(telegram|tg):`)
-	numericRe        = regexp.MustCompile(`^\d+$`)
+	telegramPrefixRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^(telegram|tg):`) })
+	numericRe        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d+$`) })
 )
 
 // telegramEntry normalises an allowFrom entry as OpenClaw does.
@@ -318,7 +319,7 @@ func telegramEntry(v *json5.Value) string {
 	case v.Kind == json5.Number:
 		s = fmt.Sprint(int64(v.Num))
 	}
-	return strings.TrimSpace(telegramPrefixRe.ReplaceAllString(strings.TrimSpace(s), ""))
+	return strings.TrimSpace(telegramPrefixRe().ReplaceAllString(strings.TrimSpace(s), ""))
 }
 
 // CG-CH-008: Telegram authorises senders by numeric user ID only:
@@ -367,7 +368,7 @@ func checkTelegramSenders(s *Snapshot) []finding.Finding {
 			var bad []string
 			for _, e := range l.v.Elems {
 				n := telegramEntry(e)
-				if n == "" || n == "*" || numericRe.MatchString(n) {
+				if n == "" || n == "*" || numericRe().MatchString(n) {
 					continue
 				}
 				bad = append(bad, n)

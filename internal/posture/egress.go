@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/egress/policy"
 	"github.com/clawgov/clawgov/internal/egress/wiring"
@@ -63,10 +64,12 @@ var egressReadDir = func(rootfs, dir string) ([]string, error) {
 // (everyone else passes) followed by a reject/drop, as clawgov egress
 // firewall writes, or "meta skuid N ... drop|reject".
 var (
-	skuidExcept = regexp.MustCompile(`meta\s+skuid\s+!=\s*(\S+)\s+accept`)
-	skuidDrop   = regexp.MustCompile(`meta\s+skuid\s+(?:==\s*)?(\S+)\s+(?:[^\n]*\s)?(?:drop|reject)`)
-	hookOutput  = regexp.MustCompile(`hook\s+output`)
-	rejectAll   = regexp.MustCompile(`(?m)^\s*(?:counter\s+)?(?:reject|drop)\b`)
+	skuidExcept = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`meta\s+skuid\s+!=\s*(\S+)\s+accept`) })
+	skuidDrop   = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`meta\s+skuid\s+(?:==\s*)?(\S+)\s+(?:[^\n]*\s)?(?:drop|reject)`)
+	})
+	hookOutput = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`hook\s+output`) })
+	rejectAll  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*(?:counter\s+)?(?:reject|drop)\b`) })
 )
 
 func checkBRW012(s *Snapshot) []finding.Finding {
@@ -374,13 +377,13 @@ func egressFirewall(rootfs string) (known bool, uid, src string) {
 			src = f
 		}
 		text := string(data)
-		if !hookOutput.MatchString(text) {
+		if !hookOutput().MatchString(text) {
 			continue
 		}
-		if m := skuidExcept.FindStringSubmatch(text); m != nil && rejectAll.MatchString(text) {
+		if m := skuidExcept().FindStringSubmatch(text); m != nil && rejectAll().MatchString(text) {
 			return true, m[1], f
 		}
-		if m := skuidDrop.FindStringSubmatch(text); m != nil {
+		if m := skuidDrop().FindStringSubmatch(text); m != nil {
 			return true, m[1], f
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/host"
@@ -222,14 +223,14 @@ func configuredPort(s *Snapshot) (int, string) {
 			prof = s.OC.Paths.Profile
 		}
 		prof = strings.TrimSpace(prof)
-		if prof != "" && !strings.EqualFold(prof, "default") && profileRe.MatchString(prof) {
+		if prof != "" && !strings.EqualFold(prof, "default") && profileRe().MatchString(prof) {
 			return profilePort(prof), "profile " + prof
 		}
 	}
 	return 18789, "default"
 }
 
-var profileRe = regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9_-]{0,63}$`)
+var profileRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9_-]{0,63}$`) })
 
 // profilePort is OpenClaw's FNV-1a derived port for a named profile.
 func profilePort(profile string) int {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/json5"
@@ -199,7 +200,7 @@ type credential struct {
 	Unresolved bool
 }
 
-var envRefRe = regexp.MustCompile(`\$\{[A-Z_][A-Z0-9_]*\}`)
+var envRefRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{[A-Z_][A-Z0-9_]*\}`) })
 
 func readCredential(c conf, path string) credential {
 	cr := credential{Path: path, V: c.get(path)}
@@ -214,7 +215,7 @@ func readCredential(c conf, path string) credential {
 	}
 	if s, ok := cr.V.AsString(); ok {
 		s = strings.TrimSpace(s)
-		if envRefRe.MatchString(s) {
+		if envRefRe().MatchString(s) {
 			cr.Unresolved = true
 			return cr
 		}

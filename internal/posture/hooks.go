@@ -46,7 +46,7 @@ func checkHookToken(s *Snapshot) []finding.Finding {
 		case !isStr:
 			// Not a plain string: OpenClaw accepts only a string here.
 			return []finding.Finding{newFinding("CG-HK-001", finding.Fail, finding.High, "not_string", nil, ev)}
-		case envRefRe.MatchString(tok):
+		case envRefRe().MatchString(tok):
 			return []finding.Finding{newFinding("CG-HK-001", finding.Fail, finding.High, "missing", nil, ev)}
 		case isPlaceholderSecret(tok):
 			return []finding.Finding{newFinding("CG-HK-001", finding.Fail, finding.Critical, "placeholder", nil, ev)}

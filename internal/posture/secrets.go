@@ -37,7 +37,7 @@ func literalSecret(v *json5.Value) (string, bool) {
 	if s == "" || isPlaceholderSecret(s) {
 		return "", false
 	}
-	if envRefRe.MatchString(s) || envRefRe.MatchString(v.Template) {
+	if envRefRe().MatchString(s) || envRefRe().MatchString(v.Template) {
 		// ${VAR}: unresolved, or resolved from the environment. Either
 		// way the file does not hold the secret.
 		return "", false

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/json5"
@@ -551,7 +552,7 @@ var (
 	tlInterpreterSafeBins = lpSet("ash", "awk", "bash", "busybox", "bun", "cmd", "cscript", "dash", "deno", "fish", "gawk", "gsed",
 		"ksh", "lua", "mawk", "nawk", "node", "nodejs", "perl", "php", "powershell", "pypy", "pwsh", "python", "python2", "python3",
 		"ruby", "sed", "sh", "toybox", "wscript", "zsh")
-	tlInterpreterSafeBinRe = regexp.MustCompile(`^(?:python|ruby|perl|php|node)\d+(?:\.\d+)?$`)
+	tlInterpreterSafeBinRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:python|ruby|perl|php|node)\d+(?:\.\d+)?$`) })
 	tlBroadSafeBins        = lpSet("jq", "awk", "gawk", "mawk", "nawk", "sed", "gsed")
 	// Interpreters whose inline code strictInlineEval gates (dist/risks-*.mjs
 	// INTERPRETER_ALLOWLIST_NAMES).
@@ -559,8 +560,8 @@ var (
 		"nawk", "ruby", "perl", "php", "r", "rscript", "julia", "elixir", "iex", "guile", "groovy", "scala", "scala-cli", "clojure",
 		"clj", "raku", "perl6", "ghc", "ghci", "erl", "werl", "gdb", "expect", "lua", "osascript", "find", "make", "gmake", "sed",
 		"gsed", "xargs")
-	tlVersionSuffix = regexp.MustCompile(`-?\d+(?:\.\d+)*$`)
-	tlExeSuffix     = regexp.MustCompile(`(?i)\.(?:exe|cmd|bat|com)$`)
+	tlVersionSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-?\d+(?:\.\d+)*$`) })
+	tlExeSuffix     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\.(?:exe|cmd|bat|com)$`) })
 )
 
 func lpSet(xs ...string) map[string]bool {
@@ -578,12 +579,12 @@ func tlSafeBinName(b string) string {
 	if i := strings.LastIndexAny(b, `/\`); i >= 0 {
 		b = b[i+1:]
 	}
-	return tlExeSuffix.ReplaceAllString(b, "")
+	return tlExeSuffix().ReplaceAllString(b, "")
 }
 
 func tlInterpreterSafeBin(b string) bool {
 	n := tlSafeBinName(b)
-	return n != "" && (tlInterpreterSafeBins[n] || tlInterpreterSafeBinRe.MatchString(n))
+	return n != "" && (tlInterpreterSafeBins[n] || tlInterpreterSafeBinRe().MatchString(n))
 }
 
 // tlInterpreterPattern mirrors isInterpreterLikeAllowlistPattern: the
@@ -595,7 +596,7 @@ func tlInterpreterPattern(p string) bool {
 		return false
 	}
 	variants := func(v string) []string {
-		st := tlVersionSuffix.ReplaceAllString(v, "")
+		st := tlVersionSuffix().ReplaceAllString(v, "")
 		if st == v || len(st) < 2 {
 			return []string{v}
 		}

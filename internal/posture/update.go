@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/finding"
 )
@@ -65,7 +66,9 @@ func checkUpdateChannel(s *Snapshot) []finding.Finding {
 // auditCommandRe matches commands that run a security audit of OpenClaw:
 // the built-in audit (also under the pre-rename binary names), OpenClaw's
 // doctor, and clawgov's audit or fleet agent.
-var auditCommandRe = regexp.MustCompile(`(?i)\b(openclaw|clawdbot|moltbot)\S*\s+(?:-\S+(?:\s+[^-\s]\S*)?\s+)*(security\s+audit|doctor)\b|\bclawgov\S*\s+(?:-\S+(?:\s+[^-\s]\S*)?\s+)*(audit|agent)\b`)
+var auditCommandRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(openclaw|clawdbot|moltbot)\S*\s+(?:-\S+(?:\s+[^-\s]\S*)?\s+)*(security\s+audit|doctor)\b|\bclawgov\S*\s+(?:-\S+(?:\s+[^-\s]\S*)?\s+)*(audit|agent)\b`)
+})
 
 // CG-UPD-003: a security audit that runs on a schedule. Looks at OpenClaw
 // cron jobs, host crontabs and systemd timers. When the host schedule
@@ -76,7 +79,7 @@ func checkScheduledAudit(s *Snapshot) []finding.Finding {
 	}
 	if st := s.OC.State; st != nil {
 		for _, j := range st.CronJobs {
-			if j.Enabled && (auditCommandRe.MatchString(j.Command) || auditCommandRe.MatchString(j.Name)) {
+			if j.Enabled && (auditCommandRe().MatchString(j.Command) || auditCommandRe().MatchString(j.Name)) {
 				return nil
 			}
 		}
@@ -85,7 +88,7 @@ func checkScheduledAudit(s *Snapshot) []finding.Finding {
 	if h := s.Host; h != nil {
 		hostRead = h.Coverage.Scheduled
 		for _, j := range h.Scheduled {
-			if auditCommandRe.MatchString(j.Command) {
+			if auditCommandRe().MatchString(j.Command) {
 				return nil
 			}
 		}

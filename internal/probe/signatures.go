@@ -129,14 +129,16 @@ var factValues = map[string][]string{
 // extractorNames lists the values extractors may fill, each with the shape
 // a value must have to be kept: banners are hostile input, so anything
 // else is dropped rather than reported.
-var extractorNames = map[string]*regexp.Regexp{
-	"version":  regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$`),
-	"build_id": regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+_:-]{0,199}$`),
-}
+var extractorNames = sync.OnceValue(func() map[string]*regexp.Regexp {
+	return map[string]*regexp.Regexp{
+		"version":  regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$`),
+		"build_id": regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+_:-]{0,199}$`),
+	}
+})
 
 // forbiddenHeader matches request header names that could carry a
 // credential. Probes never authenticate.
-var forbiddenHeader = regexp.MustCompile(`(?i)auth|token|cookie|password|secret|key|scope`)
+var forbiddenHeader = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)auth|token|cookie|password|secret|key|scope`) })
 
 var (
 	defaultOnce sync.Once
@@ -314,7 +316,7 @@ func (r *Request) validate() error {
 		return fmt.Errorf("POST body must be {} (probes never name a tool or send data)")
 	}
 	for k, v := range r.Headers {
-		if forbiddenHeader.MatchString(k) {
+		if forbiddenHeader().MatchString(k) {
 			return fmt.Errorf("header %q could carry a credential", k)
 		}
 		if strings.ContainsAny(k+v, "\r\n") || strings.ContainsAny(k, ": ") || k == "" {
@@ -396,9 +398,9 @@ func (m *Matcher) compile() error {
 }
 
 func (e *Extractor) compile() error {
-	if _, ok := extractorNames[e.Name]; !ok {
-		names := make([]string, 0, len(extractorNames))
-		for n := range extractorNames {
+	if _, ok := extractorNames()[e.Name]; !ok {
+		names := make([]string, 0, len(extractorNames()))
+		for n := range extractorNames() {
 			names = append(names, n)
 		}
 		sort.Strings(names)
@@ -539,7 +541,7 @@ func (sg *Signature) Extracted(r *Response) map[string]string {
 			continue
 		}
 		v := m[e.Group]
-		if extractorNames[e.Name].MatchString(v) {
+		if extractorNames()[e.Name].MatchString(v) {
 			out[e.Name] = v
 		}
 	}

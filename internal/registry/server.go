@@ -269,19 +269,19 @@ func (s *Server) base(r *http.Request) string {
 }
 
 var (
-	slugRe    = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
-	handleRe  = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?$`)
-	versionRe = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$`)
+	slugRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`) })
+	handleRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?$`) })
+	versionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$`) })
 )
 
 // ValidSlug reports a slug both clients accept (lowercase [a-z0-9-]).
-func ValidSlug(s string) bool { return slugRe.MatchString(s) }
+func ValidSlug(s string) bool { return slugRe().MatchString(s) }
 
 // ValidHandle reports a lowercase owner handle OpenClaw accepts.
-func ValidHandle(s string) bool { return handleRe.MatchString(s) }
+func ValidHandle(s string) bool { return handleRe().MatchString(s) }
 
 // ValidVersion reports an acceptable version string (compared exactly).
-func ValidVersion(s string) bool { return versionRe.MatchString(s) }
+func ValidVersion(s string) bool { return versionRe().MatchString(s) }
 
 // ---- discovery and auth ----
 

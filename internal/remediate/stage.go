@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/finding"
@@ -339,7 +340,7 @@ func (p *Plan) validate() string {
 	return "rejected: " + finding.RedactAll(strings.Join(parts, "; "), p.secrets)
 }
 
-var envRefRE = regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)\}`)
+var envRefRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)\}`) })
 
 // templateVars lists the variables ${VAR} references in the config name.
 func (p *Plan) templateVars() []string {
@@ -354,7 +355,7 @@ func (p *Plan) templateVars() []string {
 		if src == "" && v.Kind == json5.String {
 			src = v.Str
 		}
-		for _, m := range envRefRE.FindAllStringSubmatch(src, -1) {
+		for _, m := range envRefRE().FindAllStringSubmatch(src, -1) {
 			switch m[1] {
 			case "HOME", "PATH", "TMPDIR", "OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME":
 				continue

@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/finding"
 )
@@ -32,23 +33,35 @@ var testDirs = map[string]bool{
 
 // threatWords mark prose that talks about attacks rather than issuing
 // them.
-var threatWordsRe = regexp.MustCompile(`(?i)\b(?:detect(?:s|ed|ion|or)?|flag(?:s|ged)?|block(?:s|ed|list)?|deny ?list|pattern(?:s)?|signature(?:s)?|e\.g\.|for example|example(?:s)?|such as|malicious|attack(?:er|s)?|evil|threat(?:s)?|ioc(?:s)?|indicator(?:s)?|known|campaign|scanner|scan(?:s|ning)?|look(?:s)? for|checks? for|red flag|suspicious|dangerous|never|warn(?:s|ing)?|risk(?:y|s)?|exfiltrat\w*|c2|payload(?:s)?|stealer|malware|vulnerab\w*|injection|audit(?:s|ing)?)\b|检测|恶意|攻击|示例|例如|风险`)
+var threatWordsRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(?:detect(?:s|ed|ion|or)?|flag(?:s|ged)?|block(?:s|ed|list)?|deny ?list|pattern(?:s)?|signature(?:s)?|e\.g\.|for example|example(?:s)?|such as|malicious|attack(?:er|s)?|evil|threat(?:s)?|ioc(?:s)?|indicator(?:s)?|known|campaign|scanner|scan(?:s|ning)?|look(?:s)? for|checks? for|red flag|suspicious|dangerous|never|warn(?:s|ing)?|risk(?:y|s)?|exfiltrat\w*|c2|payload(?:s)?|stealer|malware|vulnerab\w*|injection|audit(?:s|ing)?)\b|检测|恶意|攻击|示例|例如|风险`)
+})
 
 // threatDocName marks documents that catalogue attacks (a scanner's
 // pattern list, an IOC table, a rules template).
-var threatDocName = regexp.MustCompile(`(?i)(?:threat|pattern|signature|ioc|indicator|rule|detect|blocklist|denylist|attack|malicious|red-?flag|exploit|payload|vuln|cve)`)
+var threatDocName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(?:threat|pattern|signature|ioc|indicator|rule|detect|blocklist|denylist|attack|malicious|red-?flag|exploit|payload|vuln|cve)`)
+})
 
 // placeholderHost marks documentation addresses: evil.com, attacker.com,
 // the RFC 5737/2606 example ranges and names.
-var placeholderHost = regexp.MustCompile(`(?i)\b(?:evil|attacker|malicious|hacker|badguy|bad-actor|exploit|c2-server|your-server)[\w-]*\.(?:com|net|org|io|site|example|xyz)\b|\.example\b|\bexample\.(?:com|org|net)\b|\battacker[-_]?(?:ip|host)\b|/(?:x{3,}|abc\d*|your[\w-]*|redacted|placeholder|\.\.\.)(?:[/"'\s)]|$)|\b(?:1\.2\.3\.4|x\.x\.x\.x)\b|<(?:ip|host|attacker)[^>]*>`)
+var placeholderHost = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(?:evil|attacker|malicious|hacker|badguy|bad-actor|exploit|c2-server|your-server)[\w-]*\.(?:com|net|org|io|site|example|xyz)\b|\.example\b|\bexample\.(?:com|org|net)\b|\battacker[-_]?(?:ip|host)\b|/(?:x{3,}|abc\d*|your[\w-]*|redacted|placeholder|\.\.\.)(?:[/"'\s)]|$)|\b(?:1\.2\.3\.4|x\.x\.x\.x)\b|<(?:ip|host|attacker)[^>]*>`)
+})
 
 // detectionData names variables and keys that hold detection data.
-var detectionData = regexp.MustCompile(`(?i)\b[\w]*(?:malicious|known_?bad|block_?list|deny_?list|black_?list|iocs?|indicators?|suspicious|dangerous|threats?|bad_|signatures?|patterns?|rules?|detections?)[\w]*\s*(?:[:=]|\+=)`)
+var detectionData = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b[\w]*(?:malicious|known_?bad|block_?list|deny_?list|black_?list|iocs?|indicators?|suspicious|dangerous|threats?|bad_|signatures?|patterns?|rules?|detections?)[\w]*\s*(?:[:=]|\+=)`)
+})
 
 // networkVerb says a line actually contacts an address.
-var networkVerb = regexp.MustCompile(`(?i)\b(?:curl|wget|fetch|requests?\.|urlopen|http\.|https?://|socket|connect|nc|ncat|ssh|scp|invoke-webrequest|iwr|axios|dial)\b`)
+var networkVerb = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(?:curl|wget|fetch|requests?\.|urlopen|http\.|https?://|socket|connect|nc|ncat|ssh|scp|invoke-webrequest|iwr|axios|dial)\b`)
+})
 
-var quotedItemRe = regexp.MustCompile(`["'][^"'\n]{1,120}["']\s*[,\]|)]`)
+var quotedItemRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`["'][^"'\n]{1,120}["']\s*[,\]|)]`)
+})
 
 func inTestDir(rel string) bool {
 	for _, seg := range strings.Split(path.Dir(baseRel(rel)), "/") {
@@ -128,13 +141,13 @@ func (us *unitScan) contextPenalty(r *Rule, rel string, src []byte, a, b int) (i
 	// command starting a list item there is a quoted sample.
 	instruct := c.mood == moodInstruct && (sec != sectionDetection || c.addressed)
 	if pen < 2 {
-		items := len(quotedItemRe.FindAll(line, -1))
+		items := len(quotedItemRe().FindAll(line, -1))
 		trimmed := bytes.TrimSpace(line)
 		listItem := len(trimmed) > 0 && (trimmed[0] == '"' || trimmed[0] == '\'') && (bytes.HasSuffix(trimmed, []byte(",")) || bytes.Contains(trimmed, []byte("',")) || bytes.Contains(trimmed, []byte(`",`)))
 		switch {
 		case items >= 3 || listItem:
 			add(1, "item of a quoted list")
-		case detectionData.Match(window(src, a, 6)):
+		case detectionData().Match(window(src, a, 6)):
 			add(1, "in detection data")
 		}
 	}
@@ -158,11 +171,11 @@ func (us *unitScan) contextPenalty(r *Rule, rel string, src []byte, a, b int) (i
 		if n == 0 {
 			trimmed := bytes.TrimSpace(line)
 			switch {
-			case threatWordsRe.Match(line):
+			case threatWordsRe().Match(line):
 				add(1, "in text that discusses attacks")
 			case bytes.HasPrefix(trimmed, []byte("|")) && bytes.Count(trimmed, []byte("|")) >= 3:
 				add(1, "in a documentation table")
-			case sec != sectionSetup && threatWordsRe.Match(heading(src, a)):
+			case sec != sectionSetup && threatWordsRe().Match(heading(src, a)):
 				add(1, "under a heading about attacks")
 			}
 		}
@@ -171,14 +184,14 @@ func (us *unitScan) contextPenalty(r *Rule, rel string, src []byte, a, b int) (i
 		switch {
 		case (r.Category == "prompt-injection" || r.Category == "hidden-text") && enclosedInQuotes(src, a, b):
 			add(1, "quoted phrase")
-		case r.Category == "indicator" && !networkVerb.Match(line):
+		case r.Category == "indicator" && !networkVerb().Match(line):
 			add(1, "address mentioned, not contacted")
 		}
 	}
 	if pen < 2 && role == roleThreatDoc {
 		add(1, "in a document that catalogues attacks")
 	}
-	if pen < 2 && placeholderHost.Match(matched) {
+	if pen < 2 && placeholderHost().Match(matched) {
 		add(1, "uses a documentation placeholder address")
 	}
 	if pen < 2 && (r.Category == "prompt-injection" || r.Category == "hidden-text") && !prose && !strings.HasSuffix(strings.ToLower(rel), ".json") {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // layer is text recovered from an obfuscated form inside a file. Its
@@ -61,12 +62,18 @@ func lineAt(text []byte, off int) int {
 }
 
 var (
-	hexEscRe  = regexp.MustCompile(`(?:\\x[0-9a-fA-F]{2}){8,}`)
-	charCodes = regexp.MustCompile(`(?i)fromcharcode\s*\(\s*((?:\d{2,3}\s*,\s*){3,}\d{2,3})\s*\)`)
-	chrCat    = regexp.MustCompile(`(?i)(?:chr\(\s*\d{2,3}\s*\)\s*[+.]\s*){3,}chr\(\s*\d{2,3}\s*\)`)
-	chrNum    = regexp.MustCompile(`\d{2,3}`)
-	concatRe  = regexp.MustCompile(`(?:(?:"[^"\n]{0,64}"|'[^'\n]{0,64}')\s*[+.]\s*){2,}(?:"[^"\n]{0,64}"|'[^'\n]{0,64}')`)
-	quotedRe  = regexp.MustCompile(`"([^"\n]*)"|'([^'\n]*)'`)
+	hexEscRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:\\x[0-9a-fA-F]{2}){8,}`) })
+	charCodes = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)fromcharcode\s*\(\s*((?:\d{2,3}\s*,\s*){3,}\d{2,3})\s*\)`)
+	})
+	chrCat = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(?:chr\(\s*\d{2,3}\s*\)\s*[+.]\s*){3,}chr\(\s*\d{2,3}\s*\)`)
+	})
+	chrNum   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\d{2,3}`) })
+	concatRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?:(?:"[^"\n]{0,64}"|'[^'\n]{0,64}')\s*[+.]\s*){2,}(?:"[^"\n]{0,64}"|'[^'\n]{0,64}')`)
+	})
+	quotedRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"([^"\n]*)"|'([^'\n]*)'`) })
 )
 
 // decodeLayers finds obfuscated payloads in text and returns their
@@ -115,7 +122,7 @@ func decodeLayers(text []byte, budget *int) []layer {
 		}
 	}
 	if bytes.Contains(text, []byte(`\x`)) {
-		for _, loc := range hexEscRe.FindAllIndex(text, maxBlobsPerFile) {
+		for _, loc := range hexEscRe().FindAllIndex(text, maxBlobsPerFile) {
 			s := strings.ReplaceAll(string(text[loc[0]:loc[1]]), `\x`, "")
 			if dec, err := hex.DecodeString(s); err == nil && looksLikeText(dec) && !push("hex", dec, loc[0]) {
 				return out
@@ -141,7 +148,7 @@ func decodeLayers(text []byte, budget *int) []layer {
 		i = j + 1
 	}
 	if bytes.Contains(lowerASCII(text), []byte("fromcharcode")) {
-		for _, m := range charCodes.FindAllSubmatchIndex(text, maxBlobsPerFile) {
+		for _, m := range charCodes().FindAllSubmatchIndex(text, maxBlobsPerFile) {
 			g := m[2:4]
 			if dec := fromCodes(text[g[0]:g[1]]); looksLikeText(dec) && !push("charcode", dec, m[0]) {
 				return out
@@ -149,16 +156,16 @@ func decodeLayers(text []byte, budget *int) []layer {
 		}
 	}
 	if bytes.Contains(text, []byte("chr(")) || bytes.Contains(text, []byte("CHR(")) {
-		for _, loc := range chrCat.FindAllIndex(text, maxBlobsPerFile) {
+		for _, loc := range chrCat().FindAllIndex(text, maxBlobsPerFile) {
 			if dec := fromCodes(text[loc[0]:loc[1]]); len(dec) >= 4 && !push("charcode", dec, loc[0]) {
 				return out
 			}
 		}
 	}
 	if hasConcat(text) {
-		for _, loc := range concatRe.FindAllIndex(text, maxBlobsPerFile) {
+		for _, loc := range concatRe().FindAllIndex(text, maxBlobsPerFile) {
 			var joined []byte
-			for _, q := range quotedRe.FindAllSubmatch(text[loc[0]:loc[1]], -1) {
+			for _, q := range quotedRe().FindAllSubmatch(text[loc[0]:loc[1]], -1) {
 				joined = append(joined, q[1]...)
 				joined = append(joined, q[2]...)
 			}
@@ -172,7 +179,7 @@ func decodeLayers(text []byte, budget *int) []layer {
 
 func fromCodes(b []byte) []byte {
 	var out []byte
-	for _, n := range chrNum.FindAll(b, -1) {
+	for _, n := range chrNum().FindAll(b, -1) {
 		v, err := strconv.Atoi(string(n))
 		if err != nil || v > 255 {
 			return nil

@@ -273,9 +273,9 @@ func roleOf(rel string) fileRole {
 		return roleOrdinary
 	case ruleFileExt[ext]:
 		return roleRules
-	case dataFileExt[ext] && threatDocName.MatchString(base):
+	case dataFileExt[ext] && threatDocName().MatchString(base):
 		return roleRules
-	case isProseFile(rel) && threatDocName.MatchString(base):
+	case isProseFile(rel) && threatDocName().MatchString(base):
 		return roleThreatDoc
 	}
 	return roleOrdinary

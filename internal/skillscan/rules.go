@@ -173,7 +173,7 @@ type RuleSet struct {
 }
 
 var (
-	ruleIDRe      = regexp.MustCompile(`^OC-SKL-[0-9]{3}$`)
+	ruleIDRe      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^OC-SKL-[0-9]{3}$`) })
 	defaultOnce   sync.Once
 	defaultRules  *RuleSet
 	defaultRulesE error
@@ -234,7 +234,7 @@ func compileRules(raws []rawRule, srcs []string) (*RuleSet, error) {
 	add := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 	for i, raw := range raws {
 		where := fmt.Sprintf("%s: %s", srcs[i], raw.ID)
-		if !ruleIDRe.MatchString(raw.ID) {
+		if !ruleIDRe().MatchString(raw.ID) {
 			add("%s: id does not match OC-SKL-NNN", where)
 		}
 		if _, dup := rs.byID[raw.ID]; dup {

@@ -617,20 +617,22 @@ func (us *unitScan) addBuiltin(id, file string, line int, detail, via string) {
 
 // secretRes find credentials a matched line may carry; they are redacted
 // before any text leaves the scanner.
-var secretRes = []*regexp.Regexp{
-	regexp.MustCompile(`\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{16,}`),
-	regexp.MustCompile(`\b(?:ghp|gho|ghu|ghs|ghr|github_pat|glpat|xox[abprs]|clh)_?-?[A-Za-z0-9_\-]{16,}`),
-	regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`),
-	regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}`),
-	regexp.MustCompile(`(?i)((?:api[_-]?key|token|secret|passw(?:or)?d|bearer|authorization)["']?\s*[:=]\s*["']?|bearer\s+)([A-Za-z0-9_\-./+=]{12,})`),
-	regexp.MustCompile(`discord(?:app)?\.com/api/webhooks/\d+/([A-Za-z0-9_\-]{20,})`),
-	regexp.MustCompile(`hooks\.slack\.com/services/([A-Za-z0-9/]{20,})`),
-	regexp.MustCompile(`api\.telegram\.org/bot(\d+:[A-Za-z0-9_\-]{20,})`),
-}
+var secretRes = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{16,}`),
+		regexp.MustCompile(`\b(?:ghp|gho|ghu|ghs|ghr|github_pat|glpat|xox[abprs]|clh)_?-?[A-Za-z0-9_\-]{16,}`),
+		regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`),
+		regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}`),
+		regexp.MustCompile(`(?i)((?:api[_-]?key|token|secret|passw(?:or)?d|bearer|authorization)["']?\s*[:=]\s*["']?|bearer\s+)([A-Za-z0-9_\-./+=]{12,})`),
+		regexp.MustCompile(`discord(?:app)?\.com/api/webhooks/\d+/([A-Za-z0-9_\-]{20,})`),
+		regexp.MustCompile(`hooks\.slack\.com/services/([A-Za-z0-9/]{20,})`),
+		regexp.MustCompile(`api\.telegram\.org/bot(\d+:[A-Za-z0-9_\-]{20,})`),
+	}
+})
 
 // RedactSecrets hides credential-looking substrings of s.
 func RedactSecrets(s string) string {
-	for _, re := range secretRes {
+	for _, re := range secretRes() {
 		s = re.ReplaceAllStringFunc(s, func(m string) string {
 			sub := re.FindStringSubmatch(m)
 			if len(sub) > 1 {

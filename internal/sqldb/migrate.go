@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -36,7 +37,9 @@ type AppliedMigration struct {
 // migrationFile matches NNNN_name.sql, NNNN_name.sqlite.sql and
 // NNNN_name.postgres.sql: a step is either one file both dialects run or a
 // pair of dialect-specific files with the same number and name.
-var migrationFile = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+?)(?:\.(sqlite|postgres))?\.sql$`)
+var migrationFile = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d{4})_([a-z0-9_]+?)(?:\.(sqlite|postgres))?\.sql$`)
+})
 
 // LoadMigrations reads the steps for this dialect from fsys (its top level).
 // Numbers must start at 1 and have no gaps or duplicates, so a missing or
@@ -67,7 +70,7 @@ func LoadMigrationsWith(fsys fs.FS, d Dialect, opts MigrateOptions) ([]Migration
 		if e.IsDir() {
 			continue
 		}
-		m := migrationFile.FindStringSubmatch(e.Name())
+		m := migrationFile().FindStringSubmatch(e.Name())
 		if m == nil {
 			return nil, fmt.Errorf("migration %s: name must be NNNN_name[.sqlite|.postgres].sql", e.Name())
 		}

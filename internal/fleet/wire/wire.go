@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -204,8 +205,8 @@ type Signed struct {
 }
 
 var (
-	hex64    = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	reportID = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+	hex64    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
+	reportID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`) })
 )
 
 // ParseHeaders reads the auth headers, without the body.
@@ -216,10 +217,10 @@ func ParseHeaders(h http.Header) (Signed, *Error) {
 	if s.KeyFP == "" || tsRaw == "" || s.SigB64 == "" || s.Digest == "" || s.ReportID == "" {
 		return s, Errorf(CodeUnauthenticated, "missing %s/%s/%s/%s/%s headers", HeaderKey, HeaderTimestamp, HeaderReportID, HeaderDigest, HeaderSignature)
 	}
-	if !hex64.MatchString(s.KeyFP) || !hex64.MatchString(s.Digest) {
+	if !hex64().MatchString(s.KeyFP) || !hex64().MatchString(s.Digest) {
 		return s, Errorf(CodeUnauthenticated, "key fingerprint and digest must be 64 lowercase hex digits")
 	}
-	if !reportID.MatchString(s.ReportID) {
+	if !reportID().MatchString(s.ReportID) {
 		return s, Errorf(CodeMalformed, "report ID must be 8-64 characters of [A-Za-z0-9._-]")
 	}
 	ts, err := strconv.ParseInt(tsRaw, 10, 64)
@@ -329,7 +330,7 @@ const (
 )
 
 var (
-	controlID = regexp.MustCompile(`^[A-Z]{2,5}-[0-9]{1,2}$`)
+	controlID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z]{2,5}-[0-9]{1,2}$`) })
 	validCtl  = map[string]bool{"pass": true, "warn": true, "fail": true, "manual": true, "error": true}
 )
 
@@ -378,7 +379,7 @@ func Decode(body []byte, headerID string, known map[string]bool) (*Envelope, *Er
 	}
 	seen := map[string]bool{}
 	for _, c := range env.Report.Controls {
-		if !controlID.MatchString(c.ID) || !known[c.ID] {
+		if !controlID().MatchString(c.ID) || !known[c.ID] {
 			return nil, Errorf(CodeUnknownControl, "unknown control ID %q", clip(c.ID))
 		}
 		if seen[c.ID] {
