@@ -6,21 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/clawgov/clawgov/internal/webui/webuitest"
 )
 
 // The browser test drives real headless Debian Chromium over the DevTools
@@ -34,48 +28,11 @@ import (
 // Screenshots go to docs/screenshots/ only with CLAWGOV_SCREENSHOTS=1, so
 // an ordinary run changes no committed file.
 
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CLAWGOV_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found and CI is set: the review browser test must run (apt-get install -y chromium)")
-	}
-	t.Skip("SKIP review browser test: no chromium in PATH (apt-get install -y chromium, or set CLAWGOV_CHROMIUM)")
-	return ""
-}
-
-type pageLog struct {
-	mu       sync.Mutex
-	console  []string
-	requests []string
-}
-
-func (b *pageLog) add(list *[]string, s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	*list = append(*list, s)
-}
-
-func (b *pageLog) take() (console, requests []string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c, r := b.console, b.requests
-	b.console, b.requests = nil, nil
-	return c, r
-}
-
 func TestReviewPagesInHeadlessChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP browser test in -short mode")
 	}
-	bin := chromiumPath(t)
+	bin := webuitest.ChromiumPath(t, "review")
 	e, _ := webEnv(t, func(o *Options) {
 		o.RequireApprovals = 2
 		o.Signer = NewSigner(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
@@ -96,72 +53,12 @@ func TestReviewPagesInHeadlessChromium(t *testing.T) {
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-domain-reliability", true), chromedp.Flag("no-pings", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.Flag("ignore-certificate-errors", true),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	br := webuitest.Start(t, bin)
+	ctx := br.Ctx
 
-	pl := &pageLog{}
-	_ = chromedp.Listen(ctx, func(ev any) {
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			var parts []string
-			for _, a := range e.Args {
-				parts = append(parts, string(a.Value))
-			}
-			pl.add(&pl.console, fmt.Sprintf("console.%s %s", e.Type, strings.Join(parts, " ")))
-		case *runtime.EventExceptionThrown:
-			pl.add(&pl.console, "exception "+e.ExceptionDetails.Text)
-		case *log.EventEntryAdded:
-			pl.add(&pl.console, fmt.Sprintf("log %s %s %s", e.Entry.Level, e.Entry.Source, e.Entry.Text))
-		case *page.EventJavascriptDialogOpening:
-			pl.add(&pl.console, "dialog "+e.Message)
-		case *network.EventRequestWillBeSent:
-			pl.add(&pl.requests, e.Request.URL)
-		}
-	})
-	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-			return err
-		}
-		if _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); err != nil {
-			return err
-		}
-		_, err := chromedp.Call(ctx, log.Enable, cdp.Empty{})
-		return err
-	})); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-
-	shots := os.Getenv("CLAWGOV_SCREENSHOTS") != ""
 	shoot := func(name string) {
 		t.Helper()
-		if !shots {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
-		dir := filepath.Join("..", "..", "docs", "screenshots")
-		if err == nil {
-			err = os.MkdirAll(dir, 0o755)
-		}
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, name), png, 0o644)
-		}
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
+		br.Screenshot(t, filepath.Join("..", "..", "docs", "screenshots"), name)
 	}
 	eval := func(expr string) any {
 		t.Helper()
@@ -173,7 +70,7 @@ func TestReviewPagesInHeadlessChromium(t *testing.T) {
 	}
 	check := func(step string) {
 		t.Helper()
-		console, reqs := pl.take()
+		console, reqs := br.Take()
 		for _, c := range console {
 			t.Errorf("%s: browser console: %s", step, c)
 		}
@@ -197,7 +94,7 @@ func TestReviewPagesInHeadlessChromium(t *testing.T) {
 	// Events arrive asynchronously: wait for them (bounded by ctx), never
 	// assert on how long they took.
 	for !caught() && ctx.Err() == nil {
-		c, r := pl.take()
+		c, r := br.Take()
 		console, reqs = append(console, c...), append(reqs, r...)
 		if !caught() {
 			_ = chromedp.Do(ctx, chromedp.Sleep(50*time.Millisecond))

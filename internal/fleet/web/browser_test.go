@@ -7,20 +7,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/clawgov/clawgov/internal/webui/webuitest"
 )
 
 // The browser test drives real headless Debian Chromium over the DevTools
@@ -34,49 +30,11 @@ import (
 // that variable set regenerates them), so an ordinary run changes no
 // committed file.
 
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CLAWGOV_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found and CI is set: the dashboard browser test must run (apt-get install -y chromium)")
-	}
-	t.Skip("SKIP dashboard browser test: no chromium in PATH (apt-get install -y chromium, or set CLAWGOV_CHROMIUM)")
-	return ""
-}
-
-type browserLog struct {
-	mu       sync.Mutex
-	console  []string
-	requests []string
-	download chan string
-}
-
-func (b *browserLog) add(list *[]string, s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	*list = append(*list, s)
-}
-
-func (b *browserLog) take() (console, requests []string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c, r := b.console, b.requests
-	b.console, b.requests = nil, nil
-	return c, r
-}
-
 func TestDashboardInHeadlessChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP browser test in -short mode")
 	}
-	bin := chromiumPath(t)
+	bin := webuitest.ChromiumPath(t, "dashboard")
 	// The canary page breaks every rule on purpose (a console error, an
 	// exception, a request to another host) to prove the detectors work.
 	mux := http.NewServeMux()
@@ -89,61 +47,19 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 	defer srv.Close()
 	dl := t.TempDir()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-domain-reliability", true), chromedp.Flag("no-pings", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		// The test server's certificate is self-signed; the cookies are
-		// Secure, so the dashboard is served over TLS.
-		chromedp.Flag("ignore-certificate-errors", true),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
-
-	bl := &browserLog{download: make(chan string, 1)}
-	_ = chromedp.Listen(ctx, func(ev any) {
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			var parts []string
-			for _, a := range e.Args {
-				parts = append(parts, string(a.Value))
-			}
-			bl.add(&bl.console, fmt.Sprintf("console.%s %s", e.Type, strings.Join(parts, " ")))
-		case *runtime.EventExceptionThrown:
-			bl.add(&bl.console, "exception "+e.ExceptionDetails.Text)
-		case *log.EventEntryAdded:
-			bl.add(&bl.console, fmt.Sprintf("log %s %s %s", e.Entry.Level, e.Entry.Source, e.Entry.Text))
-		case *network.EventRequestWillBeSent:
-			bl.add(&bl.requests, e.Request.URL)
-		}
-	})
+	br := webuitest.Start(t, bin)
+	ctx := br.Ctx
+	download := make(chan string, 1)
 	_ = chromedp.ListenBrowser(ctx, func(ev any) {
 		if e, ok := ev.(*browser.EventDownloadProgress); ok && e.State == browser.DownloadProgressStateCompleted {
 			select {
-			case bl.download <- e.GUID:
+			case download <- e.GUID:
 			default:
 			}
 		}
 	})
 	yes := true
 	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-			return err
-		}
-		if _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); err != nil {
-			return err
-		}
-		if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
-			return err
-		}
 		_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dl, EventsEnabled: &yes})
 		return err
@@ -151,24 +67,8 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 		t.Fatalf("start chromium: %v", err)
 	}
 
-	shots := os.Getenv("CLAWGOV_SCREENSHOTS") != ""
 	shotDir := filepath.Join("..", "..", "..", "docs", "screenshots")
-	shoot := func(name string) {
-		t.Helper()
-		if !shots {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
-		if err == nil {
-			err = os.MkdirAll(shotDir, 0o755)
-		}
-		if err == nil {
-			err = os.WriteFile(filepath.Join(shotDir, name), png, 0o644)
-		}
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-	}
+	shoot := func(name string) { t.Helper(); br.Screenshot(t, shotDir, name) }
 	eval := func(expr string) any {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr))
@@ -179,7 +79,7 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 	}
 	check := func(step string) {
 		t.Helper()
-		console, reqs := bl.take()
+		console, reqs := br.Take()
 		// A download is fetched by the browser process, not the page: the
 		// page recorder sees nothing then, and that is expected.
 		downloadOnly := step == "export"
@@ -206,7 +106,7 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 	// Events arrive asynchronously: wait for them (bounded by ctx), never
 	// assert on how long they took.
 	for !caught() && ctx.Err() == nil {
-		c, r := bl.take()
+		c, r := br.Take()
 		console, reqs = append(console, c...), append(reqs, r...)
 		if !caught() {
 			_ = chromedp.Do(ctx, chromedp.Sleep(50*time.Millisecond))
@@ -276,7 +176,7 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 		t.Fatalf("click export: %v", err)
 	}
 	select {
-	case guid := <-bl.download:
+	case guid := <-download:
 		b, err := os.ReadFile(filepath.Join(dl, guid))
 		if err != nil {
 			t.Fatalf("downloaded file: %v", err)
