@@ -292,14 +292,7 @@ func egressFirewallLive(s *Snapshot, id, fileUID, fileSrc string) (*finding.Evid
 	}
 	// Whom to look for: the accounts the gateway runs as; failing those,
 	// the uid the rules files confine.
-	var want []int
-	seen := map[int]bool{}
-	for _, p := range lpIdentities(s, false) {
-		if p.UID >= 0 && !seen[p.UID] {
-			seen[p.UID] = true
-			want = append(want, p.UID)
-		}
-	}
+	want := ServiceUIDs(s)
 	if len(want) == 0 {
 		if n, err := strconv.Atoi(fileUID); err == nil {
 			want = append(want, n)
