@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -10,8 +9,6 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/clawgov/clawgov/internal/iostreams"
 )
 
 // inNetns runs fn on a thread moved into the named network namespace;
@@ -47,11 +44,7 @@ func TestFirewallCanaryNetns(t *testing.T) {
 	if _, err := exec.LookPath("nft"); err != nil {
 		t.Skip("needs nft (apt-get install nftables)")
 	}
-	ns := fmt.Sprintf("cgcan%05d", os.Getpid()%100000)
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Skipf("cannot create a network namespace here: %v %s", err, out)
-	}
-	defer exec.Command("ip", "netns", "del", ns).Run()
+	ns := addNetns(t, "cgcan")
 	if out, err := exec.Command("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		t.Fatalf("lo up: %v %s", err, out)
 	}
@@ -70,15 +63,7 @@ func TestFirewallCanaryNetns(t *testing.T) {
 	if o, d, e := probe(); o != "connected" || e != "" {
 		t.Fatalf("without rules: outcome %q detail %q err %q", o, d, e)
 	}
-	ios, _, out, errOut := iostreams.Test()
-	if code := Main([]string{"egress", "firewall", "--user", "nobody", "--proxy", "http://127.0.0.1:3128"}, ios); code != 0 {
-		t.Fatalf("egress firewall: %d %s", code, errOut)
-	}
-	load := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
-	load.Stdin = strings.NewReader(out.String())
-	if o, err := load.CombinedOutput(); err != nil {
-		t.Fatalf("nft -f: %v %s", err, o)
-	}
+	loadEgressFirewall(t, ns)
 	if o, d, e := probe(); o != "refused" || e != "" || !strings.Contains(d, "refused") {
 		t.Fatalf("with rules: outcome %q detail %q err %q", o, d, e)
 	}

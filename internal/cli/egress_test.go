@@ -83,11 +83,7 @@ func TestNftProber(t *testing.T) {
 	if _, err := exec.LookPath("nft"); err != nil {
 		t.Skip("the real-nft part needs nft (apt-get install nftables)")
 	}
-	ns := fmt.Sprintf("cgnftp%05d", os.Getpid()%100000)
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Skipf("cannot create a network namespace here: %v %s", err, out)
-	}
-	defer exec.Command("ip", "netns", "del", ns).Run()
+	ns := addNetns(t, "cgnftp")
 	nftRulesetArgv = []string{"ip", "netns", "exec", ns, "nft", "-j", "list", "ruleset"}
 	hasTable := func() bool {
 		t.Helper()
@@ -105,6 +101,28 @@ func TestNftProber(t *testing.T) {
 	if hasTable() {
 		t.Fatal("fresh namespace already has the table")
 	}
+	loadEgressFirewall(t, ns)
+	if !hasTable() {
+		t.Fatal("loaded table not seen")
+	}
+}
+
+// addNetns creates a network namespace for the test (skipping where that
+// is not allowed) and deletes it when the test ends.
+func addNetns(t *testing.T, prefix string) string {
+	t.Helper()
+	ns := fmt.Sprintf("%s%05d", prefix, os.Getpid()%100000)
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Skipf("cannot create a network namespace here: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	return ns
+}
+
+// loadEgressFirewall loads the rules `clawgov egress firewall --user
+// nobody` prints into the namespace.
+func loadEgressFirewall(t *testing.T, ns string) {
+	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	if code := Main([]string{"egress", "firewall", "--user", "nobody", "--proxy", "http://127.0.0.1:3128"}, ios); code != 0 {
 		t.Fatalf("egress firewall: %d %s", code, errOut)
@@ -113,8 +131,5 @@ func TestNftProber(t *testing.T) {
 	load.Stdin = strings.NewReader(out.String())
 	if o, err := load.CombinedOutput(); err != nil {
 		t.Fatalf("nft -f: %v %s", err, o)
-	}
-	if !hasTable() {
-		t.Fatal("loaded table not seen")
 	}
 }
