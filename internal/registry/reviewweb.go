@@ -266,11 +266,7 @@ func (s *Server) rvAuthed(next func(w http.ResponseWriter, r *http.Request, x Re
 				s.rvFail(w, r, http.StatusUnauthorized, "session_expired", nil)
 				return
 			}
-			next := r.URL.Path
-			if r.URL.RawQuery != "" {
-				next += "?" + r.URL.RawQuery
-			}
-			http.Redirect(w, r, reviewPrefix+"login?"+url.Values{"next": {next}}.Encode(), http.StatusSeeOther)
+			webui.RedirectToLogin(w, r, reviewPrefix+"login")
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), rkSession, x))

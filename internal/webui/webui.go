@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/clawgov/clawgov/internal/catalog"
@@ -43,6 +44,17 @@ func Equal(got, want string) bool {
 
 // SafeNext keeps a post-login redirect on this site under prefix: an
 // absolute path, not protocol-relative, no backslash or line break.
+// RedirectToLogin sends a GET without a session to the login page at
+// login, carrying the page asked for (path and query) as next, which
+// SafeNext checks after the login.
+func RedirectToLogin(w http.ResponseWriter, r *http.Request, login string) {
+	next := r.URL.Path
+	if r.URL.RawQuery != "" {
+		next += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, login+"?"+url.Values{"next": {next}}.Encode(), http.StatusSeeOther)
+}
+
 // Anything else becomes fallback.
 func SafeNext(next, prefix, fallback string) string {
 	if next == "" || !strings.HasPrefix(next, prefix) || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||

@@ -226,11 +226,7 @@ func (d *Dashboard) authed(next http.HandlerFunc) http.HandlerFunc {
 				d.fail(w, r, http.StatusUnauthorized, "csrf", nil)
 				return
 			}
-			next := r.URL.Path
-			if r.URL.RawQuery != "" {
-				next += "?" + r.URL.RawQuery
-			}
-			http.Redirect(w, r, d.o.Prefix+"/login?"+url.Values{"next": {next}}.Encode(), http.StatusSeeOther)
+			webui.RedirectToLogin(w, r, d.o.Prefix+"/login")
 			return
 		}
 		if r.Method == http.MethodPost {
