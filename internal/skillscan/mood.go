@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The context model. A match is read in four frames, from the widest:
@@ -75,47 +76,81 @@ type clause struct {
 var (
 	// lineMarkup is what precedes the first word of a line in Markdown:
 	// quotes, list markers, numbering, bold, "Step 2:".
-	lineMarkup = regexp.MustCompile(`^(?:\s|>|[-*+•·]|\d{1,3}[.)]|\*\*|__|\[[ xX]\]|(?i:step\s+\d+\s*[:.)-]?)|[#]+)*`)
+	lineMarkup = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:\s|>|[-*+•·]|\d{1,3}[.)]|\*\*|__|\[[ xX]\]|(?i:step\s+\d+\s*[:.)-]?)|[#]+)*`)
+	})
 
-	imperativeVerb = regexp.MustCompile(`(?i)^(?:run|execute|paste|copy|type|enter|download|install|open|save|store|send|provide|reply|respond|click|add|set|create|put|write|ask|tell|use|go\s+to|navigate|visit|fetch|upload|call|invoke|start|launch|load|import|extract|unzip|double-click|allow|grant|disable|enable|give|share|submit|input|follow|first|then|next|finally|now|curl|wget|bash|sh|sudo|npm|npx|pip|pip3|python3?|node|iwr|irm|powershell|chmod|echo)\b|^(?:请|务必|先|然后|接着|最后|运行|执行|复制|粘贴|下载|安装|打开|输入|提供|发送|把|将)`)
+	imperativeVerb = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(?:run|execute|paste|copy|type|enter|download|install|open|save|store|send|provide|reply|respond|click|add|set|create|put|write|ask|tell|use|go\s+to|navigate|visit|fetch|upload|call|invoke|start|launch|load|import|extract|unzip|double-click|allow|grant|disable|enable|give|share|submit|input|follow|first|then|next|finally|now|curl|wget|bash|sh|sudo|npm|npx|pip|pip3|python3?|node|iwr|irm|powershell|chmod|echo)\b|^(?:请|务必|先|然后|接着|最后|运行|执行|复制|粘贴|下载|安装|打开|输入|提供|发送|把|将)`)
+	})
 
 	// addressed marks a line that tells someone to act, wherever the
 	// verb is.
-	addressed = regexp.MustCompile(`(?i)\b(?:you\s+(?:should|must|need\s+to|have\s+to|will\s+need\s+to|'ll\s+need\s+to|can\s+now)|please|make\s+sure\s+(?:to|you)|be\s+sure\s+to|the\s+(?:skill|agent|assistant|bot)\s+(?:will|must|should|needs?\s+to)|(?:agent|assistant)s?\s+(?:must|should)|always|required\s+(?:step|before)|before\s+(?:using|you\s+(?:start|use|continue)))\b|请|务必|您需要|你需要|必须`)
+	addressed = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:you\s+(?:should|must|need\s+to|have\s+to|will\s+need\s+to|'ll\s+need\s+to|can\s+now)|please|make\s+sure\s+(?:to|you)|be\s+sure\s+to|the\s+(?:skill|agent|assistant|bot)\s+(?:will|must|should|needs?\s+to)|(?:agent|assistant)s?\s+(?:must|should)|always|required\s+(?:step|before)|before\s+(?:using|you\s+(?:start|use|continue)))\b|请|务必|您需要|你需要|必须`)
+	})
 
 	// verbBefore: a verb of running or typing right before the match, as
 	// in "To enable protection, run: curl ...". It makes the line an
 	// instruction unless an attacker or a tool is the subject.
-	verbBefore = regexp.MustCompile(`(?i)\b(?:run|execute|paste|type|enter|download|install|copy|open)(?:\s+(?:this|the\s+following|it|in\s+(?:a|your)\s+terminal))?\s*:?\s*[("'“‘` + "`" + `]*$|(?:运行|执行|粘贴|输入|下载)\s*[:：]?\s*$`)
+	verbBefore = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:run|execute|paste|type|enter|download|install|copy|open)(?:\s+(?:this|the\s+following|it|in\s+(?:a|your)\s+terminal))?\s*:?\s*[("'“‘` + "`" + `]*$|(?:运行|执行|粘贴|输入|下载)\s*[:：]?\s*$`)
+	})
 
 	// prohibitionRe: the line forbids what it names.
-	prohibitionRe = regexp.MustCompile(`(?i)^(?:never|do\s+not|don'?t|must\s+not|should\s+not|shouldn'?t|avoid|no\s+need\s+to|refuse\s+to|warning\s*:?\s*(?:never|do\s+not|don'?t))\b|^(?:切勿|不要|请勿|禁止|严禁|勿|别)`)
+	prohibitionRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(?:never|do\s+not|don'?t|must\s+not|should\s+not|shouldn'?t|avoid|no\s+need\s+to|refuse\s+to|warning\s*:?\s*(?:never|do\s+not|don'?t))\b|^(?:切勿|不要|请勿|禁止|严禁|勿|别)`)
+	})
 	// prohibitionNear: a negation right before the match ("... and never
 	// run curl | sh").
-	prohibitionNear = regexp.MustCompile(`(?i)(?:\b(?:never|do\s+not|don'?t|must\s+not|should\s+not|shouldn'?t|avoid|refuse\s+to)\s+(?:\w+\s+){0,3}|切勿|不要|请勿|禁止|严禁)[^\n.;!?。；！？]{0,12}$`)
+	prohibitionNear = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(?:\b(?:never|do\s+not|don'?t|must\s+not|should\s+not|shouldn'?t|avoid|refuse\s+to)\s+(?:\w+\s+){0,3}|切勿|不要|请勿|禁止|严禁)[^\n.;!?。；！？]{0,12}$`)
+	})
 
-	threatActor = regexp.MustCompile(`(?i)\b(?:attackers?|adversar(?:y|ies)|threat\s+actors?|malware|stealers?|infostealers?|trojans?|hackers?|the\s+(?:payload|campaign|sample|dropper|lure|backdoor|worm)|malicious\s+(?:skills?|packages?|code|actors?|scripts?|authors?|versions?)|(?:a|the)\s+compromised\s+\w+|scammers?|phishers?|bad\s+actors?)\b|攻击者|恶意软件|木马|黑客|窃密`)
-	threatVerb  = regexp.MustCompile(`(?i)^\s*(?:\w+\s+){0,2}?(?:is|are|was|were|will|would|can|could|may|might|often|typically|usually|commonly|then|also|\w+s|\w+ed)\b`)
+	threatActor = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:attackers?|adversar(?:y|ies)|threat\s+actors?|malware|stealers?|infostealers?|trojans?|hackers?|the\s+(?:payload|campaign|sample|dropper|lure|backdoor|worm)|malicious\s+(?:skills?|packages?|code|actors?|scripts?|authors?|versions?)|(?:a|the)\s+compromised\s+\w+|scammers?|phishers?|bad\s+actors?)\b|攻击者|恶意软件|木马|黑客|窃密`)
+	})
+	threatVerb = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^\s*(?:\w+\s+){0,2}?(?:is|are|was|were|will|would|can|could|may|might|often|typically|usually|commonly|then|also|\w+s|\w+ed)\b`)
+	})
 
-	toolSubject = regexp.MustCompile(`(?i)\b(?:this\s+(?:tool|scanner|rule|check|skill|plugin|package|library|linter|guard)|the\s+(?:tool|scanner|rule|check|linter|guard|detector)|it|we|(?:rule|check|detector|scanner|pattern)s?)\s+(?:also\s+|will\s+|can\s+|then\s+)?(?:detects?|flags?|catches|matches|blocks?|warns?\s+(?:on|about|when)|looks?\s+for|scans?\s+for|identif(?:y|ies)|reports?|alerts?\s+on|rejects?|denies|refuses)\b|\b(?:is|are|was|were|gets?|be)\s+(?:detected|flagged|blocked|caught|reported|rejected|observed|seen|used\s+by\s+(?:attackers|malware))\b|检测|拦截|识别`)
+	toolSubject = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:this\s+(?:tool|scanner|rule|check|skill|plugin|package|library|linter|guard)|the\s+(?:tool|scanner|rule|check|linter|guard|detector)|it|we|(?:rule|check|detector|scanner|pattern)s?)\s+(?:also\s+|will\s+|can\s+|then\s+)?(?:detects?|flags?|catches|matches|blocks?|warns?\s+(?:on|about|when)|looks?\s+for|scans?\s+for|identif(?:y|ies)|reports?|alerts?\s+on|rejects?|denies|refuses)\b|\b(?:is|are|was|were|gets?|be)\s+(?:detected|flagged|blocked|caught|reported|rejected|observed|seen|used\s+by\s+(?:attackers|malware))\b|检测|拦截|识别`)
+	})
 
-	quoteLead = regexp.MustCompile(`(?i)(?:\be\.g\.|\bi\.e\.|\bsuch\s+as|\blike|\bfor\s+example|\bfor\s+instance|\bincluding|\bexamples?\s*:|例如|比如|如)\s*[:,]?\s*[("'“‘` + "`" + `]*$`)
+	quoteLead = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(?:\be\.g\.|\bi\.e\.|\bsuch\s+as|\blike|\bfor\s+example|\bfor\s+instance|\bincluding|\bexamples?\s*:|例如|比如|如)\s*[:,]?\s*[("'“‘` + "`" + `]*$`)
+	})
 
-	setupHeading     = regexp.MustCompile(`(?i)\b(?:set\s*up|install(?:ation|ing)?|prerequisites?|requirements?|getting\s+started|quick\s*start|configur(?:e|ation)|first\s+run|before\s+you\s+(?:start|begin)|usage|how\s+to\s+use|instructions?|step\s+\d+|activation|onboarding)\b|安装|配置|准备|前置|使用方法|使用说明|快速开始|初始化`)
-	detectionHeading = regexp.MustCompile(`(?i)\b(?:malicious|malware|backdoors?|exploits?|indicators?(?:\s+of\s+compromise)?|iocs?|detections?|detection\s+rules?|signatures?|patterns?|what\s+(?:it|we|this\s+\w+)\s+(?:detects?|catches|flags|looks\s+for|checks?)|red\s+flags|known\s+(?:bad|malicious|threats?)|threats?|threat\s+model|attacks?\s+(?:examples?|patterns?|vectors?|techniques?)|examples?\s+of\s+(?:malicious|attacks?|bad|dangerous|suspicious)|malicious\s+(?:examples?|samples?|patterns?)|(?:sample|example)\s+(?:output|report|findings?|scan)|findings|test\s+cases?|(?:detection|scan)\s+(?:categories|results?)|blocklist|deny\s*list|what\s+gets\s+(?:flagged|blocked))\b|检测|威胁|指标|特征|恶意|攻击|示例输出|规则`)
+	setupHeading = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:set\s*up|install(?:ation|ing)?|prerequisites?|requirements?|getting\s+started|quick\s*start|configur(?:e|ation)|first\s+run|before\s+you\s+(?:start|begin)|usage|how\s+to\s+use|instructions?|step\s+\d+|activation|onboarding)\b|安装|配置|准备|前置|使用方法|使用说明|快速开始|初始化`)
+	})
+	detectionHeading = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:malicious|malware|backdoors?|exploits?|indicators?(?:\s+of\s+compromise)?|iocs?|detections?|detection\s+rules?|signatures?|patterns?|what\s+(?:it|we|this\s+\w+)\s+(?:detects?|catches|flags|looks\s+for|checks?)|red\s+flags|known\s+(?:bad|malicious|threats?)|threats?|threat\s+model|attacks?\s+(?:examples?|patterns?|vectors?|techniques?)|examples?\s+of\s+(?:malicious|attacks?|bad|dangerous|suspicious)|malicious\s+(?:examples?|samples?|patterns?)|(?:sample|example)\s+(?:output|report|findings?|scan)|findings|test\s+cases?|(?:detection|scan)\s+(?:categories|results?)|blocklist|deny\s*list|what\s+gets\s+(?:flagged|blocked))\b|检测|威胁|指标|特征|恶意|攻击|示例输出|规则`)
+	})
 
-	fenceLabel = regexp.MustCompile(`(?i)\b(?:examples?|samples?|output|report|results?|malicious|detected|detects?|findings?|bad|patterns?|backdoors?|malware|exploits?|signatures?|dangerous|suspicious|red\s+flags?|threats?|vulnerable|unsafe|insecure|attacks?|payloads?|iocs?|indicators?|before|don'?t|avoid|wrong|incorrect|flagged|blocked|would\s+(?:be\s+)?(?:flag|block)|triggers?|caught)\b|❌|🚫|⚠|🔴|示例|恶意|检测|错误`)
+	fenceLabel = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:examples?|samples?|output|report|results?|malicious|detected|detects?|findings?|bad|patterns?|backdoors?|malware|exploits?|signatures?|dangerous|suspicious|red\s+flags?|threats?|vulnerable|unsafe|insecure|attacks?|payloads?|iocs?|indicators?|before|don'?t|avoid|wrong|incorrect|flagged|blocked|would\s+(?:be\s+)?(?:flag|block)|triggers?|caught)\b|❌|🚫|⚠|🔴|示例|恶意|检测|错误`)
+	})
 	// fenceStrong labels say the block is what a program printed or what
 	// a detector matches: nobody is meant to run it.
-	fenceStrong     = regexp.MustCompile(`(?i)\b(?:(?:example\s+|sample\s+|scan\s+)?output|reports?|results?|findings?|detected|malicious|iocs?|indicators?|signatures?|yara|sigma)\b|❌|🚫|🔴|恶意|检测结果|输出`)
-	fenceInfoSample = regexp.MustCompile(`(?i)^(?:text|txt|console|log|output|plain|diff|yara|yar|sigma|snort|suricata|rules?|regex|ioc)\b`)
+	fenceStrong = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:(?:example\s+|sample\s+|scan\s+)?output|reports?|results?|findings?|detected|malicious|iocs?|indicators?|signatures?|yara|sigma)\b|❌|🚫|🔴|恶意|检测结果|输出`)
+	})
+	fenceInfoSample = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(?:text|txt|console|log|output|plain|diff|yara|yar|sigma|snort|suricata|rules?|regex|ioc)\b`)
+	})
 
 	// yaraOrSigma recognises the body of a YARA rule ("strings:", "$a = ")
 	// or a Sigma rule ("detection:", "selection:", "condition:") around a
 	// match, in a rule file or embedded in a script that writes one.
-	yaraBlock  = regexp.MustCompile(`(?m)^\s*(?:strings|condition|meta)\s*:\s*$|^\s*(?:private\s+|global\s+)?rule\s+\w+(?:\s*:\s*[\w\s]+)?\s*\{?\s*$`)
-	yaraString = regexp.MustCompile(`^\s*\$\w*\s*=\s*["{/]`)
-	sigmaBlock = regexp.MustCompile(`(?m)^\s*(?:detection|selection\w*|condition|logsource|falsepositives)\s*:`)
+	yaraBlock = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?m)^\s*(?:strings|condition|meta)\s*:\s*$|^\s*(?:private\s+|global\s+)?rule\s+\w+(?:\s*:\s*[\w\s]+)?\s*\{?\s*$`)
+	})
+	yaraString = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*\$\w*\s*=\s*["{/]`) })
+	sigmaBlock = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?m)^\s*(?:detection|selection\w*|condition|logsource|falsepositives)\s*:`)
+	})
 
 	ruleFileExt = map[string]bool{".yar": true, ".yara": true, ".rules": true, ".sigma": true, ".rule": true}
 	dataFileExt = map[string]bool{".yaml": true, ".yml": true, ".json": true, ".toml": true, ".txt": true, ".csv": true, ".tsv": true, ".jsonl": true, ".ndjson": true, ".list": true, ".conf": true}
@@ -127,16 +162,16 @@ func readClause(line []byte, off int) clause {
 	var c clause
 	off = min(max(off, 0), len(line))
 	before := line[:off]
-	body := line[len(lineMarkup.Find(line)):]
+	body := line[len(lineMarkup().Find(line)):]
 	// A negation only forbids the match when it stands before it: in "do
 	// not tell the user" the negation is the instruction itself.
 	bodyBefore := before[min(len(before), len(line)-len(body)):]
 	switch {
-	case prohibitionRe.Match(bodyBefore) || prohibitionNear.Match(before):
+	case prohibitionRe().Match(bodyBefore) || prohibitionNear().Match(before):
 		c.mood = moodProhibit
-	case addressed.Match(before):
+	case addressed().Match(before):
 		c.mood, c.actor, c.addressed = moodInstruct, actorVictim, true
-	case imperativeVerb.Match(body):
+	case imperativeVerb().Match(body):
 		c.mood, c.actor = moodInstruct, actorVictim
 	}
 	// The subject is read in the match's own clause: "malware scanners
@@ -147,15 +182,15 @@ func readClause(line []byte, off int) clause {
 		ce = off + i
 	}
 	cl := line[cs:ce]
-	if loc := threatActor.FindIndex(cl); loc != nil && threatVerb.Match(cl[loc[1]:]) && c.mood != moodInstruct {
+	if loc := threatActor().FindIndex(cl); loc != nil && threatVerb().Match(cl[loc[1]:]) && c.mood != moodInstruct {
 		c.mood, c.actor = moodDescribe, actorThreat
-	} else if toolSubject.Match(cl) && c.mood != moodInstruct {
+	} else if toolSubject().Match(cl) && c.mood != moodInstruct {
 		c.mood, c.actor = moodDescribe, actorTool
 	}
-	if (c.mood == moodUnknown || c.mood == moodInstruct) && verbBefore.Match(before) {
+	if (c.mood == moodUnknown || c.mood == moodInstruct) && verbBefore().Match(before) {
 		c.mood, c.actor, c.addressed = moodInstruct, actorVictim, true
 	}
-	if quoteLead.Match(before) {
+	if quoteLead().Match(before) {
 		c.quoted = true
 		if c.mood == moodUnknown {
 			c.mood = moodDescribe
@@ -173,9 +208,9 @@ func sectionOf(src []byte, a int) section {
 	// A detection word wins: "Install-time detections" is about what
 	// the tool catches.
 	switch {
-	case detectionHeading.Match(h):
+	case detectionHeading().Match(h):
 		return sectionDetection
-	case setupHeading.Match(h):
+	case setupHeading().Match(h):
 		return sectionSetup
 	}
 	return sectionNone
@@ -216,7 +251,7 @@ func fenceAt(src []byte, a int) (inside bool, sample int) {
 		lineEnd = len(seg) - open
 	}
 	info := bytes.TrimLeft(bytes.TrimLeft(seg[open:open+lineEnd], " \t>"), "`~")
-	if fenceInfoSample.Match(bytes.TrimSpace(info)) {
+	if fenceInfoSample().Match(bytes.TrimSpace(info)) {
 		return true, 2
 	}
 	// The label: up to two non-empty lines before the fence.
@@ -226,10 +261,10 @@ func fenceAt(src []byte, a int) (inside bool, sample int) {
 		i := bytes.LastIndexByte(pre, '\n')
 		l := pre[i+1:]
 		if len(bytes.TrimSpace(l)) > 0 {
-			if fenceStrong.Match(l) {
+			if fenceStrong().Match(l) {
 				return true, 2
 			}
-			if fenceLabel.Match(l) {
+			if fenceLabel().Match(l) {
 				return true, 1
 			}
 			k++
@@ -246,11 +281,11 @@ func fenceAt(src []byte, a int) (inside bool, sample int) {
 // line is a YARA string definition, or the lines before it open a rule
 // body.
 func inRuleBody(src []byte, a int, line []byte) bool {
-	if yaraString.Match(line) {
+	if yaraString().Match(line) {
 		return true
 	}
 	w := window(src, a, 12)
-	return yaraBlock.Match(w) || (sigmaBlock.Match(w) && bytes.Contains(w, []byte("condition")))
+	return yaraBlock().Match(w) || (sigmaBlock().Match(w) && bytes.Contains(w, []byte("condition")))
 }
 
 // fileRole is what a file is for, by its name and extension.
