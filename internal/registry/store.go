@@ -156,18 +156,13 @@ type Store struct {
 	db *sqldb.DB
 }
 
-// migrateOptions reserves step 2: it belongs to the review-sessions change
-// developed in parallel with the mirror's step 3 (independent tables), so
-// a build with either or both of them migrates cleanly.
-var migrateOptions = sqldb.MigrateOptions{Reserved: []int{2}}
-
 // OpenStore opens dsn and applies the registry migrations.
 func OpenStore(ctx context.Context, dsn string) (*Store, error) {
 	db, err := sqldb.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.MigrateWith(ctx, Component, Migrations(), migrateOptions); err != nil {
+	if _, err := db.Migrate(ctx, Component, Migrations()); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -176,7 +171,7 @@ func OpenStore(ctx context.Context, dsn string) (*Store, error) {
 
 // NewStore wraps an open database and applies the migrations.
 func NewStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
-	if _, err := db.MigrateWith(ctx, Component, Migrations(), migrateOptions); err != nil {
+	if _, err := db.Migrate(ctx, Component, Migrations()); err != nil {
 		return nil, err
 	}
 	return &Store{db: db}, nil

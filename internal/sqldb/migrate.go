@@ -45,21 +45,6 @@ var migrationFile = sync.OnceValue(func() *regexp.Regexp {
 // Numbers must start at 1 and have no gaps or duplicates, so a missing or
 // misnamed file fails at start-up, not halfway through an upgrade.
 func LoadMigrations(fsys fs.FS, d Dialect) ([]Migration, error) {
-	return LoadMigrationsWith(fsys, d, MigrateOptions{})
-}
-
-// MigrateOptions adjust how a component's steps are loaded.
-type MigrateOptions struct {
-	// Reserved are step numbers claimed by a change developed in
-	// parallel: a gap at one of them is allowed (any other gap is still
-	// an error), and the step is applied whenever its file arrives, also
-	// after higher steps. Only independent steps (new tables) may be
-	// reserved around; once the file exists the entry is harmless.
-	Reserved []int
-}
-
-// LoadMigrationsWith is LoadMigrations with options.
-func LoadMigrationsWith(fsys fs.FS, d Dialect, opts MigrateOptions) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
@@ -97,19 +82,10 @@ func LoadMigrationsWith(fsys fs.FS, d Dialect, opts MigrateOptions) ([]Migration
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	reserved := map[int]bool{}
-	for _, r := range opts.Reserved {
-		reserved[r] = true
-	}
-	next := 1
-	for _, m := range out {
-		for next < m.Version && reserved[next] {
-			next++
+	for i, m := range out {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %04d: expected %04d (numbers start at 1 without gaps)", m.Version, i+1)
 		}
-		if m.Version != next {
-			return nil, fmt.Errorf("migration %04d: expected %04d (numbers start at 1 without gaps)", m.Version, next)
-		}
-		next++
 	}
 	return out, nil
 }
@@ -136,12 +112,7 @@ var ErrSchemaNewer = errors.New("database schema is newer than this clawgov")
 // several servers starting at once; on SQLite the immediate transaction
 // does. It returns the steps it applied.
 func (db *DB) Migrate(ctx context.Context, component string, fsys fs.FS) ([]Migration, error) {
-	return db.MigrateWith(ctx, component, fsys, MigrateOptions{})
-}
-
-// MigrateWith is Migrate with options (reserved step numbers).
-func (db *DB) MigrateWith(ctx context.Context, component string, fsys fs.FS, opts MigrateOptions) ([]Migration, error) {
-	steps, err := LoadMigrationsWith(fsys, db.Dialect, opts)
+	steps, err := LoadMigrations(fsys, db.Dialect)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", component, err)
 	}
@@ -244,7 +215,7 @@ func appliedIn(ctx context.Context, tx *Tx, component string) (map[int]Migration
 }
 
 // unknownStep returns the lowest applied step this binary has no file
-// for: the database was migrated by a newer (or parallel) clawgov.
+// for: the database was migrated by a newer clawgov.
 func unknownStep(have map[int]Migration, steps []Migration) (int, bool) {
 	known := map[int]bool{}
 	for _, s := range steps {

@@ -148,41 +148,6 @@ func TestLoadMigrationsErrors(t *testing.T) {
 	}
 }
 
-// A reserved number may be missing (a parallel change owns it), and its
-// step is applied when it arrives, after the higher ones; any other gap
-// is still refused, and a database holding a step this binary lacks is
-// newer.
-func TestMigrateReservedGap(t *testing.T) {
-	gap := migrations(t, "gap")
-	if _, err := sqldb.LoadMigrationsWith(gap, sqldb.SQLite, sqldb.MigrateOptions{Reserved: []int{4}}); err == nil || !strings.Contains(err.Error(), "expected 0002") {
-		t.Fatalf("unreserved gap: %v", err)
-	}
-	steps, err := sqldb.LoadMigrationsWith(gap, sqldb.SQLite, sqldb.MigrateOptions{Reserved: []int{2}})
-	if err != nil || len(steps) != 2 || steps[1].Version != 3 {
-		t.Fatalf("reserved gap: %+v %v", steps, err)
-	}
-	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
-		ctx := context.Background()
-		opts := sqldb.MigrateOptions{Reserved: []int{2}}
-		if a, err := db.MigrateWith(ctx, "test", gap, opts); err != nil || len(a) != 2 {
-			t.Fatalf("migrate with gap: %d %v", len(a), err)
-		}
-		full := migrations(t, "gap")
-		full["0002_late.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE late_t (a INTEGER);")}
-		a, err := db.MigrateWith(ctx, "test", full, opts)
-		if err != nil || len(a) != 1 || a[0].Version != 2 {
-			t.Fatalf("late step: %+v %v", a, err)
-		}
-		if _, err := db.Exec(ctx, `INSERT INTO late_t (a) VALUES (1)`); err != nil {
-			t.Fatal(err)
-		}
-		// The binary without 0002 now meets a database that has it.
-		if _, err := db.MigrateWith(ctx, "test", gap, opts); !errors.Is(err, sqldb.ErrSchemaNewer) || !strings.Contains(err.Error(), "0002") {
-			t.Fatalf("database with an unknown step: %v", err)
-		}
-	})
-}
-
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, dsn := range []string{"", "mysql://x", "sqlite://", "sqlite:///tmp/x.db?mode=ro"} {
