@@ -20,15 +20,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+	"github.com/clawgov/clawgov/internal/yamlschema"
 	"gopkg.in/yaml.v3"
 
 	"github.com/clawgov/clawgov/schema"
@@ -217,16 +214,15 @@ func Parse(name string, data []byte) (*Config, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, &Error{File: name, Line: root.Line, Msg: "must be a mapping of settings"}
 	}
-	inst, err := toJSONValue(root)
-	if err != nil {
-		var ne *nodeError
-		if errors.As(err, &ne) {
-			return nil, &Error{File: name, Line: ne.line, Msg: ne.msg}
+	if vs, err := configSchema().Validate(root); err != nil {
+		var se *yamlschema.StructureError
+		if errors.As(err, &se) {
+			return nil, &Error{File: name, Line: se.Line, Msg: se.Msg}
 		}
 		return nil, &Error{File: name, Line: root.Line, Msg: err.Error()}
-	}
-	if err := configSchema().Validate(inst); err != nil {
-		return nil, schemaError(name, root, err)
+	} else if len(vs) > 0 {
+		line, msg := yamlschema.Summary(vs)
+		return nil, &Error{File: name, Line: line, Msg: msg}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -328,170 +324,14 @@ func (c *Config) ValidateChecks(known func(id string) bool) error {
 	return nil
 }
 
-var (
-	schemaOnce sync.Once
-	compiled   *jsonschema.Schema
-)
-
-func configSchema() *jsonschema.Schema {
-	schemaOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.Config))
-		if err != nil {
-			panic(fmt.Sprintf("embedded config schema: %v", err)) // a build defect, caught by go test
-		}
-		comp := jsonschema.NewCompiler()
-		comp.AssertFormat()
-		if err := comp.AddResource("clawgov-config.schema.json", doc); err != nil {
-			panic(fmt.Sprintf("embedded config schema: %v", err))
-		}
-		compiled = comp.MustCompile("clawgov-config.schema.json")
-	})
-	return compiled
-}
-
-// toJSONValue turns a YAML node into the values jsonschema validates,
-// keeping YAML's scalar typing (an unquoted 1 is a number, "1" a string).
-func toJSONValue(n *yaml.Node) (any, error) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return nil, nil
-		}
-		return toJSONValue(n.Content[0])
-	case yaml.AliasNode:
-		return nil, nodeErrorf(n.Line, "YAML aliases are not allowed here")
-	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode {
-				return nil, nodeErrorf(k.Line, "keys must be plain strings")
-			}
-			if _, dup := m[k.Value]; dup {
-				return nil, nodeErrorf(k.Line, "key %q given twice", k.Value)
-			}
-			v, err := toJSONValue(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			m[k.Value] = v
-		}
-		return m, nil
-	case yaml.SequenceNode:
-		out := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			v, err := toJSONValue(c)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	case yaml.ScalarNode:
-		var v any
-		if err := n.Decode(&v); err != nil {
-			return nil, nodeErrorf(n.Line, "%v", err)
-		}
-		switch x := v.(type) {
-		case int:
-			return jsonNumber(strconv.Itoa(x)), nil
-		case float64:
-			return jsonNumber(strconv.FormatFloat(x, 'g', -1, 64)), nil
-		case time.Time:
-			// YAML reads 2026-01-01 as a timestamp; the schema wants the text.
-			return n.Value, nil
-		}
-		return v, nil
-	}
-	return nil, nodeErrorf(n.Line, "unsupported YAML node")
-}
-
-type nodeError struct {
-	line int
-	msg  string
-}
-
-func (e *nodeError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
-
-func nodeErrorf(line int, format string, args ...any) error {
-	return &nodeError{line: line, msg: fmt.Sprintf(format, args...)}
-}
-
-func jsonNumber(s string) any {
-	v, err := jsonschema.UnmarshalJSON(strings.NewReader(s))
+// configSchema is the compiled schema/clawgov-config.schema.json.
+var configSchema = sync.OnceValue(func() *yamlschema.Schema {
+	s, err := yamlschema.Compile(schema.Config, yamlschema.Options{AssertFormat: true})
 	if err != nil {
-		return s
+		panic(fmt.Sprintf("embedded config schema: %v", err)) // a build defect, caught by go test
 	}
-	return v
-}
-
-// schemaError reports the deepest schema failures with the line of the
-// value they are about.
-func schemaError(name string, root *yaml.Node, err error) error {
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return &Error{File: name, Msg: err.Error()}
-	}
-	leaves := leafErrors(ve)
-	sort.SliceStable(leaves, func(i, j int) bool {
-		return lineOf(root, leaves[i].InstanceLocation) < lineOf(root, leaves[j].InstanceLocation)
-	})
-	p := message.NewPrinter(language.English)
-	first := leaves[0]
-	loc := strings.Join(first.InstanceLocation, ".")
-	if loc == "" {
-		loc = "(top level)"
-	}
-	msg := fmt.Sprintf("%s: %s", loc, first.ErrorKind.LocalizedString(p))
-	if len(leaves) > 1 {
-		msg += fmt.Sprintf(" (and %d more)", len(leaves)-1)
-	}
-	return &Error{File: name, Line: lineOf(root, first.InstanceLocation), Msg: msg}
-}
-
-func leafErrors(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
-	if len(e.Causes) == 0 {
-		return []*jsonschema.ValidationError{e}
-	}
-	var out []*jsonschema.ValidationError
-	for _, c := range e.Causes {
-		out = append(out, leafErrors(c)...)
-	}
-	return out
-}
-
-// lineOf follows an instance location (keys and indexes) through the YAML
-// tree and returns the line of the deepest node reached.
-func lineOf(n *yaml.Node, loc []string) int {
-	line := n.Line
-	for _, part := range loc {
-		switch n.Kind {
-		case yaml.MappingNode:
-			found := false
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == part {
-					line = n.Content[i].Line
-					n = n.Content[i+1]
-					found = true
-					break
-				}
-			}
-			if !found {
-				return line
-			}
-		case yaml.SequenceNode:
-			i, err := strconv.Atoi(part)
-			if err != nil || i < 0 || i >= len(n.Content) {
-				return line
-			}
-			n = n.Content[i]
-			line = n.Line
-		default:
-			return line
-		}
-	}
-	return line
-}
+	return s
+})
 
 func recordLines(n *yaml.Node, prefix string, out map[string]int) {
 	switch n.Kind {

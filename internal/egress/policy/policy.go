@@ -28,7 +28,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/clawgov/clawgov/internal/yamlschema"
 	"gopkg.in/yaml.v3"
 
 	"github.com/clawgov/clawgov/schema"
@@ -187,16 +187,15 @@ func Parse(name string, data []byte) (*Policy, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, &Error{File: name, Line: root.Line, Msg: "must be a mapping with version and entries"}
 	}
-	inst, err := toJSONValue(root, 0)
-	if err != nil {
-		var ne *nodeError
-		if errors.As(err, &ne) {
-			return nil, &Error{File: name, Line: ne.line, Msg: ne.msg}
+	if vs, err := policySchema().Validate(root); err != nil {
+		var se *yamlschema.StructureError
+		if errors.As(err, &se) {
+			return nil, &Error{File: name, Line: se.Line, Msg: se.Msg}
 		}
 		return nil, &Error{File: name, Line: root.Line, Msg: err.Error()}
-	}
-	if err := policySchema().Validate(inst); err != nil {
-		return nil, schemaError(name, root, err)
+	} else if len(vs) > 0 {
+		line, msg := yamlschema.Summary(vs)
+		return nil, &Error{File: name, Line: line, Msg: msg}
 	}
 	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -231,25 +230,14 @@ func yamlError(name string, err error) error {
 	return &Error{File: name, Line: line, Msg: msg}
 }
 
-var (
-	schemaOnce sync.Once
-	compiled   *jsonschema.Schema
-)
-
-func policySchema() *jsonschema.Schema {
-	schemaOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.EgressPolicy))
-		if err != nil {
-			panic(fmt.Sprintf("embedded egress policy schema: %v", err)) // build defect, caught by go test
-		}
-		comp := jsonschema.NewCompiler()
-		if err := comp.AddResource("egress-policy.schema.json", doc); err != nil {
-			panic(fmt.Sprintf("embedded egress policy schema: %v", err))
-		}
-		compiled = comp.MustCompile("egress-policy.schema.json")
-	})
-	return compiled
-}
+// policySchema is the compiled schema/egress-policy.schema.json.
+var policySchema = sync.OnceValue(func() *yamlschema.Schema {
+	s, err := yamlschema.Compile(schema.EgressPolicy, yamlschema.Options{})
+	if err != nil {
+		panic(fmt.Sprintf("embedded egress policy schema: %v", err)) // build defect, caught by go test
+	}
+	return s
+})
 
 // entryLines maps entry names (and clients) to their lines.
 func keyLines(root *yaml.Node, key string) map[string]int {
