@@ -317,40 +317,30 @@ func (r *dbReader) problem(format string, args ...any) {
 }
 
 func (r *dbReader) loadSchema() error {
-	rows, err := r.db.QueryContext(r.ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	// One statement for every table's columns: a query per table cost
+	// more than all the reads that follow.
+	rows, err := r.db.QueryContext(r.ctx, `SELECT m.name, p.name FROM sqlite_master AS m LEFT JOIN pragma_table_info(m.name) AS p WHERE m.type = 'table'`)
 	if err != nil {
 		return err
 	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
-		}
-		names = append(names, n)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+	defer rows.Close()
 	r.tables = map[string]map[string]bool{}
-	for _, n := range names {
-		cols := map[string]bool{}
-		crow, err := r.db.QueryContext(r.ctx, `SELECT name FROM pragma_table_info(?)`, n)
-		if err != nil {
+	for rows.Next() {
+		var t string
+		var c sql.NullString
+		if err := rows.Scan(&t, &c); err != nil {
 			return err
 		}
-		for crow.Next() {
-			var c string
-			if err := crow.Scan(&c); err == nil {
-				cols[c] = true
-			}
+		cols := r.tables[t]
+		if cols == nil {
+			cols = map[string]bool{}
+			r.tables[t] = cols
 		}
-		crow.Close()
-		r.tables[n] = cols
+		if c.Valid {
+			cols[c.String] = true
+		}
 	}
-	return nil
+	return rows.Err()
 }
 
 func (r *dbReader) tableNames() []string {
