@@ -178,6 +178,18 @@ func rel(p string) string {
 // openResolved opens an already resolved path through os.Root without
 // blocking on FIFOs.
 func (r *Root) openResolved(resolved string) (*os.File, error) {
+	const flags = os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY
+	if r.dir == "/" {
+		// The live root: nothing lies outside it, so the component-wise
+		// walk os.Root does (an openat, fstat and close per directory,
+		// for every file) buys no confinement here. resolve already
+		// followed the links.
+		f, err := os.OpenFile(resolved, flags, 0)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: resolved, Err: unwrapPathErr(err)}
+		}
+		return f, nil
+	}
 	if r.or == nil {
 		or, err := os.OpenRoot(r.dir)
 		if err != nil {
@@ -185,7 +197,7 @@ func (r *Root) openResolved(resolved string) (*os.File, error) {
 		}
 		r.or = or
 	}
-	f, err := r.or.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := r.or.OpenFile(rel(resolved), flags, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: resolved, Err: unwrapPathErr(err)}
 	}
@@ -194,35 +206,70 @@ func (r *Root) openResolved(resolved string) (*os.File, error) {
 
 // Open opens the regular file p inside the root.
 func (r *Root) Open(p string) (*os.File, error) {
+	f, _, err := r.open(p)
+	return f, err
+}
+
+func (r *Root) open(p string) (*os.File, fs.FileInfo, error) {
 	resolved, err := r.Resolve(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f, err := r.openResolved(resolved)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("stat %s: %w", p, err)
+		return nil, nil, fmt.Errorf("stat %s: %w", p, err)
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotRegular}
+		return nil, nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotRegular}
 	}
-	return f, nil
+	return f, st, nil
 }
 
 // ReadFile reads the regular file p inside the root, at most MaxFileSize
 // bytes.
 func (r *Root) ReadFile(p string) ([]byte, error) {
-	f, err := r.Open(p)
+	f, st, err := r.open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readLimited(f, p)
+	return readSized(f, p, st.Size())
+}
+
+// readSized is readLimited with the size the file had when opened as the
+// first guess, so a read allocates once instead of growing from 512
+// bytes (most host files are a few KB, and an audit reads hundreds).
+func readSized(rd io.Reader, name string, size int64) ([]byte, error) {
+	if size <= 0 || size > MaxFileSize {
+		return readLimited(rd, name)
+	}
+	// One byte more than the size, so a file that grew is read on.
+	b := make([]byte, 0, size+1)
+	for {
+		if len(b) > MaxFileSize {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // the file grew: read on
+		}
+		n, err := rd.Read(b[len(b):min(cap(b), MaxFileSize+1)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			if len(b) > MaxFileSize {
+				return nil, &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}
+			}
+			return b, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+	}
 }
 
 func readLimited(rd io.Reader, name string) ([]byte, error) {

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -458,9 +457,38 @@ func (g *gatherer) dirHas(d, name string) bool {
 // mentionsProduct reports whether unit text names an OpenClaw-family
 // program; units that do not are skipped without further parsing.
 func mentionsProduct(b []byte) bool {
-	lb := bytes.ToLower(b)
 	for _, w := range productWords {
-		if bytes.Contains(lb, []byte(w)) {
+		if containsFoldASCII(b, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldASCII reports whether b contains the lower-case ASCII word
+// w in any letter case, without the copy bytes.ToLower makes (unit files
+// are read by the hundred and almost none mention the product).
+func containsFoldASCII(b []byte, w string) bool {
+	if len(w) == 0 {
+		return true
+	}
+	first, upper := w[0], w[0]-'a'+'A'
+	for i := 0; i+len(w) <= len(b); i++ {
+		c := b[i]
+		if c != first && c != upper {
+			continue
+		}
+		j := 1
+		for ; j < len(w); j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == len(w) {
 			return true
 		}
 	}
