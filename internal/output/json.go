@@ -1,7 +1,6 @@
 package output
 
 import (
-	"encoding/json"
 	"io"
 
 	"github.com/clawgov/clawgov/internal/finding"
@@ -30,8 +29,5 @@ func (JSONWriter) Write(w io.Writer, r *report.Report) error {
 	if out.Errors == nil {
 		out.Errors = []report.RunError{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(&out)
+	return encodeIndented(w, &out)
 }
