@@ -1,43 +1,46 @@
 package openclaw
 
 import (
+	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite" // pure-Go SQLite driver
+	"github.com/clawgov/clawgov/internal/sqlitefile"
 )
 
 // Read-only access to OpenClaw's state database.
 //
 // The gateway keeps state/openclaw.sqlite in WAL mode and may be writing
-// while we read. Opening the live file read-only is not harmless: a WAL
-// reader maps and writes the -shm index, and when -wal/-shm are missing
-// SQLite creates them, owned by whoever runs clawgov (often root), which
-// can lock the gateway out of its own database. So:
+// while we read. The files are read with internal/sqlitefile, which reads
+// bytes and nothing else: it takes no locks and never creates or writes
+// -wal/-shm (an SQLite connection would map and write the -shm index, and
+// create -wal/-shm owned by whoever runs clawgov, often root, which can
+// lock the gateway out of its own database). So:
 //
 //   - no -wal file (or an empty one): every committed page is in the main
-//     file; open it in place with mode=ro&immutable=1, which takes no
-//     locks and never creates or touches -wal/-shm;
-//   - a non-empty -wal: recent commits live only there, and immutable
-//     would silently ignore them. Copy the db and its -wal into a private
-//     0700 temporary directory and open the copy; SQLite replays the WAL
-//     in our copy. The copy is retried when the files change while being
-//     copied, and deleted afterwards (it holds plaintext secrets).
+//     file; it is read in place ("immutable");
+//   - a non-empty -wal: recent commits live only there. The db and its
+//     -wal are copied into a private 0700 temporary directory and the copy
+//     is read with the WAL's committed frames applied, so a checkpoint in
+//     the middle of the read cannot mix two versions of a page. The copy
+//     is retried when the files change while being copied, and deleted
+//     afterwards (it holds plaintext secrets).
 //
-// Databases above maxStateCopyBytes are opened immutable in place instead
-// of copied, with a Problem saying that recent WAL commits were not seen.
+// Databases above maxStateCopyBytes are read in place without their WAL,
+// with a Problem saying that recent WAL commits were not seen.
 const maxStateCopyBytes = 512 << 20
 
 // stateDBPath is the shared state database below the state dir.
@@ -89,8 +92,8 @@ func ReadState(ctx context.Context, rootfs, stateDir string) (*State, []Problem)
 }
 
 // openSnapshot opens a database read-only as described above. The caller
-// must call cleanup (which closes the database and removes any copy).
-func openSnapshot(rfs rootFS, dbPath string, probs *[]Problem) (db *sql.DB, kind string, cleanup func(), err error) {
+// must call cleanup (which closes the files and removes any copy).
+func openSnapshot(rfs rootFS, dbPath string, probs *[]Problem) (db *sqlitefile.DB, kind string, cleanup func(), err error) {
 	host, err := rfs.hostPath(dbPath)
 	if err != nil {
 		return nil, "", nil, err
@@ -101,13 +104,11 @@ func openSnapshot(rfs rootFS, dbPath string, probs *[]Problem) (db *sql.DB, kind
 	if err != nil {
 		return nil, "", nil, pathErr("stat", dbPath, err)
 	}
-	var dsn string
-	dir := ""
+	src, wal, dir := host, "", ""
 	if !hasWAL || dbInfo.Size()+walInfo.Size() > maxStateCopyBytes {
 		if hasWAL {
 			*probs = append(*probs, Problem{Path: dbPath, Area: "state", Err: fmt.Errorf("database %s is over %d MiB: read in place without its WAL, recent changes may be missing", dbPath, maxStateCopyBytes>>20)})
 		}
-		dsn = sqliteURI(host, "mode=ro&immutable=1")
 		kind = "immutable"
 	} else {
 		dir, err = os.MkdirTemp("", "clawgov-state-")
@@ -118,22 +119,51 @@ func openSnapshot(rfs rootFS, dbPath string, probs *[]Problem) (db *sql.DB, kind
 			os.RemoveAll(dir)
 			return nil, "", nil, fmt.Errorf("snapshot %s: %w", dbPath, unwrapPathError(err))
 		}
-		dsn = sqliteURI(filepath.Join(dir, "openclaw.sqlite"), "")
+		src = filepath.Join(dir, "openclaw.sqlite")
+		wal = src + "-wal"
 		kind = "copy"
 	}
-	db, err = sql.Open("sqlite", dsn)
-	if err != nil {
-		if dir != "" {
-			os.RemoveAll(dir)
-		}
-		return nil, "", nil, fmt.Errorf("open %s: %w", dbPath, err)
-	}
-	db.SetMaxOpenConns(1)
+	var files []*os.File
 	cleanup = func() {
-		db.Close()
+		for _, f := range files {
+			f.Close()
+		}
 		if dir != "" {
 			os.RemoveAll(dir)
 		}
+	}
+	open := func(p string) (*os.File, int64, error) {
+		f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			return nil, 0, err
+		}
+		files = append(files, f)
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, 0, err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, 0, fmt.Errorf("%s is not a regular file", filepath.Base(p))
+		}
+		return f, fi.Size(), nil
+	}
+	f, size, err := open(src)
+	if err != nil {
+		cleanup()
+		return nil, "", nil, fmt.Errorf("open %s: %w", dbPath, unwrapPathError(err))
+	}
+	if wal != "" {
+		wf, wsize, err := open(wal)
+		if err == nil {
+			db, err = sqlitefile.Open(f, size, wf, wsize)
+		}
+		if err != nil {
+			cleanup()
+			return nil, "", nil, fmt.Errorf("open %s: %w", dbPath, unwrapPathError(err))
+		}
+	} else if db, err = sqlitefile.Open(f, size, nil, 0); err != nil {
+		cleanup()
+		return nil, "", nil, fmt.Errorf("open %s: %w", dbPath, err)
 	}
 	return db, kind, cleanup, nil
 }
@@ -157,7 +187,7 @@ func readStateDB(ctx context.Context, rfs rootFS, dbPath string, st *State, prob
 	r.secrets(st)
 	r.auditEvents(st)
 	r.machineState(st)
-	r.authProfiles(st, "config_machine_state", "value_json", "state_key = 'authProfiles.store'", "shared")
+	r.authProfiles(st, "config_machine_state", "value_json", "state_key", "authProfiles.store", "shared")
 	r.credentialRows(st)
 	r.pairingAllow(st)
 	return nil
@@ -179,61 +209,166 @@ func readAgentDB(ctx context.Context, rfs rootFS, agent, dbPath string, st *Stat
 	if _, ok := r.tables["auth_profile_store"]; !ok {
 		return
 	}
-	r.authProfiles(st, "auth_profile_store", "store_json", "1", agent)
+	r.authProfiles(st, "auth_profile_store", "store_json", "", "", agent)
 }
 
 // authProfiles lists auth profiles of a store document
 // ({profiles: {<id>: {type, provider, key|access|refresh|token, keyRef}}})
-// using SQLite's JSON functions, so credential values are tested for
-// presence inside SQLite and never reach clawgov's memory.
-func (r *dbReader) authProfiles(st *State, table, col, where, store string) {
+// in the rows of table whose keyCol is keyVal (every row when keyCol is
+// ""). Credential values are only tested for presence: none is kept,
+// copied into the State or printed.
+func (r *dbReader) authProfiles(st *State, table, col, keyCol, keyVal, store string) {
 	have, ok := r.tables[table]
-	if !ok || !have[col] {
+	if !ok || !have[col] || (keyCol != "" && !have[keyCol]) {
 		return
 	}
-	present := func(k string) string {
-		return fmt.Sprintf("(json_type(j.value, '$.%s') = 'text' AND json_extract(j.value, '$.%s') != '')", k, k)
+	want := []string{col}
+	if keyCol != "" {
+		want = append(want, keyCol)
 	}
-	q := fmt.Sprintf(`SELECT j.key, json_extract(j.value, '$.type'), json_extract(j.value, '$.provider'),
-		%s OR %s OR %s OR %s,
-		json_type(j.value, '$.keyRef') = 'object' OR json_type(j.value, '$.tokenRef') = 'object'
-		FROM %s AS t, json_each(CASE WHEN json_valid(t."%s") THEN t."%s" ELSE '{}' END, '$.profiles') AS j WHERE %s ORDER BY 1`,
-		present("key"), present("access"), present("refresh"), present("token"), table, col, col, where)
-	r.query(table, q, func(rows *sql.Rows) error {
-		var id, typ, provider sql.NullString
-		var secret, ref sql.NullBool
-		if err := rows.Scan(&id, &typ, &provider, &secret, &ref); err != nil {
-			return err
+	rows, ok := r.rows(table, want)
+	if !ok {
+		return
+	}
+	var found []AuthProfile
+	var keys []sqlitefile.Value
+	for _, row := range rows {
+		if keyCol != "" && (row[1].Kind != sqlitefile.Text || string(row[1].Bytes) != keyVal) {
+			continue
 		}
-		st.AuthProfiles = append(st.AuthProfiles, AuthProfile{Store: store, ID: id.String, Type: typ.String, Provider: provider.String,
-			HasSecret: secret.Bool, HasRef: ref.Bool})
-		return nil
-	})
+		for _, p := range profileEntries(row[0]) {
+			found = append(found, AuthProfile{Store: store, ID: p.key.String(), Type: jsonText(p.doc["type"]), Provider: jsonText(p.doc["provider"]),
+				HasSecret: jsonNonEmptyString(p.doc["key"]) || jsonNonEmptyString(p.doc["access"]) || jsonNonEmptyString(p.doc["refresh"]) || jsonNonEmptyString(p.doc["token"]),
+				HasRef:    jsonIsObject(p.doc["keyRef"]) || jsonIsObject(p.doc["tokenRef"])})
+			keys = append(keys, p.key)
+		}
+	}
+	idx := make([]int, len(found))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return sqlitefile.Compare(keys[idx[a]], keys[idx[b]]) < 0 })
+	for _, i := range idx {
+		st.AuthProfiles = append(st.AuthProfiles, found[i])
+	}
 }
+
+// profileEntry is one member of a store document's profiles.
+type profileEntry struct {
+	key sqlitefile.Value           // member name (text), array index (integer) or NULL
+	doc map[string]json.RawMessage // the profile's members; nil when not an object
+}
+
+// profileEntries lists $.profiles of a store document the way SQLite's
+// json_each does: an object's members in document order (duplicates
+// included), an array's elements by index, a scalar as one keyless entry;
+// an invalid document or no profiles gives none.
+func profileEntries(v sqlitefile.Value) []profileEntry {
+	if v.Kind != sqlitefile.Text && v.Kind != sqlitefile.Blob {
+		return nil
+	}
+	var top map[string]json.RawMessage
+	if !json.Valid(v.Bytes) || json.Unmarshal(v.Bytes, &top) != nil {
+		return nil
+	}
+	raw, ok := top["profiles"]
+	if !ok {
+		return nil
+	}
+	member := func(b json.RawMessage) map[string]json.RawMessage {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(b, &m) != nil {
+			return nil
+		}
+		return m
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil
+	}
+	var out []profileEntry
+	switch tok {
+	case json.Delim('{'):
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return out
+			}
+			var val json.RawMessage
+			if dec.Decode(&val) != nil {
+				return out
+			}
+			name, _ := k.(string)
+			out = append(out, profileEntry{key: sqlitefile.Value{Kind: sqlitefile.Text, Bytes: []byte(name)}, doc: member(val)})
+		}
+	case json.Delim('['):
+		for i := int64(0); dec.More(); i++ {
+			var val json.RawMessage
+			if dec.Decode(&val) != nil {
+				return out
+			}
+			out = append(out, profileEntry{key: sqlitefile.Value{Kind: sqlitefile.Integer, Int: i}, doc: member(val)})
+		}
+	default:
+		out = append(out, profileEntry{})
+	}
+	return out
+}
+
+// jsonText is json_extract of a member read as text: a string's value,
+// another scalar's JSON text (true and false as 1 and 0), an object or
+// array minified, "" for null or a missing member.
+func jsonText(b json.RawMessage) string {
+	if len(b) == 0 {
+		return ""
+	}
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return ""
+	}
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		if x {
+			return "1"
+		}
+		return "0"
+	case map[string]any, []any:
+		var buf bytes.Buffer
+		_ = json.Compact(&buf, b)
+		return buf.String()
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func jsonNonEmptyString(b json.RawMessage) bool {
+	var s string
+	return len(b) > 0 && b[0] == '"' && json.Unmarshal(b, &s) == nil && s != ""
+}
+
+func jsonIsObject(b json.RawMessage) bool { return len(b) > 0 && b[0] == '{' }
 
 // credentialRows counts rows of other credential-bearing tables.
 func (r *dbReader) credentialRows(st *State) {
 	for _, t := range []string{"mcp_oauth_stores", "device_auth_tokens", "worker_environment_credentials"} {
-		if _, ok := r.tables[t]; !ok {
+		tb := r.db.Table(t)
+		if tb == nil {
 			continue
 		}
-		r.query(t, `SELECT COUNT(*) FROM "`+t+`"`, func(rows *sql.Rows) error {
-			var n int
-			if err := rows.Scan(&n); err != nil {
-				return err
-			}
-			if st.CredentialRows == nil {
-				st.CredentialRows = map[string]int{}
-			}
-			st.CredentialRows[t] = n
-			return nil
-		})
+		n, err := r.db.Count(tb)
+		if err != nil {
+			r.problem("read %s: %v", t, err)
+			continue
+		}
+		if st.CredentialRows == nil {
+			st.CredentialRows = map[string]int{}
+		}
+		st.CredentialRows[t] = n
 	}
-}
-
-func sqliteURI(p, query string) string {
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(p), RawQuery: query}
-	return u.String()
 }
 
 // snapshotDB copies db and db-wal into dir, retrying while the source
@@ -306,7 +441,7 @@ func copyFile(src, dst string) error {
 // Problem (the schema differs from 2026.9.6), never a failure.
 type dbReader struct {
 	ctx    context.Context
-	db     *sql.DB
+	db     *sqlitefile.DB
 	path   string
 	probs  *[]Problem
 	tables map[string]map[string]bool // table -> columns
@@ -317,30 +452,15 @@ func (r *dbReader) problem(format string, args ...any) {
 }
 
 func (r *dbReader) loadSchema() error {
-	// One statement for every table's columns: a query per table cost
-	// more than all the reads that follow.
-	rows, err := r.db.QueryContext(r.ctx, `SELECT m.name, p.name FROM sqlite_master AS m LEFT JOIN pragma_table_info(m.name) AS p WHERE m.type = 'table'`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	r.tables = map[string]map[string]bool{}
-	for rows.Next() {
-		var t string
-		var c sql.NullString
-		if err := rows.Scan(&t, &c); err != nil {
-			return err
+	for _, t := range r.db.Tables() {
+		cols := make(map[string]bool, len(t.Columns))
+		for _, c := range t.Columns {
+			cols[c] = true
 		}
-		cols := r.tables[t]
-		if cols == nil {
-			cols = map[string]bool{}
-			r.tables[t] = cols
-		}
-		if c.Valid {
-			cols[c.String] = true
-		}
+		r.tables[t.Name] = cols
 	}
-	return rows.Err()
+	return nil
 }
 
 func (r *dbReader) tableNames() []string {
@@ -352,74 +472,150 @@ func (r *dbReader) tableNames() []string {
 	return out
 }
 
-// cols returns a SELECT list for the wanted columns: a column missing from
-// the table is selected as NULL (and reported once) so one renamed column
-// does not hide the rest. ok is false when the table is missing or
-// lacks every required column.
-func (r *dbReader) cols(table string, want []string, required ...string) (string, bool) {
+// rows reads the wanted columns of every row of table, in rowid order. A
+// column missing from the table reads as NULL (and is reported once) so
+// one renamed column does not hide the rest. ok is false when the table is
+// missing, lacks a required column, or cannot be read (reported).
+func (r *dbReader) rows(table string, want []string, required ...string) ([][]sqlitefile.Value, bool) {
 	have, ok := r.tables[table]
-	if !ok {
+	tb := r.db.Table(table)
+	if !ok || tb == nil {
 		r.problem("table %s missing", table)
-		return "", false
-	}
-	var missing []string
-	parts := make([]string, len(want))
-	for i, c := range want {
-		if have[c] {
-			parts[i] = `"` + c + `"`
-		} else {
-			parts[i] = "NULL"
-			missing = append(missing, c)
-		}
+		return nil, false
 	}
 	for _, c := range required {
 		if !have[c] {
 			r.problem("table %s has no column %s", table, c)
-			return "", false
+			return nil, false
+		}
+	}
+	idx := make([]int, len(want))
+	var missing []string
+	for i, c := range want {
+		idx[i] = -1
+		for j, tc := range tb.Columns {
+			if tc == c {
+				idx[i] = j
+				break
+			}
+		}
+		if idx[i] < 0 {
+			missing = append(missing, c)
 		}
 	}
 	if len(missing) > 0 {
 		r.problem("table %s lacks columns %s", table, strings.Join(missing, ", "))
 	}
-	return strings.Join(parts, ", "), true
+	var out [][]sqlitefile.Value
+	err := r.db.Scan(tb, func(row []sqlitefile.Value) error {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		vals := make([]sqlitefile.Value, len(want))
+		for i, j := range idx {
+			if j >= 0 {
+				v := row[j]
+				v.Bytes = bytes.Clone(v.Bytes) // row aliases a page buffer
+				vals[i] = v
+			}
+		}
+		out = append(out, vals)
+		return nil
+	})
+	if err != nil {
+		r.problem("read %s: %v", table, err)
+		return nil, false
+	}
+	return out, true
 }
 
-func (r *dbReader) query(table, q string, scan func(*sql.Rows) error) {
-	rows, err := r.db.QueryContext(r.ctx, q)
-	if err != nil {
-		r.problem("query %s: %v", table, err)
-		return
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			r.problem("read %s: %v", table, err)
-			return
+// orderBy sorts rows by the given columns as SQLite's ORDER BY does
+// (stable, so ties keep rowid order).
+func orderBy(rows [][]sqlitefile.Value, cols ...int) {
+	sort.SliceStable(rows, func(a, b int) bool {
+		for _, c := range cols {
+			if x := sqlitefile.Compare(rows[a][c], rows[b][c]); x != 0 {
+				return x < 0
+			}
 		}
+		return false
+	})
+}
+
+// text is a column read as text: ok is false for NULL.
+func text(v sqlitefile.Value) (string, bool) {
+	switch v.Kind {
+	case sqlitefile.Null:
+		return "", false
+	case sqlitefile.Integer:
+		return strconv.FormatInt(v.Int, 10), true
+	case sqlitefile.Real:
+		return strconv.FormatFloat(v.Float, 'g', -1, 64), true
 	}
-	if err := rows.Err(); err != nil {
-		r.problem("read %s: %v", table, err)
+	return string(v.Bytes), true
+}
+
+func str(v sqlitefile.Value) string { s, _ := text(v); return s }
+
+// integer is a column read as an integer: ok is false for NULL; text that
+// is not a number is an error, as scanning it into an integer would be.
+func integer(v sqlitefile.Value) (int64, bool, error) {
+	switch v.Kind {
+	case sqlitefile.Null:
+		return 0, false, nil
+	case sqlitefile.Integer:
+		return v.Int, true, nil
+	case sqlitefile.Real:
+		if v.Float != math.Trunc(v.Float) {
+			return 0, false, fmt.Errorf("%v is not an integer", v.Float)
+		}
+		return int64(v.Float), true, nil
 	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(v.Bytes)), 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("%q is not an integer", clipText(string(v.Bytes)))
+	}
+	return n, true, nil
+}
+
+func clipText(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+// ints reads integer columns of a row, reporting the first bad one.
+func (r *dbReader) ints(table string, row []sqlitefile.Value, cols ...int) ([]int64, []bool, bool) {
+	vals := make([]int64, len(cols))
+	valid := make([]bool, len(cols))
+	for i, c := range cols {
+		v, ok, err := integer(row[c])
+		if err != nil {
+			r.problem("read %s: %v", table, err)
+			return nil, nil, false
+		}
+		vals[i], valid[i] = v, ok
+	}
+	return vals, valid, true
 }
 
 func (r *dbReader) schemaMeta(st *State) {
-	sel, ok := r.cols("schema_meta", []string{"meta_key", "role", "schema_version", "app_version"}, "schema_version")
+	rows, ok := r.rows("schema_meta", []string{"meta_key", "role", "schema_version", "app_version"}, "schema_version")
 	if !ok {
 		return
 	}
-	r.query("schema_meta", "SELECT "+sel+" FROM schema_meta", func(rows *sql.Rows) error {
-		var key, role, app sql.NullString
-		var ver sql.NullInt64
-		if err := rows.Scan(&key, &role, &ver, &app); err != nil {
-			return err
+	for _, row := range rows {
+		n, _, ok := r.ints("schema_meta", row, 2)
+		if !ok {
+			return
 		}
 		// The shared DB has one row (meta_key "primary", role "global").
-		if st.SchemaVersion == 0 || key.String == "primary" {
-			st.SchemaVersion = int(ver.Int64)
-			st.AppVersion = app.String
+		if st.SchemaVersion == 0 || str(row[0]) == "primary" {
+			st.SchemaVersion = int(n[0])
+			st.AppVersion = str(row[3])
 		}
-		return nil
-	})
+	}
 }
 
 // approvalsDoc is the exec approvals document (raw_json or the older
@@ -493,53 +689,53 @@ func approvalsFromDoc(raw []byte, source string) (*ExecApprovals, error) {
 }
 
 func (r *dbReader) execApprovals(st *State) {
-	sel, ok := r.cols("exec_approvals_config",
+	const table = "exec_approvals_config"
+	rows, ok := r.rows(table,
 		[]string{"config_key", "raw_json", "socket_path", "has_socket_token", "default_security", "default_ask", "default_ask_fallback", "auto_allow_skills", "allowlist_count"})
 	if !ok {
 		return
 	}
-	r.query("exec_approvals_config", "SELECT "+sel+" FROM exec_approvals_config", func(rows *sql.Rows) error {
-		var key, raw, sock, sec, ask, fb sql.NullString
-		var hasTok, auto, allow sql.NullInt64
-		if err := rows.Scan(&key, &raw, &sock, &hasTok, &sec, &ask, &fb, &auto, &allow); err != nil {
-			return err
+	for _, row := range rows {
+		n, valid, ok := r.ints(table, row, 3, 7, 8)
+		if !ok {
+			return
 		}
-		if st.ExecApprovals != nil && key.String != "current" {
-			return nil // the "current" row wins over any other
+		hasTok, auto, allow := n[0], n[1], n[2]
+		if st.ExecApprovals != nil && str(row[0]) != "current" {
+			continue // the "current" row wins over any other
 		}
 		ea := &ExecApprovals{Source: "sqlite", Agents: map[string]AgentApprovals{}}
-		if raw.Valid {
-			if d, err := approvalsFromDoc([]byte(raw.String), "sqlite"); err == nil {
+		if raw, ok := text(row[1]); ok {
+			if d, err := approvalsFromDoc([]byte(raw), "sqlite"); err == nil {
 				ea = d
 			} else {
 				r.problem("exec_approvals_config raw_json: %v", err)
 			}
 		}
 		// The extracted columns are what the gateway itself computed.
-		if sec.Valid {
-			ea.DefaultSecurity = sec.String
+		if v, ok := text(row[4]); ok {
+			ea.DefaultSecurity = v
 		}
-		if ask.Valid {
-			ea.DefaultAsk = ask.String
+		if v, ok := text(row[5]); ok {
+			ea.DefaultAsk = v
 		}
-		if fb.Valid {
-			ea.AskFallback = fb.String
+		if v, ok := text(row[6]); ok {
+			ea.AskFallback = v
 		}
-		if auto.Valid {
-			ea.AutoAllowSkills = auto.Int64 != 0
+		if valid[1] {
+			ea.AutoAllowSkills = auto != 0
 		}
-		if allow.Valid {
-			ea.AllowlistCount = int(allow.Int64)
+		if valid[2] {
+			ea.AllowlistCount = int(allow)
 		}
-		if sock.Valid {
-			ea.SocketPath = sock.String
+		if v, ok := text(row[2]); ok {
+			ea.SocketPath = v
 		}
-		if hasTok.Valid {
-			ea.HasSocketToken = hasTok.Int64 != 0
+		if valid[0] {
+			ea.HasSocketToken = hasTok != 0
 		}
 		st.ExecApprovals = ea
-		return nil
-	})
+	}
 }
 
 // cronJobDoc is the part of job_json (or a jobs.json entry) clawgov uses.
@@ -597,21 +793,22 @@ func (d *cronJobDoc) command() string {
 }
 
 func (r *dbReader) cronJobs(st *State) {
-	sel, ok := r.cols("cron_jobs", []string{"store_key", "job_id", "name", "enabled", "payload_kind", "job_json", "sort_order"}, "job_id")
+	rows, ok := r.rows("cron_jobs", []string{"store_key", "job_id", "name", "enabled", "payload_kind", "job_json", "sort_order"}, "job_id")
 	if !ok {
 		return
 	}
-	r.query("cron_jobs", "SELECT "+sel+" FROM cron_jobs ORDER BY 1, 7, 2", func(rows *sql.Rows) error {
-		var store, id, name, kind, raw sql.NullString
-		var enabled, order sql.NullInt64
-		if err := rows.Scan(&store, &id, &name, &enabled, &kind, &raw, &order); err != nil {
-			return err
+	orderBy(rows, 0, 6, 1)
+	for _, row := range rows {
+		n, _, ok := r.ints("cron_jobs", row, 3, 6)
+		if !ok {
+			return
 		}
-		j := CronJob{Store: store.String, ID: id.String, Name: name.String, Enabled: enabled.Int64 != 0, PayloadKind: kind.String}
-		if raw.Valid {
+		id := str(row[1])
+		j := CronJob{Store: str(row[0]), ID: id, Name: str(row[2]), Enabled: n[0] != 0, PayloadKind: str(row[4])}
+		if raw, ok := text(row[5]); ok {
 			var d cronJobDoc
-			if err := json.Unmarshal([]byte(raw.String), &d); err != nil {
-				r.problem("cron_jobs %s job_json: %v", id.String, err)
+			if err := json.Unmarshal([]byte(raw), &d); err != nil {
+				r.problem("cron_jobs %s job_json: %v", id, err)
 			} else {
 				j.Schedule = d.schedule()
 				j.ToolsAllow = d.Payload.ToolsAllow
@@ -624,29 +821,24 @@ func (r *dbReader) cronJobs(st *State) {
 			}
 		}
 		st.CronJobs = append(st.CronJobs, j)
-		return nil
-	})
+	}
 }
 
 func (r *dbReader) devices(st *State) {
-	sel, ok := r.cols("device_pairing_paired", []string{"device_id", "role", "scopes_json", "remote_ip", "approved_via"}, "device_id")
+	rows, ok := r.rows("device_pairing_paired", []string{"device_id", "role", "scopes_json", "remote_ip", "approved_via"}, "device_id")
 	if !ok {
 		return
 	}
-	r.query("device_pairing_paired", "SELECT "+sel+" FROM device_pairing_paired ORDER BY 1", func(rows *sql.Rows) error {
-		var id, role, scopes, ip, via sql.NullString
-		if err := rows.Scan(&id, &role, &scopes, &ip, &via); err != nil {
-			return err
-		}
-		d := PairedDevice{ID: id.String, Role: role.String, RemoteIP: ip.String, ApprovedVia: via.String}
-		if scopes.Valid && scopes.String != "" {
-			if err := json.Unmarshal([]byte(scopes.String), &d.Scopes); err != nil {
-				r.problem("device_pairing_paired %s scopes_json: %v", id.String, err)
+	orderBy(rows, 0)
+	for _, row := range rows {
+		d := PairedDevice{ID: str(row[0]), Role: str(row[1]), RemoteIP: str(row[3]), ApprovedVia: str(row[4])}
+		if scopes, ok := text(row[2]); ok && scopes != "" {
+			if err := json.Unmarshal([]byte(scopes), &d.Scopes); err != nil {
+				r.problem("device_pairing_paired %s scopes_json: %v", d.ID, err)
 			}
 		}
 		st.Devices = append(st.Devices, d)
-		return nil
-	})
+	}
 }
 
 // secrets lists secret store entries. The value column is never selected:
@@ -657,25 +849,29 @@ func (r *dbReader) secrets(st *State) {
 		r.problem("table secret_store_entries missing")
 		return
 	}
-	sel, ok := r.cols("secret_store_entries", []string{"scope_kind", "scope_id", "name", "kind", "allowed_hosts", "deleted_at_ms"}, "name")
+	want := []string{"scope_kind", "scope_id", "name", "kind", "allowed_hosts", "deleted_at_ms"}
+	if have["value"] {
+		want = append(want, "value")
+	}
+	rows, ok := r.rows("secret_store_entries", want, "name")
 	if !ok {
 		return
 	}
-	hasValue := "NULL"
-	if have["value"] {
-		hasValue = `("value" IS NOT NULL AND "value" != '')`
-	}
-	r.query("secret_store_entries", "SELECT "+sel+", "+hasValue+" FROM secret_store_entries ORDER BY 1, 2, 3", func(rows *sql.Rows) error {
-		var sk, sid, name, kind, hosts sql.NullString
-		var deleted, hv sql.NullInt64
-		if err := rows.Scan(&sk, &sid, &name, &kind, &hosts, &deleted, &hv); err != nil {
-			return err
+	orderBy(rows, 0, 1, 2)
+	for _, row := range rows {
+		// The value is only tested for presence ("value" IS NOT NULL AND
+		// "value" != ''); it is dropped with the row.
+		hasValue := false
+		if len(row) > 6 {
+			v := row[6]
+			hasValue = v.Kind != sqlitefile.Null && (v.Kind != sqlitefile.Text || len(v.Bytes) > 0)
+			row[6] = sqlitefile.Value{}
 		}
-		e := SecretEntry{ID: name.String, Provider: "store", ScopeKind: sk.String, ScopeID: sid.String, Kind: kind.String,
-			Deleted: deleted.Valid, HasValue: hv.Int64 != 0}
-		if hosts.Valid && hosts.String != "" {
-			if json.Unmarshal([]byte(hosts.String), &e.AllowedHosts) != nil {
-				for _, h := range strings.Split(hosts.String, ",") {
+		e := SecretEntry{ID: str(row[2]), Provider: "store", ScopeKind: str(row[0]), ScopeID: str(row[1]), Kind: str(row[3]),
+			Deleted: row[5].Kind != sqlitefile.Null, HasValue: hasValue}
+		if hosts, ok := text(row[4]); ok && hosts != "" {
+			if json.Unmarshal([]byte(hosts), &e.AllowedHosts) != nil {
+				for _, h := range strings.Split(hosts, ",") {
 					if h = strings.TrimSpace(h); h != "" {
 						e.AllowedHosts = append(e.AllowedHosts, h)
 					}
@@ -683,8 +879,7 @@ func (r *dbReader) secrets(st *State) {
 			}
 		}
 		st.Secrets = append(st.Secrets, e)
-		return nil
-	})
+	}
 }
 
 func (r *dbReader) auditEvents(st *State) {
@@ -694,25 +889,48 @@ func (r *dbReader) auditEvents(st *State) {
 		return
 	}
 	st.Audit.TablePresent = true
-	q := "SELECT COUNT(*), NULL, NULL FROM audit_events"
-	if have["occurred_at"] {
-		q = "SELECT COUNT(*), MIN(occurred_at), MAX(occurred_at) FROM audit_events"
-	} else {
+	tb := r.db.Table("audit_events")
+	if !have["occurred_at"] {
 		r.problem("table audit_events has no column occurred_at")
-	}
-	r.query("audit_events", q, func(rows *sql.Rows) error {
-		var n int
-		var lo, hi sql.NullInt64
-		if err := rows.Scan(&n, &lo, &hi); err != nil {
-			return err
+		n, err := r.db.Count(tb)
+		if err != nil {
+			r.problem("read audit_events: %v", err)
+			return
 		}
 		st.Audit.Count = n
-		if lo.Valid {
-			st.Audit.Earliest = msTime(lo.Int64)
-			st.Audit.Latest = msTime(hi.Int64)
+		return
+	}
+	col := slices.Index(tb.Columns, "occurred_at")
+	// COUNT(*), MIN(occurred_at), MAX(occurred_at): MIN and MAX skip
+	// NULLs and order the rest as ORDER BY does.
+	n := 0
+	var lo, hi sqlitefile.Value
+	err := r.db.Scan(tb, func(row []sqlitefile.Value) error {
+		n++
+		v := row[col]
+		if v.Kind == sqlitefile.Null {
+			return nil
+		}
+		v.Bytes = nil // only numbers become times below
+		if lo.Kind == sqlitefile.Null || sqlitefile.Compare(v, lo) < 0 {
+			lo = v
+		}
+		if hi.Kind == sqlitefile.Null || sqlitefile.Compare(v, hi) > 0 {
+			hi = v
 		}
 		return nil
 	})
+	if err != nil {
+		r.problem("read audit_events: %v", err)
+		return
+	}
+	st.Audit.Count = n
+	l, lok, _ := integer(lo)
+	h, hok, _ := integer(hi)
+	if lok && hok {
+		st.Audit.Earliest = msTime(l)
+		st.Audit.Latest = msTime(h)
+	}
 }
 
 // msTime converts OpenClaw's epoch milliseconds (seconds if small).
@@ -743,21 +961,20 @@ func (ir installRecord) toRecord(id, from string) PluginInstallRecord {
 }
 
 func (r *dbReader) machineState(st *State) {
-	sel, ok := r.cols("config_machine_state", []string{"state_key", "value_json"}, "state_key", "value_json")
+	rows, ok := r.rows("config_machine_state", []string{"state_key", "value_json"}, "state_key", "value_json")
 	if !ok {
 		return
 	}
-	r.query("config_machine_state", "SELECT "+sel+" FROM config_machine_state WHERE state_key = 'plugins.installedIndex'", func(rows *sql.Rows) error {
-		var key, raw sql.NullString
-		if err := rows.Scan(&key, &raw); err != nil {
-			return err
+	for _, row := range rows {
+		if row[0].Kind != sqlitefile.Text || string(row[0].Bytes) != "plugins.installedIndex" {
+			continue
 		}
 		var idx struct {
 			InstallRecords map[string]installRecord `json:"installRecords"`
 		}
-		if err := json.Unmarshal([]byte(raw.String), &idx); err != nil {
+		if err := json.Unmarshal([]byte(str(row[1])), &idx); err != nil {
 			r.problem("config_machine_state plugins.installedIndex: %v", err)
-			return nil
+			continue
 		}
 		ids := make([]string, 0, len(idx.InstallRecords))
 		for id := range idx.InstallRecords {
@@ -767,27 +984,21 @@ func (r *dbReader) machineState(st *State) {
 		for _, id := range ids {
 			st.PluginInstalls = append(st.PluginInstalls, idx.InstallRecords[id].toRecord(id, "sqlite"))
 		}
-		return nil
-	})
+	}
 }
 
 func (r *dbReader) pairingAllow(st *State) {
 	if _, ok := r.tables["channel_pairing_allow_entries"]; !ok {
 		return // optional: not every build has it
 	}
-	sel, ok := r.cols("channel_pairing_allow_entries", []string{"channel_key", "account_id", "entry", "sort_order"}, "entry")
+	rows, ok := r.rows("channel_pairing_allow_entries", []string{"channel_key", "account_id", "entry", "sort_order"}, "entry")
 	if !ok {
 		return
 	}
-	r.query("channel_pairing_allow_entries", "SELECT "+sel+" FROM channel_pairing_allow_entries ORDER BY 1, 2, 4, 3", func(rows *sql.Rows) error {
-		var ch, acct, e sql.NullString
-		var order sql.NullInt64
-		if err := rows.Scan(&ch, &acct, &e, &order); err != nil {
-			return err
-		}
-		st.PairingAllow = append(st.PairingAllow, PairingAllowEntry{Channel: ch.String, Account: acct.String, Entry: e.String})
-		return nil
-	})
+	orderBy(rows, 0, 1, 3, 2)
+	for _, row := range rows {
+		st.PairingAllow = append(st.PairingAllow, PairingAllowEntry{Channel: str(row[0]), Account: str(row[1]), Entry: str(row[2])})
+	}
 }
 
 // readLegacyState reads pre-2026.9.6 JSON state: exec-approvals.json,

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // builds the fixture databases; the reader under test does not use it
 )
 
 // createStateDB creates state/openclaw.sqlite below stateDir with the
