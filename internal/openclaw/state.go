@@ -206,7 +206,7 @@ func readAgentDB(ctx context.Context, rfs rootFS, agent, dbPath string, st *Stat
 		*probs = append(*probs, Problem{Path: dbPath, Area: "state", Err: fmt.Errorf("read %s: %w", dbPath, err)})
 		return
 	}
-	if _, ok := r.tables["auth_profile_store"]; !ok {
+	if _, ok := r.columns("auth_profile_store"); !ok {
 		return
 	}
 	r.authProfiles(st, "auth_profile_store", "store_json", "", "", agent)
@@ -218,7 +218,7 @@ func readAgentDB(ctx context.Context, rfs rootFS, agent, dbPath string, st *Stat
 // ""). Credential values are only tested for presence: none is kept,
 // copied into the State or printed.
 func (r *dbReader) authProfiles(st *State, table, col, keyCol, keyVal, store string) {
-	have, ok := r.tables[table]
+	have, ok := r.columns(table)
 	if !ok || !have[col] || (keyCol != "" && !have[keyCol]) {
 		return
 	}
@@ -444,7 +444,7 @@ type dbReader struct {
 	db     *sqlitefile.DB
 	path   string
 	probs  *[]Problem
-	tables map[string]map[string]bool // table -> columns
+	tables map[string]map[string]bool // table -> columns, filled on first use
 }
 
 func (r *dbReader) problem(format string, args ...any) {
@@ -453,22 +453,33 @@ func (r *dbReader) problem(format string, args ...any) {
 
 func (r *dbReader) loadSchema() error {
 	r.tables = map[string]map[string]bool{}
-	for _, t := range r.db.Tables() {
-		cols := make(map[string]bool, len(t.Columns))
-		for _, c := range t.Columns {
-			cols[c] = true
-		}
-		r.tables[t.Name] = cols
-	}
 	return nil
 }
 
-func (r *dbReader) tableNames() []string {
-	out := make([]string, 0, len(r.tables))
-	for n := range r.tables {
-		out = append(out, n)
+// columns returns the column set of table (ok false when there is no such
+// table), parsing its schema on first use.
+func (r *dbReader) columns(table string) (map[string]bool, bool) {
+	if cols, ok := r.tables[table]; ok {
+		return cols, true
 	}
-	sort.Strings(out)
+	t := r.db.Table(table)
+	if t == nil {
+		return nil, false
+	}
+	cols := map[string]bool{}
+	for _, c := range t.Columns() {
+		cols[c] = true
+	}
+	r.tables[table] = cols
+	return cols, true
+}
+
+func (r *dbReader) tableNames() []string {
+	ts := r.db.Tables()
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
 	return out
 }
 
@@ -477,7 +488,7 @@ func (r *dbReader) tableNames() []string {
 // one renamed column does not hide the rest. ok is false when the table is
 // missing, lacks a required column, or cannot be read (reported).
 func (r *dbReader) rows(table string, want []string, required ...string) ([][]sqlitefile.Value, bool) {
-	have, ok := r.tables[table]
+	have, ok := r.columns(table)
 	tb := r.db.Table(table)
 	if !ok || tb == nil {
 		r.problem("table %s missing", table)
@@ -493,7 +504,7 @@ func (r *dbReader) rows(table string, want []string, required ...string) ([][]sq
 	var missing []string
 	for i, c := range want {
 		idx[i] = -1
-		for j, tc := range tb.Columns {
+		for j, tc := range tb.Columns() {
 			if tc == c {
 				idx[i] = j
 				break
@@ -844,7 +855,7 @@ func (r *dbReader) devices(st *State) {
 // secrets lists secret store entries. The value column is never selected:
 // only whether it is non-empty, computed inside SQLite.
 func (r *dbReader) secrets(st *State) {
-	have, ok := r.tables["secret_store_entries"]
+	have, ok := r.columns("secret_store_entries")
 	if !ok {
 		r.problem("table secret_store_entries missing")
 		return
@@ -883,7 +894,7 @@ func (r *dbReader) secrets(st *State) {
 }
 
 func (r *dbReader) auditEvents(st *State) {
-	have, ok := r.tables["audit_events"]
+	have, ok := r.columns("audit_events")
 	if !ok {
 		r.problem("table audit_events missing")
 		return
@@ -900,7 +911,7 @@ func (r *dbReader) auditEvents(st *State) {
 		st.Audit.Count = n
 		return
 	}
-	col := slices.Index(tb.Columns, "occurred_at")
+	col := slices.Index(tb.Columns(), "occurred_at")
 	// COUNT(*), MIN(occurred_at), MAX(occurred_at): MIN and MAX skip
 	// NULLs and order the rest as ORDER BY does.
 	n := 0
@@ -988,7 +999,7 @@ func (r *dbReader) machineState(st *State) {
 }
 
 func (r *dbReader) pairingAllow(st *State) {
-	if _, ok := r.tables["channel_pairing_allow_entries"]; !ok {
+	if _, ok := r.columns("channel_pairing_allow_entries"); !ok {
 		return // optional: not every build has it
 	}
 	rows, ok := r.rows("channel_pairing_allow_entries", []string{"channel_key", "account_id", "entry", "sort_order"}, "entry")

@@ -138,16 +138,17 @@ func NewReader(data string, version uint64) (*Reader, error) {
 		return nil, fmt.Errorf("%w: format version %d, want %d", ErrCorrupt, v, version)
 	}
 	n := r.count(1)
-	lens := make([]int, n)
+	// Two passes over the lengths (varints are cheap to re-read) rather
+	// than a slice of them: the tables hold thousands of strings.
+	lensAt := r.pos
 	total := 0
-	for i := range lens {
+	for i := 0; i < n; i++ {
 		l := r.Uint()
 		if l > uint64(len(r.data)) {
 			r.fail("string table overruns the data")
 			break
 		}
-		lens[i] = int(l)
-		total += lens[i]
+		total += int(l)
 		if total > len(r.data) {
 			r.fail("string table overruns the data")
 			break
@@ -159,11 +160,15 @@ func NewReader(data string, version uint64) (*Reader, error) {
 	if r.pos+total > len(r.data) {
 		return nil, fmt.Errorf("%w: string table overruns the data", ErrCorrupt)
 	}
+	strAt := r.pos
+	r.pos = lensAt
 	r.strs = make([]string, n)
-	for i, l := range lens {
-		r.strs[i] = r.data[r.pos : r.pos+l]
-		r.pos += l
+	for i := range r.strs {
+		l := int(r.Uint())
+		r.strs[i] = r.data[strAt : strAt+l]
+		strAt += l
 	}
+	r.pos = strAt
 	return r, nil
 }
 

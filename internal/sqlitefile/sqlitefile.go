@@ -45,23 +45,48 @@ type DB struct {
 	tables   map[string]*Table
 }
 
-// Table is a rowid table of the schema.
+// Table is a rowid table of the schema. Its CREATE statement is parsed
+// on first use: a schema has a hundred tables and a reader wants a few.
 type Table struct {
 	Name string
-	// Columns are the column names in declaration order.
-	Columns []string
-	// Defaults hold each column's DEFAULT literal (NULL when none or not a
-	// literal): a row written before an ALTER TABLE ADD COLUMN has no
-	// value for the new column, and reads as its default.
-	Defaults []Value
+	sql  string
+	// columns are the column names in declaration order; defaults hold
+	// each column's DEFAULT literal (NULL when none or not a literal): a
+	// row written before an ALTER TABLE ADD COLUMN has no value for the
+	// new column, and reads as its default.
+	columns  []string
+	defaults []Value
 	root     uint32
 	rowidCol int // the INTEGER PRIMARY KEY column, or -1
+	parsed   bool
 	err      error
 }
 
+func (t *Table) parse() {
+	if t.parsed {
+		return
+	}
+	t.parsed = true
+	if t.err != nil {
+		return
+	}
+	def, err := parseCreateTable(t.sql)
+	switch {
+	case err != nil:
+		t.err = fmt.Errorf("table %s: %w", t.Name, err)
+	case def.withoutRowid:
+		t.err = fmt.Errorf("table %s is WITHOUT ROWID, which clawgov does not read", t.Name)
+	default:
+		t.columns, t.defaults, t.rowidCol = def.columns, def.defaults, def.rowidCol
+	}
+}
+
+// Columns are the column names in declaration order (none when Err).
+func (t *Table) Columns() []string { t.parse(); return t.columns }
+
 // Err says why the table cannot be scanned (WITHOUT ROWID, a schema
 // clawgov cannot parse); nil when it can.
-func (t *Table) Err() error { return t.err }
+func (t *Table) Err() error { t.parse(); return t.err }
 
 // Kind is the storage class of a value.
 type Kind uint8
@@ -306,7 +331,7 @@ func (d *DB) Table(name string) *Table { return d.tables[name] }
 
 func (d *DB) loadSchema() error {
 	d.tables = map[string]*Table{}
-	schema := &Table{Name: "sqlite_schema", Columns: []string{"type", "name", "tbl_name", "rootpage", "sql"}, root: 1, rowidCol: -1}
+	schema := &Table{Name: "sqlite_schema", columns: []string{"type", "name", "tbl_name", "rootpage", "sql"}, root: 1, rowidCol: -1, parsed: true}
 	return d.scan(schema, func(_ int64, row []Value) error {
 		if len(row) < 5 || row[0].Kind != Text || string(row[0].Bytes) != "table" || row[1].Kind != Text {
 			return nil
@@ -323,16 +348,7 @@ func (d *DB) loadSchema() error {
 			t.err = fmt.Errorf("table %s has no CREATE statement", name)
 			return nil
 		}
-		def, err := parseCreateTable(string(row[4].Bytes))
-		if err != nil {
-			t.err = fmt.Errorf("table %s: %w", name, err)
-			return nil
-		}
-		if def.withoutRowid {
-			t.err = fmt.Errorf("table %s is WITHOUT ROWID, which clawgov does not read", name)
-			return nil
-		}
-		t.Columns, t.Defaults, t.rowidCol = def.columns, def.defaults, def.rowidCol
+		t.sql = string(row[4].Bytes)
 		return nil
 	})
 }
@@ -341,7 +357,7 @@ func (d *DB) loadSchema() error {
 // column (a row shorter than the table takes the columns' defaults). The
 // values alias a buffer that is reused after fn returns.
 func (d *DB) Scan(t *Table, fn func(row []Value) error) error {
-	if t.err != nil {
+	if t.Err() != nil {
 		return t.err
 	}
 	return d.scan(t, func(_ int64, row []Value) error { return fn(row) })
@@ -349,7 +365,7 @@ func (d *DB) Scan(t *Table, fn func(row []Value) error) error {
 
 // Count returns the number of rows of t without decoding them.
 func (d *DB) Count(t *Table) (int, error) {
-	if t.err != nil {
+	if t.Err() != nil {
 		return 0, t.err
 	}
 	n := 0
@@ -423,7 +439,7 @@ func (d *DB) walk(root uint32, fn func(page []byte, hdr, cells int) error) error
 
 // scan decodes every row of t.
 func (d *DB) scan(t *Table, fn func(rowid int64, row []Value) error) error {
-	cols := len(t.Columns)
+	cols := len(t.columns)
 	row := make([]Value, cols)
 	var payload []byte
 	return d.walk(t.root, func(buf []byte, hdr, cells int) error {
@@ -453,8 +469,8 @@ func (d *DB) scan(t *Table, fn func(rowid int64, row []Value) error) error {
 			for c := range row {
 				if row[c].Kind == 255 { // absent: written before the column was added
 					row[c] = Value{}
-					if c < len(t.Defaults) {
-						row[c] = t.Defaults[c]
+					if c < len(t.defaults) {
+						row[c] = t.defaults[c]
 					}
 				}
 			}

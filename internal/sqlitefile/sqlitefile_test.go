@@ -214,7 +214,7 @@ func TestMatchesEngine(t *testing.T) {
 						t.Errorf("Count(%s) = %d, %v; want %d", name, n, err, len(exp))
 					}
 				}
-				if got := d.Table("odd name").Columns; !reflect.DeepEqual(got, []string{"a b", "c", "d", "e"}) {
+				if got := d.Table("odd name").Columns(); !reflect.DeepEqual(got, []string{"a b", "c", "d", "e"}) {
 					t.Errorf("quoted columns: %q", got)
 				}
 				if err := d.Table("wr").Err(); err == nil || !strings.Contains(err.Error(), "WITHOUT ROWID") {
