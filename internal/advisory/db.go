@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Packages are the npm packages the database covers: the product and its
@@ -99,8 +100,16 @@ type DB struct {
 	Modified   string     `json:"modified"`
 	Advisories []Advisory `json:"advisories"`
 
-	byID  map[string]int
+	ids   *idIndex
 	index map[string][]compiled
+	lazy  *lazyAdvisories // set on a lite database (see unpack)
+}
+
+// idIndex maps IDs and aliases to advisories, built on first lookup: an
+// audit never looks one up.
+type idIndex struct {
+	once sync.Once
+	m    map[string]int
 }
 
 type compiled struct {
@@ -139,17 +148,12 @@ func ParseDB(b []byte) (*DB, error) {
 
 // compile validates every range and builds the per-package index.
 func (db *DB) compile() error {
-	db.byID = map[string]int{}
+	db.ids = &idIndex{}
 	db.index = map[string][]compiled{}
 	for i := range db.Advisories {
 		a := &db.Advisories[i]
 		if a.ID == "" {
 			return fmt.Errorf("advisory database: advisory %d has no id", i)
-		}
-		for _, id := range a.AllIDs() {
-			if _, dup := db.byID[id]; !dup {
-				db.byID[id] = i
-			}
 		}
 		for j, af := range a.Affected {
 			c := compiled{adv: i, aff: j, known: af.RangeKnown}
@@ -191,14 +195,28 @@ func (db *DB) compile() error {
 
 // Get returns the advisory with id as its ID or an alias (case-insensitive).
 func (db *DB) Get(id string) (*Advisory, bool) {
-	i, ok := db.byID[strings.ToUpper(strings.TrimSpace(id))]
+	if db.ids == nil {
+		return nil, false
+	}
+	db.ids.once.Do(func() {
+		db.ids.m = map[string]int{}
+		for i := range db.Advisories {
+			for _, id := range db.Advisories[i].AllIDs() {
+				if _, dup := db.ids.m[id]; !dup {
+					db.ids.m[id] = i
+				}
+			}
+		}
+	})
+	i, ok := db.ids.m[strings.ToUpper(strings.TrimSpace(id))]
 	if !ok {
 		// GHSA ids are lower-case after the prefix.
-		i, ok = db.byID[canonID(id)]
+		i, ok = db.ids.m[canonID(id)]
 	}
 	if !ok {
 		return nil, false
 	}
+	db.complete(i)
 	return &db.Advisories[i], true
 }
 
@@ -244,6 +262,7 @@ func (db *DB) Match(pkg string, v Version) []Match {
 		if a.Withdrawn != "" || seen[c.adv] {
 			continue
 		}
+		db.complete(c.adv)
 		if !c.known {
 			seen[c.adv] = true
 			out = append(out, Match{Advisory: a, Package: pkg, Kind: MatchUnknown})
@@ -358,6 +377,7 @@ func (db *DB) Count() (total, withdrawn int) {
 // Encode renders the database deterministically (advisories sorted by ID,
 // two-space indent, trailing newline).
 func (db *DB) Encode() ([]byte, error) {
+	db.completeAll()
 	sort.Slice(db.Advisories, func(i, j int) bool { return db.Advisories[i].ID < db.Advisories[j].ID })
 	var b strings.Builder
 	enc := json.NewEncoder(&b)

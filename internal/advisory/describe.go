@@ -17,7 +17,7 @@ func Describe(now time.Time, staleDays int) *report.DataInfo {
 	}
 	info := &report.DataInfo{}
 	dir, _ := DefaultCacheDir()
-	if db, src, err := Current(dir); err == nil {
+	if db, src, err := currentForMatch(dir); err == nil {
 		ds := &report.DataSet{Date: db.Modified[:min(len(db.Modified), 10)], Source: sourceLabel(src, db), AgeDays: -1}
 		if d, err := parseDay(db.Modified); err == nil && !now.IsZero() {
 			ds.AgeDays = int(now.Sub(d).Hours() / 24)

@@ -35,6 +35,22 @@ func Embedded() (*DB, error) {
 	return embDB, embErr
 }
 
+var liteOnce = sync.OnceValues(func() (*DB, error) {
+	db, err := unpack(packedDB, true)
+	if err != nil {
+		return nil, fmt.Errorf("embedded advisory database: %w", err)
+	}
+	return db, nil
+})
+
+// Preload decodes, ahead of use, the advisory data an audit needs (the
+// audit engine's database and the release table), so it can overlap with
+// other work.
+func Preload() {
+	_, _ = liteOnce()
+	_, _ = EmbeddedReleases()
+}
+
 // EmbeddedReleases returns the embedded table of official releases.
 func EmbeddedReleases() (*Releases, error) {
 	relOnce.Do(func() {

@@ -60,7 +60,7 @@ func (e Engine) Run(_ context.Context, s *posture.Snapshot) ([]string, []finding
 	if load == nil {
 		load = func() (*DB, error) {
 			dir, _ := DefaultCacheDir()
-			db, _, err := Current(dir)
+			db, _, err := currentForMatch(dir)
 			return db, err
 		}
 	}

@@ -3,6 +3,7 @@ package advisory
 import (
 	_ "embed"
 	"fmt"
+	"sync"
 
 	"github.com/clawgov/clawgov/internal/packed"
 )
@@ -91,7 +92,13 @@ func (db *DB) pack() []byte {
 // unpackDB decodes a packed database and builds its index. The ranges
 // were validated when the data was packed; compile still parses the
 // versions, which the index needs anyway.
-func unpackDB(data string) (*DB, error) {
+func unpackDB(data string) (*DB, error) { return unpack(data, false) }
+
+// unpack decodes a packed database. lite leaves out what matching does
+// not need (CWE, references, tags, detail, notes, provenance) and keeps
+// where each advisory starts, so complete can decode one in full when a
+// match returns it: an audit needs a few of the ~600 advisories.
+func unpack(data string, lite bool) (*DB, error) {
 	r, err := packed.NewReader(data, packVersion)
 	if err != nil {
 		return nil, err
@@ -99,39 +106,14 @@ func unpackDB(data string) (*DB, error) {
 	db := &DB{Schema: r.Int(), Attribution: r.String(), Sources: r.StringMap(), Modified: r.String()}
 	if n, isNil := r.Len(15); !isNil {
 		db.Advisories = make([]Advisory, n)
+		if lite {
+			db.lazy = &lazyAdvisories{r: r, starts: make([]int, n), done: make([]bool, n)}
+		}
 		for i := range db.Advisories {
-			a := &db.Advisories[i]
-			a.ID = r.String()
-			a.Aliases = r.Strings()
-			a.Summary = r.String()
-			a.Severity = r.String()
-			if r.Bool() {
-				a.CVSS = &CVSS{Version: r.String(), Vector: r.String(), Score: r.Float()}
+			if lite {
+				db.lazy.starts[i] = r.Pos()
 			}
-			a.CWE = r.Strings()
-			a.Published = r.String()
-			a.Modified = r.String()
-			a.Withdrawn = r.String()
-			if m, isNil := r.Len(4); !isNil {
-				a.Affected = make([]Affected, m)
-				for j := range a.Affected {
-					af := &a.Affected[j]
-					af.Package = r.String()
-					if k, isNil := r.Len(3); !isNil {
-						af.Ranges = make([]Interval, k)
-						for x := range af.Ranges {
-							af.Ranges[x] = Interval{Introduced: r.String(), Fixed: r.String(), LastAffected: r.String()}
-						}
-					}
-					af.Versions = r.Strings()
-					af.RangeKnown = r.Bool()
-				}
-			}
-			a.References = r.Strings()
-			a.Tags = r.Strings()
-			a.Detail = r.String()
-			a.Notes = r.Strings()
-			a.Provenance = r.StringMap()
+			decodeAdvisory(r, &db.Advisories[i], lite)
 		}
 	}
 	if err := r.Done(); err != nil {
@@ -144,6 +126,92 @@ func unpackDB(data string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+func decodeAdvisory(r *packed.Reader, a *Advisory, lite bool) {
+	a.ID = r.String()
+	a.Aliases = r.Strings()
+	a.Summary = r.String()
+	a.Severity = r.String()
+	if r.Bool() {
+		a.CVSS = &CVSS{Version: r.String(), Vector: r.String(), Score: r.Float()}
+	}
+	if lite {
+		r.SkipStrings()
+	} else {
+		a.CWE = r.Strings()
+	}
+	a.Published = r.String()
+	a.Modified = r.String()
+	a.Withdrawn = r.String()
+	if m, isNil := r.Len(4); !isNil {
+		a.Affected = make([]Affected, m)
+		for j := range a.Affected {
+			af := &a.Affected[j]
+			af.Package = r.String()
+			if k, isNil := r.Len(3); !isNil {
+				af.Ranges = make([]Interval, k)
+				for x := range af.Ranges {
+					af.Ranges[x] = Interval{Introduced: r.String(), Fixed: r.String(), LastAffected: r.String()}
+				}
+			}
+			af.Versions = r.Strings()
+			af.RangeKnown = r.Bool()
+		}
+	}
+	if lite {
+		r.SkipStrings()
+		r.SkipStrings()
+		_ = r.String()
+		r.SkipStrings()
+		r.SkipStringMap()
+		return
+	}
+	a.References = r.Strings()
+	a.Tags = r.Strings()
+	a.Detail = r.String()
+	a.Notes = r.Strings()
+	a.Provenance = r.StringMap()
+}
+
+// lazyAdvisories completes the advisories of a lite database on use.
+type lazyAdvisories struct {
+	mu     sync.Mutex
+	r      *packed.Reader
+	starts []int
+	done   []bool
+}
+
+// complete makes advisory i whole (a no-op on a full database). Callers
+// that hand out an advisory call it first.
+func (db *DB) complete(i int) {
+	l := db.lazy
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done[i] {
+		return
+	}
+	var a Advisory
+	r := l.r.At(l.starts[i])
+	decodeAdvisory(r, &a, false)
+	if r.Err() == nil { // it decoded once already; this cannot fail
+		db.Advisories[i] = a
+	}
+	l.done[i] = true
+}
+
+// completeAll makes every advisory whole, for callers that range over
+// db.Advisories.
+func (db *DB) completeAll() {
+	if db.lazy == nil {
+		return
+	}
+	for i := range db.Advisories {
+		db.complete(i)
+	}
 }
 
 func (t *Releases) pack() []byte {

@@ -79,7 +79,7 @@ func TestPackedEqualsParsed(t *testing.T) {
 // it fail here, instead of silently dropping it from the binary.
 func TestPackedFields(t *testing.T) {
 	want := map[reflect.Type]string{
-		reflect.TypeFor[DB]():       "Schema Attribution Sources Modified Advisories byID index",
+		reflect.TypeFor[DB]():       "Schema Attribution Sources Modified Advisories ids index lazy",
 		reflect.TypeFor[Advisory](): "ID Aliases Summary Severity CVSS CWE Published Modified Withdrawn Affected References Tags Detail Notes Provenance",
 		reflect.TypeFor[CVSS]():     "Version Vector Score",
 		reflect.TypeFor[Affected](): "Package Ranges Versions RangeKnown",
@@ -120,4 +120,75 @@ func FuzzUnpack(f *testing.F) {
 		_, _ = unpackDB(string(b)) // must not panic
 		_, _ = unpackReleases(string(b))
 	})
+}
+
+// The lite database the audit uses must match exactly like the full one
+// and hand out complete advisories.
+func TestLiteMatchesFull(t *testing.T) {
+	full, err := unpack(packedDB, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lite, err := unpack(packedDB, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lite.Modified != full.Modified || !reflect.DeepEqual(lite.Sources, full.Sources) {
+		t.Fatal("lite database header differs")
+	}
+	// Before any match, a lite advisory lacks what matching does not need.
+	partial := 0
+	for i := range lite.Advisories {
+		if !reflect.DeepEqual(lite.Advisories[i], full.Advisories[i]) {
+			partial++
+		}
+	}
+	if partial == 0 {
+		t.Fatal("the lite database decoded every advisory in full")
+	}
+	versions := map[string]bool{}
+	for _, a := range full.Advisories {
+		for _, af := range a.Affected {
+			for _, r := range af.Ranges {
+				for _, v := range []string{r.Introduced, r.Fixed, r.LastAffected} {
+					if v != "" && v != "0" {
+						versions[af.Package+"@"+v] = true
+					}
+				}
+			}
+		}
+	}
+	versions["openclaw@2026.9.6"] = true
+	versions["openclaw@2026.1.1"] = true
+	n := 0
+	for pv := range versions {
+		pkg, vs, _ := strings.Cut(pv, "@")
+		v, err := ParseVersion(vs)
+		if err != nil {
+			continue
+		}
+		fm, lm := full.Match(pkg, v), lite.Match(pkg, v)
+		if len(fm) != len(lm) {
+			t.Fatalf("%s: %d matches, lite %d", pv, len(fm), len(lm))
+		}
+		for i := range fm {
+			n++
+			if !reflect.DeepEqual(*fm[i].Advisory, *lm[i].Advisory) || fm[i].Range != lm[i].Range || fm[i].Fixed != lm[i].Fixed || fm[i].Kind != lm[i].Kind {
+				t.Fatalf("%s: match %d differs:\n full %+v\n lite %+v", pv, i, fm[i], lm[i])
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no version matched anything: the test checks nothing")
+	}
+	// Get and Encode complete what they hand out.
+	a, ok := lite.Get(full.Advisories[0].ID)
+	if !ok || !reflect.DeepEqual(*a, full.Advisories[0]) {
+		t.Error("Get on the lite database returned a partial advisory")
+	}
+	fe, _ := full.Encode()
+	le, _ := lite.Encode()
+	if string(fe) != string(le) {
+		t.Error("Encode of the lite database differs")
+	}
 }

@@ -45,8 +45,15 @@ type Source struct {
 
 // Current returns the database to use: the cached update when it parses
 // and is newer than the embedded copy, otherwise the embedded one.
-func Current(cacheDir string) (*DB, Source, error) {
-	emb, err := Embedded()
+func Current(cacheDir string) (*DB, Source, error) { return current(cacheDir, Embedded) }
+
+// currentForMatch is Current for callers that only match versions and
+// read the database's dates (the audit engine, Describe): the embedded
+// copy is decoded lite, each advisory completed when a match returns it.
+func currentForMatch(cacheDir string) (*DB, Source, error) { return current(cacheDir, liteOnce) }
+
+func current(cacheDir string, embedded func() (*DB, error)) (*DB, Source, error) {
+	emb, err := embedded()
 	if err != nil {
 		return nil, Source{}, err
 	}

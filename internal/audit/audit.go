@@ -111,7 +111,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		c, err := catalog.Default()
 		catCh <- catResult{c, err}
 	}()
-	go func() { _, _ = advisory.Embedded() }()
+	go advisory.Preload()
 
 	hf, inv, gerr := Gather(ctx, opts)
 	cr := <-catCh

@@ -273,6 +273,36 @@ func (r *Reader) bounded(n uint64, minSize int) int {
 	return int(n)
 }
 
+// Pos is the reader's offset, for At.
+func (r *Reader) Pos() int { return r.pos }
+
+// At returns a reader over the same data and string table positioned at
+// pos (from Pos), so one record can be decoded again later.
+func (r *Reader) At(pos int) *Reader {
+	c := *r
+	c.pos, c.err = pos, nil
+	if pos < 0 || pos > len(r.data) {
+		c.fail("position out of range")
+	}
+	return &c
+}
+
+// SkipStrings reads past a string slice without building it.
+func (r *Reader) SkipStrings() {
+	n, _ := r.Len(1)
+	for i := 0; i < n; i++ {
+		_ = r.String()
+	}
+}
+
+// SkipStringMap reads past a map[string]string without building it.
+func (r *Reader) SkipStringMap() {
+	n, _ := r.Len(2)
+	for i := 0; i < 2*n; i++ {
+		_ = r.String()
+	}
+}
+
 // Strings reads a string slice.
 func (r *Reader) Strings() []string {
 	n, isNil := r.Len(1)
