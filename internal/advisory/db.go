@@ -254,6 +254,10 @@ type Match struct {
 // Match returns the advisories affecting pkg at version v, sorted by
 // severity then ID. Withdrawn advisories never match. Advisories whose
 // range is unknown come back with Kind MatchUnknown, never as MatchAffected.
+// On the audit's lite database (see unpack) an unknown-range match carries
+// only the advisory's ID, aliases, summary, severity, CVSS, dates and
+// affected list: the audit lists those IDs and needs no more, and they
+// are most of the database.
 func (db *DB) Match(pkg string, v Version) []Match {
 	var out []Match
 	seen := map[int]bool{}
@@ -262,7 +266,6 @@ func (db *DB) Match(pkg string, v Version) []Match {
 		if a.Withdrawn != "" || seen[c.adv] {
 			continue
 		}
-		db.complete(c.adv)
 		if !c.known {
 			seen[c.adv] = true
 			out = append(out, Match{Advisory: a, Package: pkg, Kind: MatchUnknown})
@@ -280,6 +283,7 @@ func (db *DB) Match(pkg string, v Version) []Match {
 			continue
 		}
 		seen[c.adv] = true
+		db.complete(c.adv)
 		m := Match{Advisory: a, Package: pkg, Kind: MatchAffected}
 		if hit >= 0 {
 			m.Range = c.spans[hit].String()
