@@ -254,6 +254,21 @@ func (r *Root) ReadFile(p string) ([]byte, error) {
 	return readSized(f, p, st.Size())
 }
 
+// ReadFileInto is ReadFile reading into buf's storage when it is big
+// enough, for callers that scan many files and keep few: the result
+// aliases buf and is valid until buf is used again.
+func (r *Root) ReadFileInto(p string, buf []byte) ([]byte, error) {
+	f, st, err := r.open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if size := st.Size(); size > 0 && size < int64(cap(buf)) {
+		return readInto(f, p, buf[:0])
+	}
+	return readSized(f, p, st.Size())
+}
+
 // readSized is readLimited with the size the file had when opened as the
 // first guess, so a read allocates once instead of growing from 512
 // bytes (most host files are a few KB, and an audit reads hundreds).
@@ -262,7 +277,10 @@ func readSized(rd io.Reader, name string, size int64) ([]byte, error) {
 		return readLimited(rd, name)
 	}
 	// One byte more than the size, so a file that grew is read on.
-	b := make([]byte, 0, size+1)
+	return readInto(rd, name, make([]byte, 0, size+1))
+}
+
+func readInto(rd io.Reader, name string, b []byte) ([]byte, error) {
 	for {
 		if len(b) > MaxFileSize {
 			return nil, &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}

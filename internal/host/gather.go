@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -114,6 +115,7 @@ type gatherer struct {
 	proc     string
 	log      *slog.Logger
 	getenv   func(string) string
+	unitBuf  []byte // scratch for unit files (systemdUnit, one goroutine)
 }
 
 func (g *gatherer) problem(p string, err error) {
@@ -572,16 +574,22 @@ func (g *gatherer) systemdUnit(kind, owner, name, mainPath string, plain bool, d
 		}
 	}
 	nameHit := startsGateway(name, nil)
-	data, err := g.r.ReadFile(mainPath)
+	// Most unit files are read only to learn they are not about the
+	// product: read them into one scratch buffer, copy the few that are.
+	data, err := g.r.ReadFileInto(mainPath, g.unitBuf)
 	if err != nil {
 		if nameHit || mentionsProduct([]byte(name)) {
 			g.problem(mainPath, err)
 		}
 		return
 	}
+	if cap(data) > cap(g.unitBuf) && cap(data) <= 256<<10 {
+		g.unitBuf = data[:0]
+	}
 	if !nameHit && !mentionsProduct(data) && len(dropDirs) == 0 {
 		return
 	}
+	data = bytes.Clone(data)
 	parts := []unitFilePart{{Path: mainPath, Data: data}}
 	dropNames := map[string]string{}
 	var dropOrder []string

@@ -34,8 +34,9 @@ func netlinkListeners() ([]Socket, error) {
 		return nil, fmt.Errorf("netlink bind: %w", err)
 	}
 	var out []Socket
+	buf := make([]byte, 64<<10) // one receive buffer for both families
 	for seq, fam := range []uint8{syscall.AF_INET, syscall.AF_INET6} {
-		ss, err := sockDiagDump(fd, fam, uint32(seq+1))
+		ss, err := sockDiagDump(fd, fam, uint32(seq+1), buf)
 		if err != nil {
 			return nil, err
 		}
@@ -44,7 +45,7 @@ func netlinkListeners() ([]Socket, error) {
 	return out, nil
 }
 
-func sockDiagDump(fd int, family uint8, seq uint32) ([]Socket, error) {
+func sockDiagDump(fd int, family uint8, seq uint32, buf []byte) ([]Socket, error) {
 	req := make([]byte, syscall.NLMSG_HDRLEN+inetDiagReqV2Len)
 	ne := binary.NativeEndian
 	ne.PutUint32(req[0:], uint32(len(req)))
@@ -62,7 +63,6 @@ func sockDiagDump(fd int, family uint8, seq uint32) ([]Socket, error) {
 	if family == syscall.AF_INET6 {
 		proto = "tcp6"
 	}
-	buf := make([]byte, 64<<10)
 	var out []Socket
 	for {
 		n, _, err := syscall.Recvfrom(fd, buf, 0)
