@@ -1,15 +1,18 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // gatewayTitles are process titles the gateway sets for itself (comm is
@@ -55,6 +58,25 @@ func IsGatewayProcess(argv []string, comm string) bool {
 			if i+1 < len(argv) && clientGatewayVerbs[argv[i+1]] {
 				return false
 			}
+			return true
+		}
+	}
+	return false
+}
+
+// mightBeGateway is a cheap prefilter for IsGatewayProcess on the raw
+// /proc bytes: IsGatewayProcess can only be true when the comm or the
+// command line contains a gateway title or a product word, in any case.
+func mightBeGateway(cmdline, comm []byte) bool {
+	if mentionsProduct(cmdline) {
+		return true
+	}
+	for _, t := range gatewayTitles {
+		// A comm is at most 15 bytes, a prefix of a longer title.
+		if c := bytes.TrimRight(comm, "\n"); len(c) > 0 && strings.HasPrefix(t, string(c)) {
+			return true
+		}
+		if bytes.Contains(cmdline, []byte(t)) {
 			return true
 		}
 	}
@@ -130,6 +152,20 @@ func readProc(p string) ([]byte, error) {
 	return readLimited(f, p)
 }
 
+// readProcInto is readProc into buf's storage (the result aliases buf):
+// the process scan reads two files of every process to keep a few.
+func readProcInto(p string, buf []byte) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if cap(buf) < 4096 {
+		buf = make([]byte, 0, 4096)
+	}
+	return readInto(f, p, buf[:0])
+}
+
 // procUIDs returns the real and effective uid from /proc/<pid>/status.
 func procUIDs(status []byte) (int, int, bool) {
 	for _, line := range strings.Split(string(status), "\n") {
@@ -164,23 +200,31 @@ func procPIDs(procDir string) ([]int, error) {
 // socketInodes reads the socket inodes a process holds from its fd links.
 func socketInodes(procDir string, pid int) ([]uint64, error) {
 	dir := filepath.Join(procDir, strconv.Itoa(pid), "fd")
-	ents, err := os.ReadDir(dir)
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	// Names only, and each link read into one small buffer: a host has
+	// thousands of fds and the socket scan may read all of them.
+	names, err := d.Readdirnames(-1)
+	d.Close()
 	if err != nil {
 		return nil, err
 	}
 	var out []uint64
-	for _, e := range ents {
-		t, err := os.Readlink(filepath.Join(dir, e.Name()))
-		if err != nil {
-			continue // fd closed meanwhile
+	var buf [64]byte
+	for _, name := range names {
+		n, err := syscall.Readlink(dir+"/"+name, buf[:])
+		if err != nil || n >= len(buf) {
+			continue // fd closed meanwhile, or no socket link
 		}
-		if s, ok := strings.CutPrefix(t, "socket:["); ok {
-			if n, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
-				out = append(out, n)
+		if s, ok := bytes.CutPrefix(buf[:n], []byte("socket:[")); ok {
+			if v, err := strconv.ParseUint(string(bytes.TrimSuffix(s, []byte("]"))), 10, 64); err == nil {
+				out = append(out, v)
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	slices.Sort(out)
 	return out, nil
 }
 
@@ -192,6 +236,7 @@ func scanProcesses(ctx context.Context, procDir string, f *Facts, self int) ([]P
 	}
 	var procs []Process
 	var probs []Problem
+	var cmdBuf, commBuf []byte
 	for _, pid := range pids {
 		if err := ctx.Err(); err != nil {
 			return procs, probs, err
@@ -200,11 +245,16 @@ func scanProcesses(ctx context.Context, procDir string, f *Facts, self int) ([]P
 			continue
 		}
 		base := filepath.Join(procDir, strconv.Itoa(pid))
-		cmd, err := readProc(filepath.Join(base, "cmdline"))
+		cmd, err := readProcInto(filepath.Join(base, "cmdline"), cmdBuf)
 		if err != nil {
 			continue // exited, or a kernel thread we cannot read
 		}
-		commB, _ := readProc(filepath.Join(base, "comm"))
+		cmdBuf = cmd[:0]
+		commB, _ := readProcInto(filepath.Join(base, "comm"), commBuf)
+		commBuf = commB[:0]
+		if !mightBeGateway(cmd, commB) {
+			continue
+		}
 		comm := strings.TrimRight(string(commB), "\n")
 		argv := splitNUL(cmd)
 		if !IsGatewayProcess(argv, comm) {

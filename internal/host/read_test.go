@@ -119,3 +119,34 @@ func TestLiveAndImageRootsRead(t *testing.T) {
 		t.Errorf("live directory: %v, want ErrNotRegular", err)
 	}
 }
+
+// mightBeGateway may only drop processes IsGatewayProcess rejects.
+func FuzzMightBeGateway(f *testing.F) {
+	f.Add([]byte("node\x00/usr/lib/node_modules/OpenClaw/dist/index.js\x00gateway\x00"), []byte("node\n"))
+	f.Add([]byte("/opt/x/openclaw-gateway\x00"), []byte("openclaw-gatewa\n"))
+	f.Add([]byte("bash\x00"), []byte("clawdbot-gateway\n"))
+	f.Fuzz(func(t *testing.T, cmdline, comm []byte) {
+		argv := splitNUL(cmdline)
+		c := strings.TrimRight(string(comm), "\n")
+		if IsGatewayProcess(argv, c) && !mightBeGateway(cmdline, comm) {
+			t.Fatalf("prefilter drops a gateway: %q comm %q", cmdline, comm)
+		}
+	})
+}
+
+func TestMightBeGateway(t *testing.T) {
+	for _, c := range []struct {
+		cmd, comm string
+		want      bool
+	}{
+		{"node\x00/usr/lib/node_modules/openclaw/dist/index.js\x00gateway\x00", "node\n", true},
+		{"openclaw-gateway\x00", "openclaw-gatewa\n", true},
+		{"\x00", "moltbot-gateway\n", true},
+		{"/usr/sbin/sshd\x00-D\x00", "sshd\n", false},
+		{"", "", false},
+	} {
+		if got := mightBeGateway([]byte(c.cmd), []byte(c.comm)); got != c.want {
+			t.Errorf("mightBeGateway(%q, %q) = %v", c.cmd, c.comm, got)
+		}
+	}
+}
