@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/clawgov/clawgov/internal/catalog"
 )
 
 // reference is what encodeIndented must reproduce.
@@ -70,5 +72,47 @@ func TestEncodeIndentedWriteError(t *testing.T) {
 	}
 	if err := encodeIndented(&bytes.Buffer{}, func() {}); err == nil {
 		t.Fatal("marshal error lost")
+	}
+}
+
+// The JSON writer streams the long lists element by element; the bytes
+// must be those of encoding the whole report at once.
+func TestJSONWriterMatchesWholeEncode(t *testing.T) {
+	for _, lang := range []catalog.Lang{catalog.EN, catalog.ZH} {
+		r := fixtureReport(t, lang)
+		if len(r.Controls) == 0 || len(r.Checks) == 0 || len(r.Findings) == 0 {
+			t.Fatal("fixture report has an empty list: the splice is not exercised")
+		}
+		var got bytes.Buffer
+		if err := (JSONWriter{}).Write(&got, r); err != nil {
+			t.Fatal(err)
+		}
+		want, err := reference(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%s: spliced output differs from the whole encode", lang)
+		}
+	}
+	// An empty report keeps its empty arrays.
+	var got bytes.Buffer
+	if err := (JSONWriter{}).Write(&got, emptyReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"controls": []`, `"checks": []`, `"findings": []`} {
+		if !bytes.Contains(got.Bytes(), []byte(k)) {
+			t.Errorf("empty report lacks %s", k)
+		}
+	}
+}
+
+func TestTopLevelEmptyArray(t *testing.T) {
+	b := []byte(`{"a":{"checks":[]},"s":"\"checks\":[]","checks":[],"z":1}`)
+	if got := topLevelEmptyArray(b, "checks"); got != bytes.Index(b, []byte(`,"checks":[]`))+10 {
+		t.Errorf("offset %d", got)
+	}
+	if topLevelEmptyArray([]byte(`{"a":{"checks":[]}}`), "checks") != -1 {
+		t.Error("found a nested key")
 	}
 }

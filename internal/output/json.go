@@ -29,5 +29,14 @@ func (JSONWriter) Write(w io.Writer, r *report.Report) error {
 	if out.Errors == nil {
 		out.Errors = []report.RunError{}
 	}
-	return encodeIndented(w, &out)
+	// The three long lists go out element by element (see
+	// encodeIndentedSpliced): the encoder's buffer then grows to one
+	// check's size, not the whole report's.
+	skel := out
+	skel.Controls, skel.Checks, skel.Findings = []report.ControlResult{}, []report.CheckResult{}, []finding.Finding{}
+	return encodeIndentedSpliced(w, &skel, []splice{
+		{"controls", len(out.Controls), func(i int) any { return &out.Controls[i] }},
+		{"checks", len(out.Checks), func(i int) any { return &out.Checks[i] }},
+		{"findings", len(out.Findings), func(i int) any { return &out.Findings[i] }},
+	})
 }
