@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -143,28 +144,11 @@ func keepEnv(k string) bool {
 	return strings.HasPrefix(k, "OPENCLAW_") || strings.HasPrefix(k, "CLAWHUB_") || k == "HOME" || k == "NODE_OPTIONS"
 }
 
-func readProc(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readLimited(f, p)
-}
+func readProc(p string) ([]byte, error) { return readLive(p, nil) }
 
 // readProcInto is readProc into buf's storage (the result aliases buf):
 // the process scan reads two files of every process to keep a few.
-func readProcInto(p string, buf []byte) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if cap(buf) < 4096 {
-		buf = make([]byte, 0, 4096)
-	}
-	return readInto(f, p, buf[:0])
-}
+func readProcInto(p string, buf []byte) ([]byte, error) { return readLive(p, buf) }
 
 // procUIDs returns the real and effective uid from /proc/<pid>/status.
 func procUIDs(status []byte) (int, int, bool) {
@@ -200,14 +184,9 @@ func procPIDs(procDir string) ([]int, error) {
 // socketInodes reads the socket inodes a process holds from its fd links.
 func socketInodes(procDir string, pid int) ([]uint64, error) {
 	dir := filepath.Join(procDir, strconv.Itoa(pid), "fd")
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
 	// Names only, and each link read into one small buffer: a host has
 	// thousands of fds and the socket scan may read all of them.
-	names, err := d.Readdirnames(-1)
-	d.Close()
+	names, err := dirNames(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +205,31 @@ func socketInodes(procDir string, pid int) ([]uint64, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// dirNames lists a directory's entry names with bare system calls (see
+// readLive for why), "." and ".." left out.
+func dirNames(dir string) ([]string, error) {
+	fd, err := openRetry(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer syscall.Close(fd)
+	var names []string
+	buf := make([]byte, 8192)
+	for {
+		n, err := syscall.ReadDirent(fd, buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "readdirent", Path: dir, Err: err}
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		_, _, names = syscall.ParseDirent(buf[:n], -1, names)
+	}
 }
 
 // scanProcesses finds gateway processes under procDir.
