@@ -442,6 +442,11 @@ func TestIngestRejects(t *testing.T) {
 				e.Report.Controls = e.Report.Controls[:5]
 				return signed(a.Key, now(), "report-partial", enc(e))
 			}, 422, wire.CodeIncomplete},
+			{"compact report naming other catalog texts", func() *http.Request {
+				e := good("report-othertexts")
+				e.SchemaVersion, e.Texts = 2, strings.Repeat("ab", 32)
+				return signed(a.Key, now(), "report-othertexts", enc(e))
+			}, 422, wire.CodeTextsUnknown},
 			{"SQL and HTML strings", func() *http.Request { return signed(a.Key, now(), "report-sqlhtml", enc(sqlish)) }, 422, wire.CodeUnknownControl},
 			{"report ID injection", func() *http.Request {
 				r := signed(a.Key, now(), "x", enc(good("x")))

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/catalog"
@@ -69,6 +70,8 @@ type Server struct {
 	known    map[string]bool
 	metrics  *metrics
 	mux      *http.ServeMux
+	// textsStored says this build's catalog texts are in the database.
+	textsStored atomic.Bool
 }
 
 // New builds a server over opts.Store.
@@ -319,6 +322,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, werr, start)
 		return
 	}
+	if env.Texts != "" {
+		if werr := s.haveTexts(ctx, env.Texts); werr != nil {
+			s.reject(w, werr, start)
+			return
+		}
+	}
 	p := store.IngestParams{HostID: h.ID, ReportID: env.ReportID, ReceivedAt: now, CollectedAt: env.CollectedAt.UTC(), ContentSHA256: sig.Digest,
 		Signature: sig.SigB64, KeyFP: sig.KeyFP, Body: body, Hostname: env.Host.Hostname, MachineFP: env.Host.MachineFP, BootID: env.Host.BootID,
 		Addresses: env.Host.Addresses, Profile: env.Profile, OpenClaw: env.OpenClawVersion, AgentVersion: env.AgentVersion, PolicyVersion: env.PolicyVersion,
@@ -352,6 +361,28 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	s.metrics.count("accepted")
 	s.alertTransitions(h.ID, env.Host.Hostname, rec.Changed, now)
 	writeJSON(w, http.StatusCreated, rec)
+}
+
+// haveTexts admits a compact report only when its omitted texts are this
+// build's, and keeps those texts in the database (once per process) before
+// the first such report is stored, so every stored compact report can be
+// rendered in full later, also by a server of another version.
+func (s *Server) haveTexts(ctx context.Context, digest string) *wire.Error {
+	own, err := wire.OwnTexts()
+	if err != nil {
+		return wire.Errorf(wire.CodeInternal, "catalog texts: %v", err)
+	}
+	if digest != own.Digest {
+		return wire.Errorf(wire.CodeTextsUnknown, "report leaves out catalog texts %.12s; this server has %.12s: send the full report", digest, own.Digest)
+	}
+	if s.textsStored.Load() {
+		return nil
+	}
+	if _, err := s.opts.Store.PutSettingIfAbsent(ctx, wire.TextsSetting(own.Digest), string(own.JSON)); err != nil {
+		return s.storeError("store catalog texts", err)
+	}
+	s.textsStored.Store(true)
+	return nil
 }
 
 // authHost authenticates a host-signed request from its parsed headers:

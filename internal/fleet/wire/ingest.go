@@ -9,7 +9,10 @@ import (
 // Ingest is what the server stores from a report besides its bytes: the
 // verdicts, the findings and the facts shown per host.
 type Ingest struct {
-	ReportID        string
+	ReportID string
+	// Texts is the digest of the catalog texts a compact report left out
+	// ("" for a full report).
+	Texts           string
 	CollectedAt     time.Time
 	AgentVersion    string
 	Host            HostFacts
@@ -46,7 +49,7 @@ func DecodeIngest(body []byte, headerID string, known map[string]bool) (*Ingest,
 // IngestOf is what the server stores from a decoded envelope.
 func IngestOf(e *Envelope) *Ingest {
 	r := e.Report
-	out := &Ingest{ReportID: e.ReportID, CollectedAt: e.CollectedAt, AgentVersion: e.AgentVersion, Host: e.Host, FindingsTotal: e.FindingsTotal,
+	out := &Ingest{ReportID: e.ReportID, Texts: e.Texts, CollectedAt: e.CollectedAt, AgentVersion: e.AgentVersion, Host: e.Host, FindingsTotal: e.FindingsTotal,
 		Truncated: e.Truncated, Profile: r.Profile, OpenClawVersion: r.Target.OpenClaw.Version, Controls: make([]IngestControl, 0, len(r.Controls)), Findings: r.Findings}
 	if r.Policy != nil && r.Policy.Bundle != nil {
 		out.PolicyVersion = r.Policy.Bundle.Version

@@ -1,0 +1,314 @@
+package wire
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/report"
+)
+
+// Texts are the catalog texts an audit report repeats for every check,
+// finding and control: titles, descriptions, remediation and references.
+// They are two thirds of a report's bytes, and the same in every report of
+// one clawgov build, so a compact envelope (SchemaVersion 2 with Texts
+// set) leaves them out and names the Texts it omitted by their digest.
+// The server keeps the Texts of its own build under that digest (fleet
+// settings, so they outlive an upgrade) and puts them back when it renders
+// a stored report; the stored, signed bytes stay the compact ones.
+type Texts struct {
+	Checks   map[string]CheckTexts   `json:"checks"`
+	Controls map[string]ControlTexts `json:"controls"`
+}
+
+// CheckTexts are one check's catalog texts, in both languages.
+type CheckTexts struct {
+	Title       catalog.Text `json:"title"`
+	Description catalog.Text `json:"description"`
+	Remediation catalog.Text `json:"remediation"`
+	References  []string     `json:"references,omitempty"`
+}
+
+// ControlTexts are one control's framework texts, in both languages.
+type ControlTexts struct {
+	Title       catalog.Text `json:"title"`
+	Description catalog.Text `json:"description"`
+}
+
+// TextsOf collects cat's texts.
+func TextsOf(cat *catalog.Catalog) *Texts {
+	t := &Texts{Checks: map[string]CheckTexts{}, Controls: map[string]ControlTexts{}}
+	for _, id := range cat.CheckIDs() {
+		c, _ := cat.Check(id)
+		t.Checks[id] = CheckTexts{Title: c.Title, Description: c.Description, Remediation: c.Remediation, References: c.References}
+	}
+	for _, c := range cat.Controls {
+		t.Controls[c.ID] = ControlTexts{Title: c.Title, Description: c.Description}
+	}
+	return t
+}
+
+// Encode is t's canonical JSON (maps marshal in key order) and its digest,
+// the name a compact envelope refers to it by.
+func (t *Texts) Encode() (data []byte, digest string, err error) {
+	data, err = json.Marshal(t)
+	if err != nil {
+		return nil, "", fmt.Errorf("encode catalog texts: %w", err)
+	}
+	s := sha256.Sum256(data)
+	return data, hex.EncodeToString(s[:]), nil
+}
+
+// DecodeTexts parses Texts stored by a server and checks they are the
+// ones digest names.
+func DecodeTexts(data []byte, digest string) (*Texts, error) {
+	var t Texts
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, fmt.Errorf("decode catalog texts %s: %w", digest, err)
+	}
+	if _, d, err := t.Encode(); err != nil {
+		return nil, err
+	} else if d != digest {
+		return nil, fmt.Errorf("catalog texts stored as %s hash to %s", digest, d)
+	}
+	return &t, nil
+}
+
+// OwnTexts are the texts of this build's embedded catalog, their JSON
+// and digest.
+var OwnTexts = sync.OnceValues(func() (*OwnTextSet, error) {
+	cat, err := catalog.Default()
+	if err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+	t := TextsOf(cat)
+	data, d, err := t.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return &OwnTextSet{Texts: t, JSON: data, Digest: d}, nil
+})
+
+// OwnTextSet is this build's Texts with their encoding.
+type OwnTextSet struct {
+	Texts  *Texts
+	JSON   []byte
+	Digest string
+}
+
+// TextsSetting is the fleet setting that keeps the Texts named digest.
+func TextsSetting(digest string) string { return "catalog-texts:" + digest }
+
+// compact returns a copy of r without the texts t holds for it (a field
+// is left out only where it equals t's text in the report language);
+// r itself is not changed.
+func compact(r *report.Report, t *Texts) *report.Report {
+	c := *r
+	l := r.Lang
+	c.Checks = slices.Clone(r.Checks)
+	for i := range c.Checks {
+		x := &c.Checks[i]
+		ct, ok := t.Checks[x.ID]
+		if !ok {
+			continue
+		}
+		if x.Title == ct.Title.Get(l) {
+			x.Title = ""
+		}
+		if x.Description == ct.Description.Get(l) {
+			x.Description = ""
+		}
+		if x.Remediation == ct.Remediation.Get(l) {
+			x.Remediation = ""
+		}
+		if slices.Equal(x.References, ct.References) {
+			x.References = nil
+		}
+	}
+	c.Findings = slices.Clone(r.Findings)
+	for i := range c.Findings {
+		f := &c.Findings[i]
+		ct, ok := t.Checks[f.CheckID]
+		if !ok {
+			continue
+		}
+		if f.Title == ct.Title.Get(l) {
+			f.Title = ""
+		}
+		if f.Remediation == ct.Remediation.Get(l) {
+			f.Remediation = ""
+		}
+		if slices.Equal(f.References, ct.References) {
+			f.References = nil
+		}
+	}
+	c.Controls = slices.Clone(r.Controls)
+	for i := range c.Controls {
+		x := &c.Controls[i]
+		ct, ok := t.Controls[x.ID]
+		if !ok {
+			continue
+		}
+		if x.Title == ct.Title {
+			x.Title = catalog.Text{}
+		}
+		if x.Description == ct.Description.Get(l) {
+			x.Description = ""
+		}
+	}
+	return &c
+}
+
+// rehydrate puts t's texts back into the fields compact left empty.
+func rehydrate(r *report.Report, t *Texts) {
+	l := r.Lang
+	for i := range r.Checks {
+		x := &r.Checks[i]
+		ct, ok := t.Checks[x.ID]
+		if !ok {
+			continue
+		}
+		if x.Title == "" {
+			x.Title = ct.Title.Get(l)
+		}
+		if x.Description == "" {
+			x.Description = ct.Description.Get(l)
+		}
+		if x.Remediation == "" {
+			x.Remediation = ct.Remediation.Get(l)
+		}
+		if len(x.References) == 0 && len(ct.References) > 0 {
+			x.References = slices.Clone(ct.References)
+		}
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		ct, ok := t.Checks[f.CheckID]
+		if !ok {
+			continue
+		}
+		if f.Title == "" {
+			f.Title = ct.Title.Get(l)
+		}
+		if f.Remediation == "" {
+			f.Remediation = ct.Remediation.Get(l)
+		}
+		if len(f.References) == 0 && len(ct.References) > 0 {
+			f.References = slices.Clone(ct.References)
+		}
+	}
+	for i := range r.Controls {
+		x := &r.Controls[i]
+		ct, ok := t.Controls[x.ID]
+		if !ok {
+			continue
+		}
+		if x.Title == (catalog.Text{}) {
+			x.Title = ct.Title
+		}
+		if x.Description == "" {
+			x.Description = ct.Description.Get(l)
+		}
+	}
+}
+
+// Compact encodes env with the texts of this build's catalog left out
+// (SchemaVersion 2, Texts set). It falls back to the full report (Texts
+// empty) unless putting the texts back yields exactly the report given,
+// so a compact envelope always stands for the full one it was made from.
+func Compact(env Envelope) ([]byte, error) {
+	env.SchemaVersion = SchemaVersion
+	env.Texts = ""
+	full, err := json.Marshal(env)
+	if err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	own, err := OwnTexts()
+	if err != nil || env.Report == nil {
+		return full, nil // no catalog to refer to: send every text
+	}
+	c := env
+	c.Report = compact(env.Report, own.Texts)
+	c.Texts = own.Digest
+	small, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	// Check the round trip the server's renderer will make.
+	var back Envelope
+	if err := json.Unmarshal(small, &back); err != nil || back.Report == nil {
+		return full, nil // keep the full form
+	}
+	rehydrate(back.Report, own.Texts)
+	back.Texts = ""
+	again, err := json.Marshal(back)
+	if err != nil || !bytes.Equal(again, full) {
+		return full, nil // keep the full form
+	}
+	return small, nil
+}
+
+// Expand turns a compact envelope body back into the full one (Texts
+// empty, schema version 1) with this build's texts, for a server that
+// does not take compact reports. A body that is not compact is returned
+// unchanged.
+func Expand(body []byte) ([]byte, error) {
+	var env Envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("decode spooled report: %w", err)
+	}
+	if env.Texts == "" {
+		return body, nil
+	}
+	own, err := OwnTexts()
+	if err != nil {
+		return nil, err
+	}
+	if env.Texts != own.Digest {
+		return nil, fmt.Errorf("report refers to catalog texts %.12s, this build has %.12s", env.Texts, own.Digest)
+	}
+	if env.Report != nil {
+		rehydrate(env.Report, own.Texts)
+	}
+	env.Texts = ""
+	env.SchemaVersion = 1
+	b, err := json.Marshal(env)
+	if err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	return b, nil
+}
+
+// StoredReport decodes a stored report body for rendering: an envelope
+// (a compact one gets its texts back from texts, which looks them up by
+// digest) or, for bodies stored bare, a report.
+func StoredReport(body []byte, texts func(digest string) (*Texts, error)) (*report.Report, error) {
+	var env struct {
+		Texts  string          `json:"texts"`
+		Report json.RawMessage `json:"report"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("decode stored report: %w", err)
+	}
+	raw := []byte(env.Report)
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = body // a bare report
+	}
+	var r report.Report
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("decode stored report: %w", err)
+	}
+	if env.Texts != "" {
+		t, err := texts(env.Texts)
+		if err != nil {
+			return nil, err
+		}
+		rehydrate(&r, t)
+	}
+	return &r, nil
+}
