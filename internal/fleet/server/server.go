@@ -323,7 +323,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if env.Texts != "" {
-		if werr := s.haveTexts(ctx, env.Texts); werr != nil {
+		if werr := s.haveTexts(ctx, env); werr != nil {
 			s.reject(w, werr, start)
 			return
 		}
@@ -367,13 +367,16 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 // build's, and keeps those texts in the database (once per process) before
 // the first such report is stored, so every stored compact report can be
 // rendered in full later, also by a server of another version.
-func (s *Server) haveTexts(ctx context.Context, digest string) *wire.Error {
+func (s *Server) haveTexts(ctx context.Context, in *wire.Ingest) *wire.Error {
 	own, err := wire.OwnTexts()
 	if err != nil {
 		return wire.Errorf(wire.CodeInternal, "catalog texts: %v", err)
 	}
-	if digest != own.Digest {
-		return wire.Errorf(wire.CodeTextsUnknown, "report leaves out catalog texts %.12s; this server has %.12s: send the full report", digest, own.Digest)
+	if in.Texts != own.Digest {
+		return wire.Errorf(wire.CodeTextsUnknown, "report leaves out catalog texts %.12s; this server has %.12s: send the full report", in.Texts, own.Digest)
+	}
+	if werr := wire.CheckCompact(in, own.Texts); werr != nil {
+		return werr
 	}
 	if s.textsStored.Load() {
 		return nil

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/clawgov/clawgov/internal/catalog"
+	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/report"
 )
 
@@ -26,12 +28,15 @@ type Texts struct {
 	Controls map[string]ControlTexts `json:"controls"`
 }
 
-// CheckTexts are one check's catalog texts, in both languages.
+// CheckTexts are one check's catalog texts, in both languages, with the
+// severity and controls a check result repeats from the catalog.
 type CheckTexts struct {
-	Title       catalog.Text `json:"title"`
-	Description catalog.Text `json:"description"`
-	Remediation catalog.Text `json:"remediation"`
-	References  []string     `json:"references,omitempty"`
+	Title       catalog.Text     `json:"title"`
+	Description catalog.Text     `json:"description"`
+	Remediation catalog.Text     `json:"remediation"`
+	References  []string         `json:"references,omitempty"`
+	Severity    finding.Severity `json:"severity"`
+	Controls    []string         `json:"controls,omitempty"`
 }
 
 // ControlTexts are one control's framework texts, in both languages.
@@ -45,7 +50,8 @@ func TextsOf(cat *catalog.Catalog) *Texts {
 	t := &Texts{Checks: map[string]CheckTexts{}, Controls: map[string]ControlTexts{}}
 	for _, id := range cat.CheckIDs() {
 		c, _ := cat.Check(id)
-		t.Checks[id] = CheckTexts{Title: c.Title, Description: c.Description, Remediation: c.Remediation, References: c.References}
+		t.Checks[id] = CheckTexts{Title: c.Title, Description: c.Description, Remediation: c.Remediation, References: c.References,
+			Severity: c.Severity, Controls: c.Controls}
 	}
 	for _, c := range cat.Controls {
 		t.Controls[c.ID] = ControlTexts{Title: c.Title, Description: c.Description}
@@ -105,16 +111,24 @@ type OwnTextSet struct {
 func TextsSetting(digest string) string { return "catalog-texts:" + digest }
 
 // compact returns a copy of r without the texts t holds for it (a field
-// is left out only where it equals t's text in the report language);
+// is left out only where it equals t's text in the report language), and
+// the IDs of the checks it left out whole: those that passed without
+// findings and hold nothing but catalog data, most of an audit's checks.
 // r itself is not changed.
-func compact(r *report.Report, t *Texts) *report.Report {
+func compact(r *report.Report, t *Texts) (*report.Report, []string) {
 	c := *r
 	l := r.Lang
-	c.Checks = slices.Clone(r.Checks)
-	for i := range c.Checks {
-		x := &c.Checks[i]
+	c.Checks = make([]report.CheckResult, 0, len(r.Checks))
+	var passed []string
+	for _, x := range r.Checks {
 		ct, ok := t.Checks[x.ID]
 		if !ok {
+			c.Checks = append(c.Checks, x)
+			continue
+		}
+		if x.Status == finding.Pass && x.Findings == 0 && x.Severity == ct.Severity && slices.Equal(x.Controls, ct.Controls) &&
+			x.Title == ct.Title.Get(l) && x.Description == ct.Description.Get(l) && x.Remediation == ct.Remediation.Get(l) && slices.Equal(x.References, ct.References) {
+			passed = append(passed, x.ID)
 			continue
 		}
 		if x.Title == ct.Title.Get(l) {
@@ -129,6 +143,7 @@ func compact(r *report.Report, t *Texts) *report.Report {
 		if slices.Equal(x.References, ct.References) {
 			x.References = nil
 		}
+		c.Checks = append(c.Checks, x)
 	}
 	c.Findings = slices.Clone(r.Findings)
 	for i := range c.Findings {
@@ -161,12 +176,21 @@ func compact(r *report.Report, t *Texts) *report.Report {
 			x.Description = ""
 		}
 	}
-	return &c
+	return &c, passed
 }
 
-// rehydrate puts t's texts back into the fields compact left empty.
-func rehydrate(r *report.Report, t *Texts) {
+// rehydrate puts t's texts back into the fields compact left empty and
+// the passed checks it left out back among the checks (in ID order, the
+// order a report lists its checks in).
+func rehydrate(r *report.Report, passed []string, t *Texts) {
 	l := r.Lang
+	if len(passed) > 0 {
+		for _, id := range passed {
+			ct := t.Checks[id]
+			r.Checks = append(r.Checks, report.CheckResult{ID: id, Severity: ct.Severity, Status: finding.Pass, Controls: slices.Clone(ct.Controls)})
+		}
+		slices.SortStableFunc(r.Checks, func(a, b report.CheckResult) int { return strings.Compare(a.ID, b.ID) })
+	}
 	for i := range r.Checks {
 		x := &r.Checks[i]
 		ct, ok := t.Checks[x.ID]
@@ -233,7 +257,7 @@ func Compact(env Envelope) ([]byte, error) {
 		return full, nil // no catalog to refer to: send every text
 	}
 	c := env
-	c.Report = compact(env.Report, own.Texts)
+	c.Report, c.PassedChecks = compact(env.Report, own.Texts)
 	c.Texts = own.Digest
 	small, err := json.Marshal(c)
 	if err != nil {
@@ -244,8 +268,8 @@ func Compact(env Envelope) ([]byte, error) {
 	if err := json.Unmarshal(small, &back); err != nil || back.Report == nil {
 		return full, nil // keep the full form
 	}
-	rehydrate(back.Report, own.Texts)
-	back.Texts = ""
+	rehydrate(back.Report, back.PassedChecks, own.Texts)
+	back.Texts, back.PassedChecks = "", nil
 	again, err := json.Marshal(back)
 	if err != nil || !bytes.Equal(again, full) {
 		return full, nil // keep the full form
@@ -273,9 +297,9 @@ func Expand(body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("report refers to catalog texts %.12s, this build has %.12s", env.Texts, own.Digest)
 	}
 	if env.Report != nil {
-		rehydrate(env.Report, own.Texts)
+		rehydrate(env.Report, env.PassedChecks, own.Texts)
 	}
-	env.Texts = ""
+	env.Texts, env.PassedChecks = "", nil
 	env.SchemaVersion = 1
 	b, err := json.Marshal(env)
 	if err != nil {
@@ -289,8 +313,9 @@ func Expand(body []byte) ([]byte, error) {
 // digest) or, for bodies stored bare, a report.
 func StoredReport(body []byte, texts func(digest string) (*Texts, error)) (*report.Report, error) {
 	var env struct {
-		Texts  string          `json:"texts"`
-		Report json.RawMessage `json:"report"`
+		Texts        string          `json:"texts"`
+		PassedChecks []string        `json:"passed_checks"`
+		Report       json.RawMessage `json:"report"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("decode stored report: %w", err)
@@ -308,7 +333,26 @@ func StoredReport(body []byte, texts func(digest string) (*Texts, error)) (*repo
 		if err != nil {
 			return nil, err
 		}
-		rehydrate(&r, t)
+		rehydrate(&r, env.PassedChecks, t)
 	}
 	return &r, nil
+}
+
+// CheckCompact checks what a compact envelope leaves out is in t: every
+// passed check is one of t's, listed once and not also in the report.
+func CheckCompact(in *Ingest, t *Texts) *Error {
+	seen := make(map[string]bool, len(in.PassedChecks)+len(in.CheckIDs))
+	for _, id := range in.CheckIDs {
+		seen[id] = true
+	}
+	for _, id := range in.PassedChecks {
+		if _, ok := t.Checks[id]; !ok {
+			return Errorf(CodeMalformed, "passed check %q is not in the catalog texts", clip(id))
+		}
+		if seen[id] {
+			return Errorf(CodeMalformed, "check %s listed twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
 }

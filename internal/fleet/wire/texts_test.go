@@ -58,7 +58,7 @@ func TestCompactRoundTrip(t *testing.T) {
 		if r, _ := json.Marshal(rep); !bytes.Equal(r, full) {
 			t.Fatalf("%s: Compact changed the report it was given", lang)
 		}
-		if len(small)*2 > len(fullEnv) {
+		if len(small)*3 > len(fullEnv) {
 			t.Errorf("%s: compact envelope %d bytes, full %d: texts not left out", lang, len(small), len(fullEnv))
 		}
 		in, werr := DecodeIngest(small, "report-0001", known)
@@ -67,6 +67,12 @@ func TestCompactRoundTrip(t *testing.T) {
 		}
 		if in.Texts != own.Digest {
 			t.Errorf("%s: texts digest %q, want %q", lang, in.Texts, own.Digest)
+		}
+		if len(in.PassedChecks) == 0 {
+			t.Errorf("%s: no passed check left out", lang)
+		}
+		if werr := CheckCompact(in, own.Texts); werr != nil {
+			t.Errorf("%s: %v", lang, werr)
 		}
 		back, err := StoredReport(small, func(d string) (*Texts, error) {
 			if d != own.Digest {
@@ -164,5 +170,34 @@ func TestDecodeTextsField(t *testing.T) {
 		if _, werr := Decode(b, "report-0001", known); werr != nil {
 			t.Errorf("schema %d refused: %v", v, werr)
 		}
+	}
+}
+
+// TestCheckCompact: a passed check must be one of the texts' checks,
+// listed once, and not also among the report's checks.
+func TestCheckCompact(t *testing.T) {
+	own, _ := OwnTexts()
+	var id string
+	for k := range own.Texts.Checks {
+		id = k
+		break
+	}
+	for name, in := range map[string]*Ingest{
+		"unknown check":  {PassedChecks: []string{"CG-NOPE-999"}},
+		"listed twice":   {PassedChecks: []string{id, id}},
+		"also in report": {PassedChecks: []string{id}, CheckIDs: []string{id}},
+	} {
+		if werr := CheckCompact(in, own.Texts); werr == nil || werr.Code != CodeMalformed {
+			t.Errorf("%s: %v, want malformed", name, werr)
+		}
+	}
+	if werr := CheckCompact(&Ingest{PassedChecks: []string{id}}, own.Texts); werr != nil {
+		t.Errorf("valid: %v", werr)
+	}
+	e := envelope("report-0001")
+	e.SchemaVersion, e.PassedChecks = 2, []string{id}
+	b, _ := json.Marshal(e)
+	if _, werr := Decode(b, "report-0001", known); werr == nil || werr.Code != CodeMalformed {
+		t.Errorf("passed_checks without texts: %v, want malformed", werr)
 	}
 }

@@ -311,8 +311,11 @@ type Envelope struct {
 	// Texts, when set (schema version 2), is the digest of the catalog
 	// Texts the report leaves out (see Compact); empty, every text is in
 	// the report.
-	Texts  string         `json:"texts,omitempty"`
-	Report *report.Report `json:"report"`
+	Texts string `json:"texts,omitempty"`
+	// PassedChecks (with Texts) are the checks left out of Report.Checks
+	// because they passed without findings and hold only catalog data.
+	PassedChecks []string       `json:"passed_checks,omitempty"`
+	Report       *report.Report `json:"report"`
 }
 
 // Cap trims the report's findings to max and records the truncation.
@@ -368,6 +371,9 @@ func Decode(body []byte, headerID string, known map[string]bool) (*Envelope, *Er
 	}
 	if env.Texts != "" && (env.SchemaVersion < 2 || !hex64().MatchString(env.Texts)) {
 		return nil, Errorf(CodeMalformed, "texts must be a catalog texts digest (64 lowercase hex digits) and needs schema_version 2")
+	}
+	if len(env.PassedChecks) > 0 && env.Texts == "" {
+		return nil, Errorf(CodeMalformed, "passed_checks needs texts")
 	}
 	if env.ReportID != headerID {
 		return nil, Errorf(CodeMalformed, "report_id in body differs from the signed header")
