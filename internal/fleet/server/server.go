@@ -8,6 +8,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -255,7 +256,17 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) ([]
 		return nil, e
 	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.BodyTimeout))
-	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	// Read into a buffer of the announced size (it is within max here), so
+	// a report is not copied through io.ReadAll's doubling growth; a body
+	// longer than announced still ends at max+1 and is refused below. The
+	// announcement alone reserves at most 1 MiB.
+	size := min(r.ContentLength, 1<<20)
+	if size < 0 {
+		size = 0
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, max+1))
+	b := buf.Bytes()
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {

@@ -596,9 +596,20 @@ func sortedUnique(v []string) []string {
 }
 
 func findingsHash(fs []Finding) string {
+	// The same bytes fmt.Fprintf("%s\x00...\x01") wrote, built without fmt
+	// (this runs on every ingest).
 	h := sha256.New()
+	var b []byte
 	for _, f := range fs {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x01", f.Fingerprint, f.CheckID, f.Severity, f.Status, f.Title, f.Message)
+		b = b[:0]
+		for i, v := range [...]string{f.Fingerprint, f.CheckID, f.Severity, f.Status, f.Title, f.Message} {
+			if i > 0 {
+				b = append(b, 0)
+			}
+			b = append(b, v...)
+		}
+		b = append(b, 1)
+		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -39,10 +39,12 @@ type CheckTexts struct {
 	Controls    []string         `json:"controls,omitempty"`
 }
 
-// ControlTexts are one control's framework texts, in both languages.
+// ControlTexts are one control's framework texts, in both languages, with
+// the checks it lists.
 type ControlTexts struct {
 	Title       catalog.Text `json:"title"`
 	Description catalog.Text `json:"description"`
+	Checks      []string     `json:"checks,omitempty"`
 }
 
 // TextsOf collects cat's texts.
@@ -54,7 +56,7 @@ func TextsOf(cat *catalog.Catalog) *Texts {
 			Severity: c.Severity, Controls: c.Controls}
 	}
 	for _, c := range cat.Controls {
-		t.Controls[c.ID] = ControlTexts{Title: c.Title, Description: c.Description}
+		t.Controls[c.ID] = ControlTexts{Title: c.Title, Description: c.Description, Checks: c.Checks}
 	}
 	return t
 }
@@ -161,6 +163,9 @@ func compact(r *report.Report, t *Texts) (*report.Report, []string) {
 		if slices.Equal(f.References, ct.References) {
 			f.References = nil
 		}
+		if len(f.Controls) > 0 && slices.Equal(f.Controls, sortedControls(ct)) {
+			f.Controls = nil
+		}
 	}
 	c.Controls = slices.Clone(r.Controls)
 	for i := range c.Controls {
@@ -175,8 +180,16 @@ func compact(r *report.Report, t *Texts) (*report.Report, []string) {
 		if x.Description == ct.Description.Get(l) {
 			x.Description = ""
 		}
+		if len(x.CheckIDs) > 0 && slices.Equal(x.CheckIDs, ct.Checks) {
+			x.CheckIDs = nil
+		}
 	}
 	return &c, passed
+}
+
+// sortedControls are a check's controls as a finding lists them.
+func sortedControls(ct CheckTexts) []string {
+	return slices.Sorted(slices.Values(ct.Controls))
 }
 
 // rehydrate puts t's texts back into the fields compact left empty and
@@ -225,6 +238,9 @@ func rehydrate(r *report.Report, passed []string, t *Texts) {
 		if len(f.References) == 0 && len(ct.References) > 0 {
 			f.References = slices.Clone(ct.References)
 		}
+		if f.Controls == nil && len(ct.Controls) > 0 {
+			f.Controls = sortedControls(ct)
+		}
 	}
 	for i := range r.Controls {
 		x := &r.Controls[i]
@@ -237,6 +253,9 @@ func rehydrate(r *report.Report, passed []string, t *Texts) {
 		}
 		if x.Description == "" {
 			x.Description = ct.Description.Get(l)
+		}
+		if x.CheckIDs == nil && len(ct.Checks) > 0 {
+			x.CheckIDs = slices.Clone(ct.Checks)
 		}
 	}
 }
