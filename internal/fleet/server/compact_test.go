@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clawgov/clawgov/internal/fleet/agent"
 	"github.com/clawgov/clawgov/internal/fleet/store"
@@ -78,6 +81,27 @@ func TestCompactReportStoredAndRendered(t *testing.T) {
 		}
 		if got != html(t, &want) {
 			t.Error("stored compact report renders differently from the audited report")
+		}
+		// The evidence bundle carries the texts the compact JSON leaves out.
+		_, key, _ := ed25519.GenerateKey(nil)
+		var zb bytes.Buffer
+		if err := web.WriteBundle(&zb, []web.StoredReport{sr}, key, time.Now(), "admin"); err != nil {
+			t.Fatal(err)
+		}
+		m, err := web.VerifyBundle(zb.Bytes(), key.Public().(ed25519.PublicKey))
+		if err != nil || len(m.Reports) != 1 || m.Reports[0].Texts == "" {
+			t.Fatalf("bundle: %v %+v", err, m)
+		}
+		zr, _ := zip.NewReader(bytes.NewReader(zb.Bytes()), int64(zb.Len()))
+		for _, zf := range zr.File {
+			if zf.Name == m.Reports[0].Texts {
+				rc, _ := zf.Open()
+				b, _ := io.ReadAll(rc)
+				rc.Close()
+				if _, err := wire.DecodeTexts(b, env.Texts); err != nil {
+					t.Errorf("bundle texts: %v", err)
+				}
+			}
 		}
 	})
 }

@@ -212,24 +212,44 @@ func (s *StoreSource) Report(ctx context.Context, u User, hostID, reportID strin
 	if err != nil {
 		return StoredReport{}, mapErr(err)
 	}
-	r, err := wire.StoredReport(sr.Body, func(d string) (*wire.Texts, error) { return s.texts(ctx, d) })
+	var named *storedTexts
+	r, err := wire.StoredReport(sr.Body, func(d string) (*wire.Texts, error) {
+		t, err := s.texts(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		named = t
+		return t.texts, nil
+	})
 	if err != nil {
 		return StoredReport{}, fmt.Errorf("report %s: stored body does not decode: %w", reportID, err)
 	}
-	return StoredReport{
+	out := StoredReport{
 		Ref: ReportRef{ID: sr.ReportID, HostID: sr.HostID, CreatedAt: sr.CollectedAt, ReceivedAt: sr.ReceivedAt, Controls: countControls(sr.Controls)},
 		Raw: sr.Body, Report: r,
-	}, nil
+	}
+	if named != nil {
+		out.TextsDigest, out.Texts = named.digest, named.json
+	}
+	return out, nil
+}
+
+// storedTexts are catalog texts with the bytes and digest they are kept
+// under.
+type storedTexts struct {
+	texts  *wire.Texts
+	json   []byte
+	digest string
 }
 
 // texts are the catalog texts a compact stored report names: this
 // build's, or those a server of another build kept in the store.
-func (s *StoreSource) texts(ctx context.Context, digest string) (*wire.Texts, error) {
+func (s *StoreSource) texts(ctx context.Context, digest string) (*storedTexts, error) {
 	if own, err := wire.OwnTexts(); err == nil && own.Digest == digest {
-		return own.Texts, nil
+		return &storedTexts{texts: own.Texts, json: own.JSON, digest: digest}, nil
 	}
 	if t, ok := s.textsCache.Load(digest); ok {
-		return t.(*wire.Texts), nil
+		return t.(*storedTexts), nil
 	}
 	v, err := s.Store.Setting(ctx, wire.TextsSetting(digest))
 	if err != nil {
@@ -239,8 +259,9 @@ func (s *StoreSource) texts(ctx context.Context, digest string) (*wire.Texts, er
 	if err != nil {
 		return nil, err
 	}
-	s.textsCache.Store(digest, t)
-	return t, nil
+	st := &storedTexts{texts: t, json: []byte(v), digest: digest}
+	s.textsCache.Store(digest, st)
+	return st, nil
 }
 
 // History implements Source.
