@@ -63,6 +63,22 @@ func TestCompactReportStoredAndRendered(t *testing.T) {
 		if v, err := f.st.Setting(context.Background(), wire.TextsSetting(own.Digest)); err != nil || v != string(own.JSON) {
 			t.Fatalf("catalog texts not kept: %v", err)
 		}
+		// The fleet findings view keeps the titles and controls the compact
+		// report left to the catalog.
+		fs, err := f.st.Findings(context.Background(), store.FindingFilter{Scope: store.ScopeAll})
+		if err != nil || len(fs) == 0 {
+			t.Fatalf("findings: %d %v", len(fs), err)
+		}
+		byFP := map[string]store.Finding{}
+		for _, x := range fs {
+			byFP[x.Fingerprint] = x
+		}
+		for _, x := range rep.Findings {
+			got, ok := byFP[x.Fingerprint]
+			if !ok || got.Title != x.Title || strings.Join(got.Controls, ",") != strings.Join(x.Controls, ",") {
+				t.Errorf("stored finding %s: title %q controls %v, want %q %v", x.CheckID, got.Title, got.Controls, x.Title, x.Controls)
+			}
+		}
 		src := &web.StoreSource{Store: f.st, ControlIDs: f.srv.ControlIDs()}
 		sr, err := src.Report(context.Background(), web.User{Role: "admin"}, a.State.HostID, id)
 		if err != nil {

@@ -389,6 +389,9 @@ func (s *Server) haveTexts(ctx context.Context, in *wire.Ingest) *wire.Error {
 	if werr := wire.CheckCompact(in, own.Texts); werr != nil {
 		return werr
 	}
+	// The per-host findings table (the fleet findings view) keeps titles
+	// and controls: take them from the texts the report left them to.
+	wire.RehydrateFindings(in.Findings, in.Lang, own.Texts)
 	if s.textsStored.Load() {
 		return nil
 	}

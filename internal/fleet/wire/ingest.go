@@ -3,6 +3,7 @@ package wire
 import (
 	"time"
 
+	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
 )
 
@@ -17,6 +18,7 @@ type Ingest struct {
 	// ones it lists (both to check against the texts).
 	PassedChecks    []string
 	CheckIDs        []string
+	Lang            catalog.Lang
 	CollectedAt     time.Time
 	AgentVersion    string
 	Host            HostFacts
@@ -53,7 +55,7 @@ func DecodeIngest(body []byte, headerID string, known map[string]bool) (*Ingest,
 // IngestOf is what the server stores from a decoded envelope.
 func IngestOf(e *Envelope) *Ingest {
 	r := e.Report
-	out := &Ingest{ReportID: e.ReportID, Texts: e.Texts, PassedChecks: e.PassedChecks, CollectedAt: e.CollectedAt, AgentVersion: e.AgentVersion, Host: e.Host, FindingsTotal: e.FindingsTotal,
+	out := &Ingest{ReportID: e.ReportID, Texts: e.Texts, PassedChecks: e.PassedChecks, Lang: r.Lang, CollectedAt: e.CollectedAt, AgentVersion: e.AgentVersion, Host: e.Host, FindingsTotal: e.FindingsTotal,
 		Truncated: e.Truncated, Profile: r.Profile, OpenClawVersion: r.Target.OpenClaw.Version, Controls: make([]IngestControl, 0, len(r.Controls)), Findings: r.Findings}
 	if r.Policy != nil && r.Policy.Bundle != nil {
 		out.PolicyVersion = r.Policy.Bundle.Version

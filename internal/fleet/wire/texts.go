@@ -223,25 +223,7 @@ func rehydrate(r *report.Report, passed []string, t *Texts) {
 			x.References = slices.Clone(ct.References)
 		}
 	}
-	for i := range r.Findings {
-		f := &r.Findings[i]
-		ct, ok := t.Checks[f.CheckID]
-		if !ok {
-			continue
-		}
-		if f.Title == "" {
-			f.Title = ct.Title.Get(l)
-		}
-		if f.Remediation == "" {
-			f.Remediation = ct.Remediation.Get(l)
-		}
-		if len(f.References) == 0 && len(ct.References) > 0 {
-			f.References = slices.Clone(ct.References)
-		}
-		if f.Controls == nil && len(ct.Controls) > 0 {
-			f.Controls = sortedControls(ct)
-		}
-	}
+	RehydrateFindings(r.Findings, l, t)
 	for i := range r.Controls {
 		x := &r.Controls[i]
 		ct, ok := t.Controls[x.ID]
@@ -355,6 +337,31 @@ func StoredReport(body []byte, texts func(digest string) (*Texts, error)) (*repo
 		rehydrate(&r, env.PassedChecks, t)
 	}
 	return &r, nil
+}
+
+// RehydrateFindings puts t's texts (in lang) back into the findings of a
+// compact report: titles, remediation, references and controls. The
+// server does it at ingest for the findings it stores per host.
+func RehydrateFindings(fs []finding.Finding, l catalog.Lang, t *Texts) {
+	for i := range fs {
+		f := &fs[i]
+		ct, ok := t.Checks[f.CheckID]
+		if !ok {
+			continue
+		}
+		if f.Title == "" {
+			f.Title = ct.Title.Get(l)
+		}
+		if f.Remediation == "" {
+			f.Remediation = ct.Remediation.Get(l)
+		}
+		if len(f.References) == 0 && len(ct.References) > 0 {
+			f.References = slices.Clone(ct.References)
+		}
+		if f.Controls == nil && len(ct.Controls) > 0 {
+			f.Controls = sortedControls(ct)
+		}
+	}
 }
 
 // CheckCompact checks what a compact envelope leaves out is in t: every
