@@ -278,17 +278,25 @@ func Compact(env Envelope) ([]byte, error) {
 	return small, nil
 }
 
-// Expand turns a compact envelope body back into the full one (Texts
-// empty, schema version 1) with this build's texts, for a server that
-// does not take compact reports. A body that is not compact is returned
+// Expand turns an envelope body into the full schema version 1 one (the
+// texts of a compact one put back with this build's), for a server that
+// does not take compact reports or version 2. A version 1 body is returned
 // unchanged.
 func Expand(body []byte) ([]byte, error) {
 	var env Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("decode spooled report: %w", err)
 	}
-	if env.Texts == "" {
+	if env.SchemaVersion == 1 {
 		return body, nil
+	}
+	if env.Texts == "" {
+		env.SchemaVersion = 1
+		b, err := json.Marshal(env)
+		if err != nil {
+			return nil, fmt.Errorf("encode report: %w", err)
+		}
+		return b, nil
 	}
 	own, err := OwnTexts()
 	if err != nil {

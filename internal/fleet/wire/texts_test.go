@@ -201,3 +201,19 @@ func TestCheckCompact(t *testing.T) {
 		t.Errorf("passed_checks without texts: %v, want malformed", werr)
 	}
 }
+
+// TestExpandFullV2: a version 2 envelope that went full (no texts) still
+// becomes version 1 for an older server; a version 1 body stays as it is.
+func TestExpandFullV2(t *testing.T) {
+	e := envelope("report-0001")
+	e.SchemaVersion = 2
+	b, _ := json.Marshal(e)
+	out, err := Expand(b)
+	var back Envelope
+	if err != nil || json.Unmarshal(out, &back) != nil || back.SchemaVersion != 1 {
+		t.Fatalf("expand full v2: %v %s", err, out)
+	}
+	if again, err := Expand(out); err != nil || !bytes.Equal(again, out) {
+		t.Errorf("expand v1 changed it: %v", err)
+	}
+}
