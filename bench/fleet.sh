@@ -5,7 +5,8 @@
 # 1. Ingest: drives the real fleet HTTP server (internal/fleet/server,
 #    over 127.0.0.1) with 200 simulated enrolled agents, 16 concurrent
 #    senders, each pushing a signed envelope holding a real audit report
-#    of a fixture deployment (~114 KB), on SQLite and on PostgreSQL
+#    of a fixture deployment (118 KB in full; agents send it compact,
+#    ~25 KB, the catalog texts left out), on SQLite and on PostgreSQL
 #    (127.0.0.1:5432 or a throwaway cluster, see internal/sqldb/sqldbtest).
 #    Prints ingests/s, p50/p99 ingest latency and CPU per ingest of the
 #    process (server and simulated agents share it).

@@ -294,15 +294,14 @@ func NewReportID(now time.Time) string {
 	return fmt.Sprintf("%012x-%s", now.UnixMilli(), hex.EncodeToString(b))
 }
 
-// Envelope wraps an audit report for sending, capping its findings.
+// Envelope wraps an audit report for sending, capping its findings. The
+// report goes compact (wire.Compact: the catalog texts left out, named by
+// digest) whenever that round-trips exactly; Send falls back to the full
+// report for a server that does not take it.
 func Envelope(rep *report.Report, facts wire.HostFacts, id string, now time.Time) ([]byte, error) {
 	env := wire.Envelope{SchemaVersion: wire.SchemaVersion, ReportID: id, CollectedAt: now.UTC(), AgentVersion: version.Version, Host: facts, Report: rep}
 	env.Cap(wire.MaxFindings)
-	b, err := json.Marshal(env)
-	if err != nil {
-		return nil, fmt.Errorf("encode report: %w", err)
-	}
-	return b, nil
+	return wire.Compact(env)
 }
 
 // Ack is the server's answer to one send.
@@ -313,9 +312,13 @@ type Ack struct {
 }
 
 // Send pushes one envelope, correcting the clock offset once on
-// clock_skew. It returns the server's answer; err is transport failure.
+// clock_skew and, when the server does not take a compact report (an
+// older server, or one whose catalog texts differ), sending the full one
+// once under the same report ID. It returns the server's answer; err is
+// transport failure.
 func (a *Agent) Send(ctx context.Context, id string, body []byte) (Ack, error) {
-	for attempt := 0; attempt < 2; attempt++ {
+	skewed, expanded := false, false
+	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.State.Server+wire.PathReports, bytes.NewReader(body))
 		if err != nil {
 			return Ack{}, err
@@ -334,14 +337,21 @@ func (a *Agent) Send(ctx context.Context, id string, body []byte) (Ack, error) {
 			return ack, nil
 		}
 		ack.Err = wire.ReadError(rb)
-		if ack.Err != nil && ack.Err.Code == wire.CodeClockSkew && ack.Err.ServerTime != nil && attempt == 0 {
+		if ack.Err != nil && ack.Err.Code == wire.CodeClockSkew && ack.Err.ServerTime != nil && !skewed {
 			// Adjust and retry at once; never re-enroll for a clock.
 			a.ClockOffset = ack.Err.ServerTime.Sub(a.Now())
+			skewed = true
 			continue
+		}
+		if ack.Err != nil && (ack.Err.Code == wire.CodeTextsUnknown || ack.Err.Code == wire.CodeUnsupported) && !expanded {
+			full, err := wire.Expand(body)
+			if err == nil && !bytes.Equal(full, body) {
+				body, expanded = full, true
+				continue
+			}
 		}
 		return ack, nil
 	}
-	return Ack{}, errors.New("unreachable")
 }
 
 // Acknowledged reports a 2xx receipt.

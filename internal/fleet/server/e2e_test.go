@@ -442,6 +442,17 @@ func TestIngestRejects(t *testing.T) {
 				e.Report.Controls = e.Report.Controls[:5]
 				return signed(a.Key, now(), "report-partial", enc(e))
 			}, 422, wire.CodeIncomplete},
+			{"compact report naming other catalog texts", func() *http.Request {
+				e := good("report-othertexts")
+				e.SchemaVersion, e.Texts = 2, strings.Repeat("ab", 32)
+				return signed(a.Key, now(), "report-othertexts", enc(e))
+			}, 422, wire.CodeTextsUnknown},
+			{"compact report passing a check the catalog lacks", func() *http.Request {
+				own, _ := wire.OwnTexts()
+				e := good("report-badpassed")
+				e.SchemaVersion, e.Texts, e.PassedChecks = 2, own.Digest, []string{"CG-NOPE-999"}
+				return signed(a.Key, now(), "report-badpassed", enc(e))
+			}, 400, wire.CodeMalformed},
 			{"SQL and HTML strings", func() *http.Request { return signed(a.Key, now(), "report-sqlhtml", enc(sqlish)) }, 422, wire.CodeUnknownControl},
 			{"report ID injection", func() *http.Request {
 				r := signed(a.Key, now(), "x", enc(good("x")))

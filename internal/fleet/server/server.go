@@ -8,6 +8,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -21,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/catalog"
@@ -69,6 +71,8 @@ type Server struct {
 	known    map[string]bool
 	metrics  *metrics
 	mux      *http.ServeMux
+	// textsStored says this build's catalog texts are in the database.
+	textsStored atomic.Bool
 }
 
 // New builds a server over opts.Store.
@@ -252,7 +256,17 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) ([]
 		return nil, e
 	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.BodyTimeout))
-	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	// Read into a buffer of the announced size (it is within max here), so
+	// a report is not copied through io.ReadAll's doubling growth; a body
+	// longer than announced still ends at max+1 and is refused below. The
+	// announcement alone reserves at most 1 MiB.
+	size := min(r.ContentLength, 1<<20)
+	if size < 0 {
+		size = 0
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, max+1))
+	b := buf.Bytes()
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -319,6 +333,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, werr, start)
 		return
 	}
+	if env.Texts != "" {
+		if werr := s.haveTexts(ctx, env); werr != nil {
+			s.reject(w, werr, start)
+			return
+		}
+	}
 	p := store.IngestParams{HostID: h.ID, ReportID: env.ReportID, ReceivedAt: now, CollectedAt: env.CollectedAt.UTC(), ContentSHA256: sig.Digest,
 		Signature: sig.SigB64, KeyFP: sig.KeyFP, Body: body, Hostname: env.Host.Hostname, MachineFP: env.Host.MachineFP, BootID: env.Host.BootID,
 		Addresses: env.Host.Addresses, Profile: env.Profile, OpenClaw: env.OpenClawVersion, AgentVersion: env.AgentVersion, PolicyVersion: env.PolicyVersion,
@@ -352,6 +372,34 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	s.metrics.count("accepted")
 	s.alertTransitions(h.ID, env.Host.Hostname, rec.Changed, now)
 	writeJSON(w, http.StatusCreated, rec)
+}
+
+// haveTexts admits a compact report only when its omitted texts are this
+// build's, and keeps those texts in the database (once per process) before
+// the first such report is stored, so every stored compact report can be
+// rendered in full later, also by a server of another version.
+func (s *Server) haveTexts(ctx context.Context, in *wire.Ingest) *wire.Error {
+	own, err := wire.OwnTexts()
+	if err != nil {
+		return wire.Errorf(wire.CodeInternal, "catalog texts: %v", err)
+	}
+	if in.Texts != own.Digest {
+		return wire.Errorf(wire.CodeTextsUnknown, "report leaves out catalog texts %.12s; this server has %.12s: send the full report", in.Texts, own.Digest)
+	}
+	if werr := wire.CheckCompact(in, own.Texts); werr != nil {
+		return werr
+	}
+	// The per-host findings table (the fleet findings view) keeps titles
+	// and controls: take them from the texts the report left them to.
+	wire.RehydrateFindings(in.Findings, in.Lang, own.Texts)
+	if s.textsStored.Load() {
+		return nil
+	}
+	if _, err := s.opts.Store.PutSettingIfAbsent(ctx, wire.TextsSetting(own.Digest), string(own.JSON)); err != nil {
+		return s.storeError("store catalog texts", err)
+	}
+	s.textsStored.Store(true)
+	return nil
 }
 
 // authHost authenticates a host-signed request from its parsed headers:

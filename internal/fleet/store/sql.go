@@ -596,9 +596,20 @@ func sortedUnique(v []string) []string {
 }
 
 func findingsHash(fs []Finding) string {
+	// The same bytes fmt.Fprintf("%s\x00...\x01") wrote, built without fmt
+	// (this runs on every ingest).
 	h := sha256.New()
+	var b []byte
 	for _, f := range fs {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x01", f.Fingerprint, f.CheckID, f.Severity, f.Status, f.Title, f.Message)
+		b = b[:0]
+		for i, v := range [...]string{f.Fingerprint, f.CheckID, f.Severity, f.Status, f.Title, f.Message} {
+			if i > 0 {
+				b = append(b, 0)
+			}
+			b = append(b, v...)
+		}
+		b = append(b, 1)
+		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -724,11 +735,11 @@ func (s *SQL) ingestTx(ctx context.Context, tx *sqldb.Tx, p IngestParams) (Recei
 			_, err := s.txExec(ctx, tx, `UPDATE fleet_hosts SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)`, ms(p.ReceivedAt), p.HostID, ms(p.ReceivedAt))
 			return err
 		}
-		var prevIdent, curIdent, fhash, cloneReason, oldAddrs, tags string
+		var prevIdent, curIdent, fhash, cloneReason, oldAddrs, tags, oldName, oldMachine, oldBoot string
 		var clone int
 		var lastRep, revoked *int64
-		if err := s.txQueryRow(ctx, tx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses, tags, last_report, revoked_at FROM fleet_hosts WHERE id = ?`+s.forUpdate(), p.HostID).
-			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason, &oldAddrs, &tags, &lastRep, &revoked); err != nil {
+		if err := s.txQueryRow(ctx, tx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses, tags, last_report, revoked_at, hostname, machine_fp, boot_id FROM fleet_hosts WHERE id = ?`+s.forUpdate(), p.HostID).
+			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason, &oldAddrs, &tags, &lastRep, &revoked, &oldName, &oldMachine, &oldBoot); err != nil {
 			return notFound(err, "host "+p.HostID)
 		}
 		// Clone detection: the identity behind one key changed and then
@@ -829,9 +840,17 @@ func (s *SQL) ingestTx(ctx context.Context, tx *sqldb.Tx, p IngestParams) (Recei
 				}
 			}
 		}
-		if _, err := s.txExec(ctx, tx, `UPDATE fleet_hosts SET hostname = ?, machine_fp = ?, boot_id = ?, prev_identity = ?, cur_identity = ?, addresses = ?,
+		if p.Hostname != oldName || p.MachineFP != oldMachine || p.BootID != oldBoot {
+			// Only then: assigning an indexed column rewrites its index
+			// entries even when the value stays (hostname and machine_fp are
+			// indexed), which was pages written on every report.
+			if _, err := s.txExec(ctx, tx, `UPDATE fleet_hosts SET hostname = ?, machine_fp = ?, boot_id = ? WHERE id = ?`, p.Hostname, p.MachineFP, p.BootID, p.HostID); err != nil {
+				return fmt.Errorf("update host: %w", err)
+			}
+		}
+		if _, err := s.txExec(ctx, tx, `UPDATE fleet_hosts SET prev_identity = ?, cur_identity = ?, addresses = ?,
 			profile = ?, openclaw_version = ?, agent_version = ?, policy_version = ?, last_seen = ?, last_report = ?, last_report_id = ?, findings_hash = ?, clone_suspect = ?, clone_reason = ?
-			WHERE id = ?`, p.Hostname, p.MachineFP, p.BootID, prevIdent, curIdent, jsonList(p.Addresses), p.Profile, p.OpenClaw, p.AgentVersion, p.PolicyVersion,
+			WHERE id = ?`, prevIdent, curIdent, jsonList(p.Addresses), p.Profile, p.OpenClaw, p.AgentVersion, p.PolicyVersion,
 			ms(p.ReceivedAt), ms(p.ReceivedAt), p.ReportID, nh, clone, cloneReason, p.HostID); err != nil {
 			return fmt.Errorf("update host: %w", err)
 		}

@@ -209,7 +209,8 @@ func (d *Dashboard) exportFindings(format string) http.HandlerFunc {
 }
 
 // Evidence bundle: a zip of the selected reports, each as the exact JSON
-// the agent sent and as the HTML report, with a manifest listing every
+// the agent sent (with the catalog texts a compact one leaves out) and as
+// the HTML report, with a manifest listing every
 // file's SHA-256 and size, signed (ed25519, detached, over the manifest's
 // exact bytes, as internal/advisory signs its bundles) with the server key.
 // An auditor verifies offline with VerifyBundle or any ed25519 tool.
@@ -239,6 +240,9 @@ type BundleReport struct {
 	ReceivedAt string `json:"received_at"`
 	JSON       string `json:"json"`
 	HTML       string `json:"html"`
+	// Texts is the file holding the catalog texts a compact JSON leaves
+	// out (its envelope's texts digest names them; wire.Texts).
+	Texts string `json:"texts,omitempty"`
 }
 
 func (d *Dashboard) bundle(w http.ResponseWriter, r *http.Request) {
@@ -318,8 +322,15 @@ func WriteBundle(w io.Writer, reports []StoredReport, key ed25519.PrivateKey, no
 			return fmt.Errorf("bundle: render report %s: %w", sr.Ref.ID, err)
 		}
 		files[base+".json"], files[base+".html"] = sr.Raw, h.Bytes()
-		m.Reports = append(m.Reports, BundleReport{ID: sr.Ref.ID, HostID: sr.Ref.HostID, Hostname: sr.Report.Target.Host,
-			ReceivedAt: rfc3339(sr.Ref.ReceivedAt), JSON: base + ".json", HTML: base + ".html"})
+		br := BundleReport{ID: sr.Ref.ID, HostID: sr.Ref.HostID, Hostname: sr.Report.Target.Host,
+			ReceivedAt: rfc3339(sr.Ref.ReceivedAt), JSON: base + ".json", HTML: base + ".html"}
+		if sr.TextsDigest != "" {
+			// A compact report's JSON leaves the catalog texts out: the
+			// bundle carries them, so it stands on its own offline.
+			br.Texts = "catalog-texts/" + safeName(sr.TextsDigest) + ".json"
+			files[br.Texts] = sr.Texts
+		}
+		m.Reports = append(m.Reports, br)
 	}
 	files[BundlePublicKey] = fmt.Appendf(nil, "clawgov-ed25519-public %s\n", base64.StdEncoding.EncodeToString(pub))
 	names := make([]string, 0, len(files))

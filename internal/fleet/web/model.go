@@ -109,6 +109,10 @@ type StoredReport struct {
 	Ref    ReportRef
 	Raw    []byte
 	Report *report.Report
+	// Texts (JSON) are the catalog texts a compact Raw leaves out, named
+	// by TextsDigest; both empty when Raw holds every text.
+	Texts       []byte
+	TextsDigest string
 }
 
 // HistoryEntry is one change of one control on one host: the store keeps a

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/clawgov/clawgov/internal/fleet/auth"
 	"github.com/clawgov/clawgov/internal/fleet/store"
-	"github.com/clawgov/clawgov/internal/report"
+	"github.com/clawgov/clawgov/internal/fleet/wire"
 )
 
 // StoreSource adapts the fleet store to the dashboard: Source, Tagger,
@@ -29,6 +28,9 @@ type StoreSource struct {
 	// ControlIDs are the 12 controls in display order.
 	ControlIDs []string
 	Now        func() time.Time
+	// textsCache holds catalog texts read from the store, by digest (they
+	// never change under one digest).
+	textsCache sync.Map
 }
 
 var (
@@ -210,14 +212,56 @@ func (s *StoreSource) Report(ctx context.Context, u User, hostID, reportID strin
 	if err != nil {
 		return StoredReport{}, mapErr(err)
 	}
-	var r report.Report
-	if err := json.Unmarshal(sr.Body, &r); err != nil {
+	var named *storedTexts
+	r, err := wire.StoredReport(sr.Body, func(d string) (*wire.Texts, error) {
+		t, err := s.texts(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		named = t
+		return t.texts, nil
+	})
+	if err != nil {
 		return StoredReport{}, fmt.Errorf("report %s: stored body does not decode: %w", reportID, err)
 	}
-	return StoredReport{
+	out := StoredReport{
 		Ref: ReportRef{ID: sr.ReportID, HostID: sr.HostID, CreatedAt: sr.CollectedAt, ReceivedAt: sr.ReceivedAt, Controls: countControls(sr.Controls)},
-		Raw: sr.Body, Report: &r,
-	}, nil
+		Raw: sr.Body, Report: r,
+	}
+	if named != nil {
+		out.TextsDigest, out.Texts = named.digest, named.json
+	}
+	return out, nil
+}
+
+// storedTexts are catalog texts with the bytes and digest they are kept
+// under.
+type storedTexts struct {
+	texts  *wire.Texts
+	json   []byte
+	digest string
+}
+
+// texts are the catalog texts a compact stored report names: this
+// build's, or those a server of another build kept in the store.
+func (s *StoreSource) texts(ctx context.Context, digest string) (*storedTexts, error) {
+	if own, err := wire.OwnTexts(); err == nil && own.Digest == digest {
+		return &storedTexts{texts: own.Texts, json: own.JSON, digest: digest}, nil
+	}
+	if t, ok := s.textsCache.Load(digest); ok {
+		return t.(*storedTexts), nil
+	}
+	v, err := s.Store.Setting(ctx, wire.TextsSetting(digest))
+	if err != nil {
+		return nil, fmt.Errorf("catalog texts %.12s: %w", digest, err)
+	}
+	t, err := wire.DecodeTexts([]byte(v), digest)
+	if err != nil {
+		return nil, err
+	}
+	st := &storedTexts{texts: t, json: []byte(v), digest: digest}
+	s.textsCache.Store(digest, st)
+	return st, nil
 }
 
 // History implements Source.

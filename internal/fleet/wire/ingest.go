@@ -3,13 +3,22 @@ package wire
 import (
 	"time"
 
+	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
 )
 
 // Ingest is what the server stores from a report besides its bytes: the
 // verdicts, the findings and the facts shown per host.
 type Ingest struct {
-	ReportID        string
+	ReportID string
+	// Texts is the digest of the catalog texts a compact report left out
+	// ("" for a full report).
+	Texts string
+	// PassedChecks are the checks a compact report left out; CheckIDs the
+	// ones it lists (both to check against the texts).
+	PassedChecks    []string
+	CheckIDs        []string
+	Lang            catalog.Lang
 	CollectedAt     time.Time
 	AgentVersion    string
 	Host            HostFacts
@@ -46,10 +55,16 @@ func DecodeIngest(body []byte, headerID string, known map[string]bool) (*Ingest,
 // IngestOf is what the server stores from a decoded envelope.
 func IngestOf(e *Envelope) *Ingest {
 	r := e.Report
-	out := &Ingest{ReportID: e.ReportID, CollectedAt: e.CollectedAt, AgentVersion: e.AgentVersion, Host: e.Host, FindingsTotal: e.FindingsTotal,
+	out := &Ingest{ReportID: e.ReportID, Texts: e.Texts, PassedChecks: e.PassedChecks, Lang: r.Lang, CollectedAt: e.CollectedAt, AgentVersion: e.AgentVersion, Host: e.Host, FindingsTotal: e.FindingsTotal,
 		Truncated: e.Truncated, Profile: r.Profile, OpenClawVersion: r.Target.OpenClaw.Version, Controls: make([]IngestControl, 0, len(r.Controls)), Findings: r.Findings}
 	if r.Policy != nil && r.Policy.Bundle != nil {
 		out.PolicyVersion = r.Policy.Bundle.Version
+	}
+	if len(e.PassedChecks) > 0 {
+		out.CheckIDs = make([]string, 0, len(r.Checks))
+		for _, c := range r.Checks {
+			out.CheckIDs = append(out.CheckIDs, c.ID)
+		}
 	}
 	for _, c := range r.Controls {
 		out.Controls = append(out.Controls, IngestControl{ID: c.ID, Status: string(c.Status)})

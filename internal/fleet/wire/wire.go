@@ -66,8 +66,10 @@ const (
 	MaxFindings = 500
 	// MaxSkew is the accepted difference between agent and server clocks.
 	MaxSkew = 5 * time.Minute
-	// SchemaVersion of the envelope.
-	SchemaVersion = 1
+	// SchemaVersion of the envelope agents send. Version 2 added Texts
+	// (compact reports); the server still takes version 1, the full
+	// report without Texts.
+	SchemaVersion = 2
 )
 
 // Code is a stable error code.
@@ -92,6 +94,7 @@ const (
 	CodeUnknownControl  Code = "unknown_control"    // 422 a control ID the server does not know
 	CodeIncomplete      Code = "incomplete_report"  // 422 a control missing or without a valid status
 	CodeUnsupported     Code = "schema_unsupported" // 422 envelope schema version unknown
+	CodeTextsUnknown    Code = "texts_unknown"      // 422 a compact report refers to catalog texts the server does not have: send the full report
 	CodePolicyInvalid   Code = "policy_invalid"     // 422 a policy bundle that does not verify against the trusted keys or is malformed
 	CodeRateLimited     Code = "rate_limited"       // 429
 	CodeUnavailable     Code = "unavailable"        // 503 server cannot write now (disk full): retry later
@@ -115,7 +118,7 @@ func (c Code) Status() int {
 		return http.StatusRequestEntityTooLarge
 	case CodeMalformed, CodeDigestMismatch:
 		return http.StatusBadRequest
-	case CodeUnknownControl, CodeIncomplete, CodeUnsupported, CodePolicyInvalid:
+	case CodeUnknownControl, CodeIncomplete, CodeUnsupported, CodeTextsUnknown, CodePolicyInvalid:
 		return http.StatusUnprocessableEntity
 	case CodeRateLimited:
 		return http.StatusTooManyRequests
@@ -303,9 +306,16 @@ type Envelope struct {
 	AgentVersion  string    `json:"agent_version"`
 	Host          HostFacts `json:"host"`
 	// FindingsTotal and Truncated say the agent capped Report.Findings.
-	FindingsTotal int            `json:"findings_total"`
-	Truncated     bool           `json:"truncated,omitempty"`
-	Report        *report.Report `json:"report"`
+	FindingsTotal int  `json:"findings_total"`
+	Truncated     bool `json:"truncated,omitempty"`
+	// Texts, when set (schema version 2), is the digest of the catalog
+	// Texts the report leaves out (see Compact); empty, every text is in
+	// the report.
+	Texts string `json:"texts,omitempty"`
+	// PassedChecks (with Texts) are the checks left out of Report.Checks
+	// because they passed without findings and hold only catalog data.
+	PassedChecks []string       `json:"passed_checks,omitempty"`
+	Report       *report.Report `json:"report"`
 }
 
 // Cap trims the report's findings to max and records the truncation.
@@ -356,8 +366,14 @@ func Decode(body []byte, headerID string, known map[string]bool) (*Envelope, *Er
 	if err := jsonv2.Unmarshal(body, &env, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return nil, Errorf(CodeMalformed, "decode envelope: %v", trimErr(err))
 	}
-	if env.SchemaVersion != SchemaVersion {
-		return nil, Errorf(CodeUnsupported, "envelope schema_version %d (want %d)", env.SchemaVersion, SchemaVersion)
+	if env.SchemaVersion != 1 && env.SchemaVersion != SchemaVersion {
+		return nil, Errorf(CodeUnsupported, "envelope schema_version %d (want 1 or %d)", env.SchemaVersion, SchemaVersion)
+	}
+	if env.Texts != "" && (env.SchemaVersion < 2 || !hex64().MatchString(env.Texts)) {
+		return nil, Errorf(CodeMalformed, "texts must be a catalog texts digest (64 lowercase hex digits) and needs schema_version 2")
+	}
+	if len(env.PassedChecks) > 0 && env.Texts == "" {
+		return nil, Errorf(CodeMalformed, "passed_checks needs texts")
 	}
 	if env.ReportID != headerID {
 		return nil, Errorf(CodeMalformed, "report_id in body differs from the signed header")
