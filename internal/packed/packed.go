@@ -119,7 +119,9 @@ func SortedKeys[V any](m map[string]V) []string {
 type Reader struct {
 	data string
 	pos  int
-	strs []string
+	// offs[i] and offs[i+1] bound string i in data: 4 bytes per string
+	// instead of a 16-byte string header (the tables hold thousands).
+	offs []uint32
 	err  error
 }
 
@@ -160,14 +162,17 @@ func NewReader(data string, version uint64) (*Reader, error) {
 	if r.pos+total > len(r.data) {
 		return nil, fmt.Errorf("%w: string table overruns the data", ErrCorrupt)
 	}
+	if r.pos+total > math.MaxUint32 {
+		return nil, fmt.Errorf("%w: data over 4 GiB", ErrCorrupt)
+	}
 	strAt := r.pos
 	r.pos = lensAt
-	r.strs = make([]string, n)
-	for i := range r.strs {
-		l := int(r.Uint())
-		r.strs[i] = r.data[strAt : strAt+l]
-		strAt += l
+	r.offs = make([]uint32, n+1)
+	for i := 0; i < n; i++ {
+		r.offs[i] = uint32(strAt)
+		strAt += int(r.Uint())
 	}
+	r.offs[n] = uint32(strAt)
 	r.pos = strAt
 	return r, nil
 }
@@ -239,11 +244,11 @@ func (r *Reader) String() string {
 	if r.err != nil {
 		return ""
 	}
-	if i >= uint64(len(r.strs)) {
+	if i+1 >= uint64(len(r.offs)) {
 		r.fail("string index out of range")
 		return ""
 	}
-	return r.strs[i]
+	return r.data[r.offs[i]:r.offs[i+1]]
 }
 
 // Len reads a slice or map length written by Writer.Len; isNil reports a
