@@ -151,50 +151,59 @@ func (db *DB) compile() error {
 	db.ids = &idIndex{}
 	db.index = map[string][]compiled{}
 	for i := range db.Advisories {
-		a := &db.Advisories[i]
-		if a.ID == "" {
-			return fmt.Errorf("advisory database: advisory %d has no id", i)
+		if err := db.indexAdvisory(i, &db.Advisories[i]); err != nil {
+			return err
 		}
-		for j, af := range a.Affected {
-			c := compiled{adv: i, aff: j, known: af.RangeKnown}
-			for _, r := range af.Ranges {
-				var s span
-				var err error
-				if r.Introduced != "" && r.Introduced != "0" {
-					if s.lo, err = ParseVersion(r.Introduced); err != nil {
-						return fmt.Errorf("advisory %s: %s: introduced: %w", a.ID, af.Package, err)
-					}
+	}
+	return nil
+}
+
+// indexAdvisory validates the ranges of advisory i and adds them to the
+// per-package index.
+func (db *DB) indexAdvisory(i int, a *Advisory) error {
+	if a.ID == "" {
+		return fmt.Errorf("advisory database: advisory %d has no id", i)
+	}
+	for j, af := range a.Affected {
+		c := compiled{adv: i, aff: j, known: af.RangeKnown}
+		for _, r := range af.Ranges {
+			var s span
+			var err error
+			if r.Introduced != "" && r.Introduced != "0" {
+				if s.lo, err = ParseVersion(r.Introduced); err != nil {
+					return fmt.Errorf("advisory %s: %s: introduced: %w", a.ID, af.Package, err)
 				}
-				switch {
-				case r.Fixed != "" && r.LastAffected != "":
-					return fmt.Errorf("advisory %s: %s: a range has both fixed and last_affected", a.ID, af.Package)
-				case r.Fixed != "":
-					if s.hi, err = ParseVersion(r.Fixed); err != nil {
-						return fmt.Errorf("advisory %s: %s: fixed: %w", a.ID, af.Package, err)
-					}
-				case r.LastAffected != "":
-					if s.hi, err = ParseVersion(r.LastAffected); err != nil {
-						return fmt.Errorf("advisory %s: %s: last_affected: %w", a.ID, af.Package, err)
-					}
-					s.hiIncluded = true
-				}
-				c.spans = append(c.spans, s)
 			}
-			for _, v := range af.Versions {
-				pv, err := ParseVersion(v)
-				if err != nil {
-					return fmt.Errorf("advisory %s: %s: versions: %w", a.ID, af.Package, err)
+			switch {
+			case r.Fixed != "" && r.LastAffected != "":
+				return fmt.Errorf("advisory %s: %s: a range has both fixed and last_affected", a.ID, af.Package)
+			case r.Fixed != "":
+				if s.hi, err = ParseVersion(r.Fixed); err != nil {
+					return fmt.Errorf("advisory %s: %s: fixed: %w", a.ID, af.Package, err)
 				}
-				c.vers = append(c.vers, pv)
+			case r.LastAffected != "":
+				if s.hi, err = ParseVersion(r.LastAffected); err != nil {
+					return fmt.Errorf("advisory %s: %s: last_affected: %w", a.ID, af.Package, err)
+				}
+				s.hiIncluded = true
 			}
-			db.index[af.Package] = append(db.index[af.Package], c)
+			c.spans = append(c.spans, s)
 		}
+		for _, v := range af.Versions {
+			pv, err := ParseVersion(v)
+			if err != nil {
+				return fmt.Errorf("advisory %s: %s: versions: %w", a.ID, af.Package, err)
+			}
+			c.vers = append(c.vers, pv)
+		}
+		db.index[af.Package] = append(db.index[af.Package], c)
 	}
 	return nil
 }
 
 // Get returns the advisory with id as its ID or an alias (case-insensitive).
 func (db *DB) Get(id string) (*Advisory, bool) {
+	db.materialize()
 	if db.ids == nil {
 		return nil, false
 	}
@@ -216,7 +225,6 @@ func (db *DB) Get(id string) (*Advisory, bool) {
 	if !ok {
 		return nil, false
 	}
-	db.complete(i)
 	return &db.Advisories[i], true
 }
 
@@ -255,20 +263,18 @@ type Match struct {
 // severity then ID. Withdrawn advisories never match. Advisories whose
 // range is unknown come back with Kind MatchUnknown, never as MatchAffected.
 // On the audit's lite database (see unpack) an unknown-range match carries
-// only the advisory's ID, aliases, summary, severity, CVSS, dates and
-// affected list: the audit lists those IDs and needs no more, and they
-// are most of the database.
+// only the advisory's ID, summary, severity and dates: the audit lists
+// those IDs and needs no more, and they are most of the database.
 func (db *DB) Match(pkg string, v Version) []Match {
 	var out []Match
 	seen := map[int]bool{}
 	for _, c := range db.index[pkg] {
-		a := &db.Advisories[c.adv]
-		if a.Withdrawn != "" || seen[c.adv] {
+		if seen[c.adv] || db.withdrawn(c.adv) {
 			continue
 		}
 		if !c.known {
 			seen[c.adv] = true
-			out = append(out, Match{Advisory: a, Package: pkg, Kind: MatchUnknown})
+			out = append(out, Match{Advisory: db.advisory(c.adv, false), Package: pkg, Kind: MatchUnknown})
 			continue
 		}
 		hit := -1
@@ -283,8 +289,7 @@ func (db *DB) Match(pkg string, v Version) []Match {
 			continue
 		}
 		seen[c.adv] = true
-		db.complete(c.adv)
-		m := Match{Advisory: a, Package: pkg, Kind: MatchAffected}
+		m := Match{Advisory: db.advisory(c.adv, true), Package: pkg, Kind: MatchAffected}
 		if hit >= 0 {
 			m.Range = c.spans[hit].String()
 		} else {
@@ -369,6 +374,7 @@ func sevRank(s string) int {
 
 // Count returns the number of advisories and how many are withdrawn.
 func (db *DB) Count() (total, withdrawn int) {
+	db.materialize()
 	for _, a := range db.Advisories {
 		total++
 		if a.Withdrawn != "" {
@@ -381,7 +387,7 @@ func (db *DB) Count() (total, withdrawn int) {
 // Encode renders the database deterministically (advisories sorted by ID,
 // two-space indent, trailing newline).
 func (db *DB) Encode() ([]byte, error) {
-	db.completeAll()
+	db.materialize()
 	sort.Slice(db.Advisories, func(i, j int) bool { return db.Advisories[i].ID < db.Advisories[j].ID })
 	var b strings.Builder
 	enc := json.NewEncoder(&b)

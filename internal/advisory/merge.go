@@ -168,7 +168,7 @@ func NewBuilder() *Builder { return &Builder{byID: map[string]*Advisory{}} }
 // AddDB seeds the builder with an existing database (e.g. the embedded one
 // before applying an update), keeping its provenance.
 func (b *Builder) AddDB(db *DB) {
-	db.completeAll()
+	db.materialize()
 	for _, a := range db.Advisories {
 		c := cloneAdvisory(a)
 		b.add(&c, "", false)

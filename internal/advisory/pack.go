@@ -104,16 +104,30 @@ func unpack(data string, lite bool) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{Schema: r.Int(), Attribution: r.String(), Sources: r.StringMap(), Modified: r.String()}
-	if n, isNil := r.Len(15); !isNil {
-		db.Advisories = make([]Advisory, n)
-		if lite {
-			db.lazy = &lazyAdvisories{r: r, starts: make([]int, n), done: make([]bool, n)}
-		}
-		for i := range db.Advisories {
-			if lite {
-				db.lazy.starts[i] = r.Pos()
+	n, isNil := r.Len(15)
+	if lite {
+		// The ranges go straight into the index; of each advisory only what
+		// a listing shows is kept (liteRecord), and where it starts.
+		db.ids = &idIndex{}
+		db.index = map[string][]compiled{}
+		db.lazy = &lazyAdvisories{r: r, recs: make([]liteRecord, n), isNil: isNil}
+		var a Advisory
+		for i := 0; i < n && r.Err() == nil; i++ {
+			start := r.Pos()
+			a = Advisory{Affected: a.Affected[:0]}
+			decodeAdvisory(r, &a, true)
+			db.lazy.recs[i] = liteRecord{ID: a.ID, Summary: a.Summary, Severity: a.Severity, Published: a.Published,
+				Modified: a.Modified, Withdrawn: a.Withdrawn, start: start}
+			if r.Err() == nil {
+				if err := db.indexAdvisory(i, &a); err != nil {
+					return nil, err
+				}
 			}
-			decodeAdvisory(r, &db.Advisories[i], lite)
+		}
+	} else if !isNil {
+		db.Advisories = make([]Advisory, n)
+		for i := range db.Advisories {
+			decodeAdvisory(r, &db.Advisories[i], false)
 		}
 	}
 	if err := r.Done(); err != nil {
@@ -122,19 +136,31 @@ func unpack(data string, lite bool) (*DB, error) {
 	if db.Schema != dbSchema {
 		return nil, fmt.Errorf("schema %d, want %d", db.Schema, dbSchema)
 	}
-	if err := db.compile(); err != nil {
-		return nil, err
+	if !lite {
+		if err := db.compile(); err != nil {
+			return nil, err
+		}
 	}
 	return db, nil
 }
 
+// decodeAdvisory decodes one advisory. lite leaves out what indexing and
+// listing do not need (aliases, CWE, references, tags, detail, notes,
+// provenance) and reuses a.Affected's storage.
 func decodeAdvisory(r *packed.Reader, a *Advisory, lite bool) {
 	a.ID = r.String()
-	a.Aliases = r.Strings()
+	if lite {
+		r.SkipStrings()
+	} else {
+		a.Aliases = r.Strings()
+	}
 	a.Summary = r.String()
 	a.Severity = r.String()
 	if r.Bool() {
-		a.CVSS = &CVSS{Version: r.String(), Vector: r.String(), Score: r.Float()}
+		cv := CVSS{Version: r.String(), Vector: r.String(), Score: r.Float()}
+		if !lite {
+			a.CVSS = &cv
+		}
 	}
 	if lite {
 		r.SkipStrings()
@@ -145,7 +171,10 @@ func decodeAdvisory(r *packed.Reader, a *Advisory, lite bool) {
 	a.Modified = r.String()
 	a.Withdrawn = r.String()
 	if m, isNil := r.Len(4); !isNil {
-		a.Affected = make([]Affected, m)
+		if !lite || cap(a.Affected) < m {
+			a.Affected = make([]Affected, m)
+		}
+		a.Affected = a.Affected[:m]
 		for j := range a.Affected {
 			af := &a.Affected[j]
 			af.Package = r.String()
@@ -154,6 +183,8 @@ func decodeAdvisory(r *packed.Reader, a *Advisory, lite bool) {
 				for x := range af.Ranges {
 					af.Ranges[x] = Interval{Introduced: r.String(), Fixed: r.String(), LastAffected: r.String()}
 				}
+			} else {
+				af.Ranges = nil
 			}
 			af.Versions = r.Strings()
 			af.RangeKnown = r.Bool()
@@ -174,44 +205,75 @@ func decodeAdvisory(r *packed.Reader, a *Advisory, lite bool) {
 	a.Provenance = r.StringMap()
 }
 
-// lazyAdvisories completes the advisories of a lite database on use.
-type lazyAdvisories struct {
-	mu     sync.Mutex
-	r      *packed.Reader
-	starts []int
-	done   []bool
+// liteRecord is what a lite database keeps of an advisory: what an
+// unknown-range listing shows.
+type liteRecord struct {
+	ID, Summary, Severity, Published, Modified, Withdrawn string
+	start                                                 int       // offset of the packed advisory
+	lite                                                  *Advisory // the listing form, made on first use
+	full                                                  *Advisory // decoded in full, made on first use
 }
 
-// complete makes advisory i whole (a no-op on a full database). Callers
-// that hand out an advisory call it first.
-func (db *DB) complete(i int) {
+// lazyAdvisories holds a lite database's records until they are needed.
+type lazyAdvisories struct {
+	mu    sync.Mutex
+	r     *packed.Reader
+	isNil bool
+	recs  []liteRecord
+}
+
+func (db *DB) withdrawn(i int) bool {
+	if db.lazy == nil {
+		return db.Advisories[i].Withdrawn != ""
+	}
+	return db.lazy.recs[i].Withdrawn != ""
+}
+
+// advisory returns advisory i; on a lite database full decodes it whole,
+// otherwise only its listing fields are set.
+func (db *DB) advisory(i int, full bool) *Advisory {
+	l := db.lazy
+	if l == nil {
+		return &db.Advisories[i]
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rec := &l.recs[i]
+	if rec.full != nil {
+		return rec.full
+	}
+	if full {
+		a := &Advisory{}
+		decodeAdvisory(l.r.At(rec.start), a, false) // decoded once already: cannot fail
+		rec.full = a
+		return a
+	}
+	if rec.lite == nil {
+		rec.lite = &Advisory{ID: rec.ID, Summary: rec.Summary, Severity: rec.Severity, Published: rec.Published, Modified: rec.Modified, Withdrawn: rec.Withdrawn}
+	}
+	return rec.lite
+}
+
+// materialize turns a lite database into a full one, for callers that
+// range over db.Advisories or look IDs up.
+func (db *DB) materialize() {
 	l := db.lazy
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.done[i] {
-		return
-	}
-	var a Advisory
-	r := l.r.At(l.starts[i])
-	decodeAdvisory(r, &a, false)
-	if r.Err() == nil { // it decoded once already; this cannot fail
-		db.Advisories[i] = a
-	}
-	l.done[i] = true
-}
-
-// completeAll makes every advisory whole, for callers that range over
-// db.Advisories.
-func (db *DB) completeAll() {
 	if db.lazy == nil {
 		return
 	}
-	for i := range db.Advisories {
-		db.complete(i)
+	if !l.isNil {
+		db.Advisories = make([]Advisory, len(l.recs))
+		for i := range l.recs {
+			decodeAdvisory(l.r.At(l.recs[i].start), &db.Advisories[i], false)
+		}
 	}
+	db.lazy = nil
+	db.ids = &idIndex{}
 }
 
 func (t *Releases) pack() []byte {
