@@ -85,7 +85,7 @@ func run(args []string, f *factory) int {
 	if f.Logger == nil {
 		f.Logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
 	}
-	root := newRootCmd(f)
+	root := newRootCmdFor(f, commandFor(args))
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
@@ -130,7 +130,13 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
-func newRootCmd(f *factory) *cobra.Command {
+func newRootCmd(f *factory) *cobra.Command { return newRootCmdFor(f, "") }
+
+// newRootCmdFor builds the root with every command, or with only the
+// named one: building all fifteen (their flags and subcommands) was a
+// tenth of an audit's allocations and start-up, for commands that do not
+// run.
+func newRootCmdFor(f *factory, only string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "clawgov",
 		Short: "Audit and harden OpenClaw deployments against the MIIT/NVDB six do's and six don'ts",
@@ -157,13 +163,10 @@ every verdict, in Chinese and English.
 		return applyConfigDefaults(f, cmd)
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{err} })
-	root.AddCommand(
-		newAuditCmd(f, nil),
-		newControlsCmd(f),
-		newVersionCmd(f),
-	)
-	for _, c := range extraCommands(f) {
-		root.AddCommand(c)
+	for _, c := range topCommands() {
+		if only == "" || c.name == only {
+			root.AddCommand(c.build(f))
+		}
 	}
 	return root
 }
