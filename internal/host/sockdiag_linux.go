@@ -34,7 +34,7 @@ func netlinkListeners() ([]Socket, error) {
 		return nil, fmt.Errorf("netlink bind: %w", err)
 	}
 	var out []Socket
-	buf := make([]byte, 64<<10) // one receive buffer for both families
+	buf := make([]byte, 16<<10) // one receive buffer for both families; a dump takes several reads
 	for seq, fam := range []uint8{syscall.AF_INET, syscall.AF_INET6} {
 		ss, err := sockDiagDump(fd, fam, uint32(seq+1), buf)
 		if err != nil {

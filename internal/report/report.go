@@ -268,6 +268,9 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 		delete(errored, req.Check)
 	}
 	r.Waivers = applyWaivers(in.Waivers, in.Now, in.Target.Host, rendered)
+	if len(rendered) > 0 {
+		r.Findings = make([]finding.Finding, 0, len(rendered))
+	}
 	for _, f := range rendered {
 		r.Findings = append(r.Findings, f)
 		ran[f.CheckID] = true
@@ -283,7 +286,9 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 	}
 	finding.Sort(r.Findings)
 
-	for _, id := range cat.CheckIDs() {
+	ids := cat.CheckIDs()
+	r.Checks = make([]CheckResult, 0, len(ids))
+	for _, id := range ids {
 		meta, _ := cat.Check(id)
 		st := finding.Skip
 		switch {
@@ -315,6 +320,9 @@ func Build(cat *catalog.Catalog, in Input) (*Report, error) {
 			Description: meta.Description.Get(in.Lang), Remediation: meta.Remediation.Get(in.Lang),
 			References: append([]string(nil), meta.References...),
 		})
+	}
+	if len(r.Checks) == 0 {
+		r.Checks = nil // as before the capacity was reserved
 	}
 
 	var atts []AttestationResult

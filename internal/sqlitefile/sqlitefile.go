@@ -43,6 +43,14 @@ type DB struct {
 	wal      map[uint32]int64 // page -> offset of its newest committed frame's data
 	walR     io.ReaderAt
 	tables   map[string]*Table
+	// Scratch reused by every scan (so a DB is not safe for concurrent
+	// use, nor for a Scan or Count inside a Scan's callback):
+	// page buffers per b-tree level, the visited set, record and overflow
+	// buffers.
+	bufs   [][]byte
+	seen   map[uint32]bool
+	recBuf []byte
+	ov     []byte
 }
 
 // Table is a rowid table of the schema. Its CREATE statement is parsed
@@ -379,8 +387,11 @@ func (d *DB) Count(t *Table) (int, error) {
 // walk visits the leaf pages of the table b-tree rooted at root in key
 // order. fn gets the page, the offset of its header and its cell count.
 func (d *DB) walk(root uint32, fn func(page []byte, hdr, cells int) error) error {
-	seen := map[uint32]bool{}
-	bufs := [][]byte{}
+	if d.seen == nil {
+		d.seen = map[uint32]bool{}
+	}
+	seen := d.seen
+	clear(seen)
 	var visit func(n uint32, depth int) error
 	visit = func(n uint32, depth int) error {
 		if depth > 40 {
@@ -390,10 +401,10 @@ func (d *DB) walk(root uint32, fn func(page []byte, hdr, cells int) error) error
 			return fmt.Errorf("%w: page %d reached twice", ErrCorrupt, n)
 		}
 		seen[n] = true
-		if depth >= len(bufs) {
-			bufs = append(bufs, make([]byte, d.pageSize))
+		if depth >= len(d.bufs) {
+			d.bufs = append(d.bufs, make([]byte, d.pageSize))
 		}
-		buf := bufs[depth]
+		buf := d.bufs[depth]
 		if err := d.page(n, buf); err != nil {
 			return err
 		}
@@ -441,7 +452,8 @@ func (d *DB) walk(root uint32, fn func(page []byte, hdr, cells int) error) error
 func (d *DB) scan(t *Table, fn func(rowid int64, row []Value) error) error {
 	cols := len(t.columns)
 	row := make([]Value, cols)
-	var payload []byte
+	payload := d.recBuf[:0]
+	defer func() { d.recBuf = payload[:0] }()
 	return d.walk(t.root, func(buf []byte, hdr, cells int) error {
 		for i := 0; i < cells; i++ {
 			off := int(binary.BigEndian.Uint16(buf[hdr+8+2*i:]))
@@ -513,7 +525,10 @@ func (d *DB) payload(buf []byte, off int, p uint64, dst []byte) ([]byte, error) 
 		return nil, fmt.Errorf("%w: overflow pointer overruns its page", ErrCorrupt)
 	}
 	next := binary.BigEndian.Uint32(buf[off+local:])
-	ov := make([]byte, d.pageSize)
+	if d.ov == nil {
+		d.ov = make([]byte, d.pageSize)
+	}
+	ov := d.ov
 	seen := map[uint32]bool{}
 	for len(dst) < int(p) {
 		if next == 0 || seen[next] {
