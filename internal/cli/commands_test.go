@@ -2,6 +2,7 @@ package cli
 
 import (
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -59,4 +60,31 @@ func TestCommandFor(t *testing.T) {
 			t.Errorf("commandFor(%q) = %q, want %q", c.args, got, c.want)
 		}
 	}
+}
+
+func TestOneShotGC(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	undo := oneShotGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("GC percent during an audit = %d, want -1 (off until the limit)", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
+		t.Errorf("memory limit during an audit = %d", got)
+	}
+	undo()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent after the audit = %d, want it restored", got)
+	}
+	// The user's own setting wins.
+	undo = oneShotGC(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set: GC percent changed to %d", got)
+	}
+	undo()
 }
