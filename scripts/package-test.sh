@@ -15,7 +15,7 @@ fail() { echo "package-test: FAIL: $*" >&2; exit 1; }
 step() { echo "package-test: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || fail "needs root (dpkg -i)"
-if dpkg-query -W -f='${Status}' clawgov 2>/dev/null | grep -q 'installed\|config-files'; then
+if grep -q 'installed\|config-files' <<<"$(dpkg-query -W -f='${Status}' clawgov 2>/dev/null || true)"; then
   fail "a clawgov package is already on this host; not touching it"
 fi
 arch="$(dpkg --print-architecture)"
@@ -49,19 +49,19 @@ conffiles="$(dpkg-query -W -f='${Conffiles}\n' clawgov | awk 'NF {print $1}')"
 
 step "clawgov version"
 got="$(/usr/bin/clawgov version --format json)"
-echo "$got" | grep -q "\"version\": *\"$want_version\"" || fail "version: want $want_version, got $got"
-echo "$got" | grep -q '"commit": *"[0-9a-f]\{40\}"' || fail "no commit stamped: $got"
+grep -q "\"version\": *\"$want_version\"" <<<"$got" || fail "version: want $want_version, got $got"
+grep -q '"commit": *"[0-9a-f]\{40\}"' <<<"$got" || fail "no commit stamped: $got"
 
 step "verify-release with the installed release key"
 (cd "$DIST" && /usr/bin/clawgov verify-release "$(basename "$deb")") >/dev/null || fail "installed clawgov does not verify its own release with /etc/clawgov/release-keys"
 
 step "man clawgov-audit"
 if [ -e /usr/share/man/man1/clawgov-audit.1.gz ]; then
-  MANPAGER=cat MANWIDTH=80 man clawgov-audit 2>/dev/null | grep -q -- '--output-dir' || fail "man clawgov-audit does not render"
+  grep -q -- '--output-dir' <<<"$(MANPAGER=cat MANWIDTH=80 man clawgov-audit 2>/dev/null)" || fail "man clawgov-audit does not render"
 elif grep -qs 'path-exclude.*/usr/share/man' /etc/dpkg/dpkg.cfg.d/*; then
   # Minimal images tell dpkg to drop man pages; render the packaged one.
   x="$(mktemp -d)"; dpkg-deb -x "$deb" "$x"
-  MANPAGER=cat MANWIDTH=80 man -l "$x/usr/share/man/man1/clawgov-audit.1.gz" 2>/dev/null | grep -q -- '--output-dir' ||
+  grep -q -- '--output-dir' <<<"$(MANPAGER=cat MANWIDTH=80 man -l "$x/usr/share/man/man1/clawgov-audit.1.gz" 2>/dev/null)" ||
     fail "packaged clawgov-audit.1.gz does not render"
   rm -rf "$x"; step "dpkg excludes /usr/share/man here: rendered the packaged page with man -l"
 else
@@ -101,7 +101,7 @@ dpkg -r clawgov >/dev/null
 while read -r f; do
   [ -n "$f" ] || continue
   [ -d "$f" ] && continue
-  if echo "$conffiles" | grep -qx "$f"; then
+  if grep -qx "$f" <<<"$conffiles"; then
     [ -e "$f" ] || fail "conffile $f removed by dpkg -r"
   elif [ -e "$f" ] || [ -L "$f" ]; then
     fail "$f left behind by dpkg -r"
@@ -121,11 +121,12 @@ if [ -n "$rpmf" ] && command -v rpm >/dev/null; then
   step "rpm -qlp $(basename "$rpmf")"
   l="$(rpm -qlp "$rpmf" 2>/dev/null)"
   for f in /usr/bin/clawgov /usr/share/man/man1/clawgov-audit.1.gz /usr/lib/systemd/system/clawgov-audit.timer /usr/share/zsh/site-functions/_clawgov; do
-    echo "$l" | grep -qx "$f" || fail "rpm lacks $f"
+    grep -qx "$f" <<<"$l" || fail "rpm lacks $f"
   done
-  rpm -qcp "$rpmf" 2>/dev/null | grep -qx /etc/clawgov/clawgov.yaml || fail "rpm: /etc/clawgov/clawgov.yaml not a config file"
-  rpm -qp --scripts "$rpmf" 2>/dev/null | grep -q 'useradd --system' || fail "rpm: no postinstall creating the user"
-  if rpm -qp --scripts "$rpmf" 2>/dev/null | grep -E 'systemctl (enable|start)'; then fail "rpm scripts enable or start a service"; fi
+  grep -qx /etc/clawgov/clawgov.yaml <<<"$(rpm -qcp "$rpmf" 2>/dev/null)" || fail "rpm: /etc/clawgov/clawgov.yaml not a config file"
+  scripts="$(rpm -qp --scripts "$rpmf" 2>/dev/null)"
+  grep -q 'useradd --system' <<<"$scripts" || fail "rpm: no postinstall creating the user"
+  if grep -E 'systemctl (enable|start)' <<<"$scripts"; then fail "rpm scripts enable or start a service"; fi
 else
   step "no rpm tool or no .rpm: rpm not checked"
 fi
