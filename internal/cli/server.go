@@ -116,6 +116,7 @@ func runServer(ctx context.Context, f *factory, o *serverOptions) error {
 		return err
 	}
 	defer st.Close()
+	defer server.TuneGC(f.Getenv)()
 	opts := server.Options{Store: st, StaleAfter: o.Stale, Interval: o.Interval, Logger: f.Logger, Alerts: sinks}
 	srv, err := server.New(opts)
 	if err != nil {

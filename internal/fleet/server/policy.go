@@ -130,7 +130,7 @@ func (s *Server) agentPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.opts.Now().UTC()
-	h, werr := s.authHost(r, sig, now)
+	h, werr := s.authHost(r, sig, now, false)
 	if werr != nil {
 		s.reject(w, werr, start)
 		return

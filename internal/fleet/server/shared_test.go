@@ -10,6 +10,8 @@ import (
 	"github.com/clawgov/clawgov/internal/fleet/auth"
 	"github.com/clawgov/clawgov/internal/fleet/server"
 	"github.com/clawgov/clawgov/internal/fleet/store"
+	"github.com/clawgov/clawgov/internal/fleet/wire"
+	"github.com/clawgov/clawgov/internal/sqldb"
 	"github.com/clawgov/clawgov/internal/sqldb/sqldbtest"
 )
 
@@ -77,4 +79,56 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	if sums[0].Hosts != 1 || sums[0].Controls["DO-1"]["pass"] != 1 || sums[1].Controls["DO-1"]["pass"] != 1 || sums[0].Stale != sums[1].Stale {
 		t.Fatalf("inconsistent: %+v vs %+v", sums[0], sums[1])
 	}
+}
+
+// TestRevokedElsewhere: a server that authenticated a host's key recently
+// (and so has it cached) must still refuse, and store nothing of, the
+// host's next report once another server revoked the key, a resend of an
+// already stored report included.
+func TestRevokedElsewhere(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		if _, err := store.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		st := store.New(db)
+		srv, err := server.New(server.Options{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(srv.Handler())
+		t.Cleanup(hs.Close)
+		tok := auth.NewToken("cge_")
+		if err := st.CreateEnrollToken(ctx, store.EnrollToken{ID: "t", TokenHash: store.HashToken(tok), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour), MaxUses: 1}); err != nil {
+			t.Fatal(err)
+		}
+		a, err := agent.Enroll(ctx, t.TempDir(), hs.URL, tok, "", facts(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := minimalReport(t)
+		first := agent.NewReportID(time.Now())
+		body, _ := agent.Envelope(rep, facts(1), first, time.Now())
+		if ack, err := a.Send(ctx, first, body); err != nil || ack.Status != 201 {
+			t.Fatalf("first report: %+v %v", ack, err)
+		}
+		// Revoked as another server does it, behind this one's back.
+		if err := st.RevokeHost(ctx, a.State.HostID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		h0, _ := st.Host(ctx, a.State.HostID, store.ScopeAll)
+		later := agent.NewReportID(time.Now().Add(time.Second))
+		lbody, _ := agent.Envelope(rep, facts(1), later, time.Now())
+		for name, send := range map[string][2]any{"new report": {later, lbody}, "resend": {first, body}} {
+			ack, err := a.Send(ctx, send[0].(string), send[1].([]byte))
+			if err != nil || ack.Status != 401 || ack.Err == nil || ack.Err.Code != wire.CodeRevoked {
+				t.Fatalf("%s after revoke elsewhere: %+v %v", name, ack, err)
+			}
+		}
+		reps, _ := st.ListReports(ctx, a.State.HostID, store.ScopeAll, 0)
+		h1, _ := st.Host(ctx, a.State.HostID, store.ScopeAll)
+		if len(reps) != 1 || !h1.LastSeen.Equal(*h0.LastSeen) {
+			t.Fatalf("revoked host changed: %d reports, last seen %v -> %v", len(reps), h0.LastSeen, h1.LastSeen)
+		}
+	})
 }

@@ -708,6 +708,20 @@ func (s *SQL) ingestTx(ctx context.Context, tx *sqldb.Tx, p IngestParams) (Recei
 	var changed []Transition
 	ctlJSON, _ := json.Marshal(p.Controls)
 	err := func() error {
+		var prevIdent, curIdent, fhash, cloneReason, oldAddrs, tags, oldName, oldMachine, oldBoot string
+		var clone int
+		var lastRep, revoked *int64
+		if err := s.txQueryRow(ctx, tx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses, tags, last_report, revoked_at, hostname, machine_fp, boot_id FROM fleet_hosts WHERE id = ?`+s.forUpdate(), p.HostID).
+			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason, &oldAddrs, &tags, &lastRep, &revoked, &oldName, &oldMachine, &oldBoot); err != nil {
+			return notFound(err, "host "+p.HostID)
+		}
+		// Revocation is decided here, in the transaction that would store
+		// the report, so a key revoked by any server since the request was
+		// authenticated (which may have used a cached key) stores nothing,
+		// a resend of an earlier report included.
+		if revoked != nil {
+			return ErrRevoked
+		}
 		// The insert is the idempotency check: a report ID already stored
 		// inserts nothing (atomically, across servers), and only then is the
 		// stored digest read to tell a resend from a replay.
@@ -735,13 +749,6 @@ func (s *SQL) ingestTx(ctx context.Context, tx *sqldb.Tx, p IngestParams) (Recei
 			_, err := s.txExec(ctx, tx, `UPDATE fleet_hosts SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)`, ms(p.ReceivedAt), p.HostID, ms(p.ReceivedAt))
 			return err
 		}
-		var prevIdent, curIdent, fhash, cloneReason, oldAddrs, tags, oldName, oldMachine, oldBoot string
-		var clone int
-		var lastRep, revoked *int64
-		if err := s.txQueryRow(ctx, tx, `SELECT prev_identity, cur_identity, findings_hash, clone_suspect, clone_reason, addresses, tags, last_report, revoked_at, hostname, machine_fp, boot_id FROM fleet_hosts WHERE id = ?`+s.forUpdate(), p.HostID).
-			Scan(&prevIdent, &curIdent, &fhash, &clone, &cloneReason, &oldAddrs, &tags, &lastRep, &revoked, &oldName, &oldMachine, &oldBoot); err != nil {
-			return notFound(err, "host "+p.HostID)
-		}
 		// Clone detection: the identity behind one key changed and then
 		// changed back, so two machines take turns with the same key. A
 		// single change (rename, reboot) is not a clone.
@@ -758,7 +765,7 @@ func (s *SQL) ingestTx(ctx context.Context, tx *sqldb.Tx, p IngestParams) (Recei
 		}
 		// Rollups: the host leaves its old hour (and, reporting again the
 		// same day, its earlier contribution to the day) and joins the new.
-		if revoked == nil {
+		{
 			next := make(map[string]string, len(cur)+len(p.Controls))
 			for c, st := range cur {
 				next[c] = st

@@ -57,6 +57,8 @@ var (
 	ErrTokenInvalid = errors.New("enrollment token invalid, expired or used up")
 	// ErrReplay: a report ID already stored with a different body.
 	ErrReplay = errors.New("report ID reused with different content")
+	// ErrRevoked: the host's key was revoked; its report is not stored.
+	ErrRevoked = errors.New("host key revoked")
 )
 
 // Scope restricts what a reader sees. The zero value sees nothing; All

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -250,6 +251,23 @@ func TestStore(t *testing.T) {
 		}
 		if sum, _ := s.Summary(ctx, store.ScopeAll, now, 2*time.Hour, ctlIDs); sum.Hosts != 1 {
 			t.Fatalf("revoked host counted: %+v", sum)
+		}
+		// A revoked host's report is refused in the storing transaction,
+		// a new one and a resend alike, and nothing of it is kept.
+		before, err := s.ListReports(ctx, "2", store.ScopeAll, 100)
+		if err != nil || len(before) == 0 {
+			t.Fatalf("reports of host 2: %v %v", before, err)
+		}
+		hostBefore, _ := s.Host(ctx, "2", store.ScopeAll)
+		for _, rid := range []string{"after-revoke", before[0].ReportID} {
+			if _, err := ingest(s, "2", rid, now.Add(time.Minute), map[string]string{"DO-1": "pass"}, "late"); !errors.Is(err, store.ErrRevoked) {
+				t.Fatalf("ingest %s after revoke: got %v, want ErrRevoked", rid, err)
+			}
+		}
+		after, _ := s.ListReports(ctx, "2", store.ScopeAll, 100)
+		hostAfter, _ := s.Host(ctx, "2", store.ScopeAll)
+		if len(after) != len(before) || !reflect.DeepEqual(hostAfter.LastSeen, hostBefore.LastSeen) {
+			t.Fatalf("revoked host changed: %d -> %d reports, last seen %v -> %v", len(before), len(after), hostBefore.LastSeen, hostAfter.LastSeen)
 		}
 	})
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/clawgov/clawgov/internal/catalog"
 )
 
-func realBody(b *testing.B) ([]byte, map[string]bool) {
+func realBody(b *testing.B) ([]byte, []byte, map[string]bool) {
 	b.Helper()
 	cfgs, _ := filepath.Glob("../../posture/testdata/openclaw-audit/*.json5")
 	dir := b.TempDir()
@@ -28,13 +28,18 @@ func realBody(b *testing.B) ([]byte, map[string]bool) {
 		all[c.ID] = true
 	}
 	e := &Envelope{SchemaVersion: 1, ReportID: "report-0001", CollectedAt: time.Now().UTC(), Host: HostFacts{Hostname: "h", MachineFP: "m", BootID: "b"}, Report: rep}
-	return body(b, e), all
+	compact, err := Compact(*e)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body(b, e), compact, all
 }
 
 // BenchmarkDecode compares the full decoder with the ingest decoder on a
-// real audit report.
+// real audit report, and times the ingest decode of its compact form (what
+// agents send).
 func BenchmarkDecode(b *testing.B) {
-	body, ids := realBody(b)
+	body, compact, ids := realBody(b)
 	b.Run("full", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		for i := 0; i < b.N; i++ {
@@ -47,6 +52,15 @@ func BenchmarkDecode(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		for i := 0; i < b.N; i++ {
 			if _, err := DecodeIngest(body, "report-0001", ids); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ingest-compact", func(b *testing.B) {
+		b.SetBytes(int64(len(compact)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := DecodeIngest(compact, "report-0001", ids); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -238,6 +238,57 @@ func TestDecodeMatchesV1(t *testing.T) {
 	}
 }
 
+// TestDecodePresizedLists: the decoder starts the report's lists with room
+// to spare; a list the body leaves out must still decode to nil, and []
+// and null to what a fresh decode gives, for every list given room.
+func TestDecodePresizedLists(t *testing.T) {
+	ok := body(t, envelope("report-0001"))
+	for _, member := range []string{"controls", "checks", "findings"} {
+		for form, want := range map[string]string{"absent": "nil", "[]": "empty", "null": "nil"} {
+			var doc map[string]any
+			if err := json.Unmarshal(ok, &doc); err != nil {
+				t.Fatal(err)
+			}
+			rep := doc["report"].(map[string]any)
+			switch form {
+			case "absent":
+				delete(rep, member)
+			case "[]":
+				rep[member] = []any{}
+			case "null":
+				rep[member] = nil
+			}
+			b, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			matchesV1(t, b)
+			env, werr := Decode(b, "report-0001", known)
+			if member == "controls" {
+				// A report without its controls is refused, never stored.
+				if werr == nil || werr.Code != CodeIncomplete {
+					t.Errorf("controls %s: got %v, want incomplete", form, werr)
+				}
+				continue
+			}
+			if werr != nil {
+				t.Fatalf("%s %s: %v", member, form, werr)
+			}
+			var n int
+			var isNil bool
+			switch member {
+			case "checks":
+				n, isNil = len(env.Report.Checks), env.Report.Checks == nil
+			case "findings":
+				n, isNil = len(env.Report.Findings), env.Report.Findings == nil
+			}
+			if got := map[bool]string{true: "nil", false: "empty"}[isNil]; n != 0 || got != want {
+				t.Errorf("%s %s: got %d elements, %s; want %s", member, form, n, got, want)
+			}
+		}
+	}
+}
+
 func FuzzDecodeMatchesV1(f *testing.F) {
 	f.Add(body(f, envelope("report-0001")))
 	f.Add([]byte(`{"schema_version":1,"report_id":"report-0001","collected_at":null,"host":{"hostname":"h"},"report":{"schema_version":1,"kind":"audit","controls":[{"id":"DO-1","status":"pass"},{"id":"DONT-1","status":"fail"}],"findings":[{"severity":"high"}]}}`))
