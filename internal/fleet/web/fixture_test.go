@@ -180,7 +180,7 @@ func (f *fakeSource) Summary(_ context.Context, u User) (Summary, error) {
 	return s, nil
 }
 
-func (f *fakeSource) Trend(context.Context, User, string, int) ([]TrendDay, error) {
+func (f *fakeSource) Trend(context.Context, User, string, int, Summary) ([]TrendDay, error) {
 	return f.trend, nil
 }
 

@@ -370,7 +370,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 		d.sourceErr(w, r, err)
 		return
 	}
-	trend, err := d.o.Source.Trend(ctx, u, "", historyDays)
+	trend, err := d.o.Source.Trend(ctx, u, "", historyDays, s)
 	if err != nil {
 		d.sourceErr(w, r, err)
 		return

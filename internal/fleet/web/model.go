@@ -161,7 +161,8 @@ var ErrNotFound = errors.New("not found")
 // Source is what the dashboard reads. Every method applies u's scope.
 type Source interface {
 	Summary(ctx context.Context, u User) (Summary, error)
-	Trend(ctx context.Context, u User, control string, days int) ([]TrendDay, error)
+	// Trend's last day is today, the summary the caller already read.
+	Trend(ctx context.Context, u User, control string, days int, today Summary) ([]TrendDay, error)
 	Hosts(ctx context.Context, u User, f HostFilter) (HostPage, error)
 	Host(ctx context.Context, u User, id string) (Host, error)
 	Reports(ctx context.Context, u User, hostID string, limit int) ([]ReportRef, error)

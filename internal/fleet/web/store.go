@@ -94,20 +94,21 @@ func (s *StoreSource) Summary(ctx context.Context, u User) (Summary, error) {
 // Trend implements Source: per day, host × control results per status
 // from the daily rollup (each host counts with the statuses of its last
 // report that day; a host enrolled by then that did not report that day
-// counts unknown). Today is the live summary, so the last point matches
-// the tiles (stale hosts unknown on the server clock now).
-func (s *StoreSource) Trend(ctx context.Context, u User, control string, days int) ([]TrendDay, error) {
-	now := s.now()
+// counts unknown). The last day is today, the live summary the caller
+// read for its tiles, so both show the same counts from one read (stale
+// hosts unknown on the server clock at today.AsOf).
+func (s *StoreSource) Trend(ctx context.Context, u User, control string, days int, today Summary) ([]TrendDay, error) {
+	now := today.AsOf
+	if now.IsZero() {
+		now = s.now()
+	}
 	end := truncDay(now)
 	start := end.AddDate(0, 0, -(days - 1))
 	ds, err := s.Store.Daily(ctx, scope(u), start, end)
 	if err != nil {
 		return nil, err
 	}
-	sum, err := s.Store.Summary(ctx, scope(u), now, s.StaleAfter, s.ControlIDs)
-	if err != nil {
-		return nil, err
-	}
+	sum := today
 	ctls := s.ControlIDs
 	if control != "" {
 		ctls = []string{control}
