@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/clawgov/clawgov/internal/fleet/agent"
-	"github.com/clawgov/clawgov/internal/fleet/auth"
 	"github.com/clawgov/clawgov/internal/fleet/server"
 	"github.com/clawgov/clawgov/internal/fleet/store"
 	"github.com/clawgov/clawgov/internal/fleet/wire"
@@ -60,8 +59,7 @@ func benchIngest(b *testing.B, db *sqldb.DB, viaAgent bool) {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
-	tok := auth.NewToken("cge_")
-	_ = st.CreateEnrollToken(ctx, store.EnrollToken{ID: "t", TokenHash: store.HashToken(tok), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour), MaxUses: 1000})
+	tok := enrollToken(b, st, time.Now(), 1000)
 	rep := auditFixtureB(b)
 	const hosts, workers = 200, 16
 	agents := make([]*agent.Agent, hosts)

@@ -77,11 +77,16 @@ func setup(t *testing.T, db *sqldb.DB) *fixture {
 	return f
 }
 
-func (f *fixture) token(uses int) string {
+func (f *fixture) token(uses int) string { return enrollToken(f.t, f.st, f.clk.Now(), uses) }
+
+// enrollToken creates an enrollment token valid for a day from at for
+// uses enrollments and returns it.
+func enrollToken(tb testing.TB, st *store.SQL, at time.Time, uses int) string {
+	tb.Helper()
 	tok := auth.NewToken("cge_")
-	if err := f.st.CreateEnrollToken(context.Background(), store.EnrollToken{ID: store.NewID(), TokenHash: store.HashToken(tok), CreatedAt: f.clk.Now(),
-		ExpiresAt: f.clk.Now().Add(24 * time.Hour), MaxUses: uses}); err != nil {
-		f.t.Fatal(err)
+	if err := st.CreateEnrollToken(context.Background(), store.EnrollToken{ID: store.NewID(), TokenHash: store.HashToken(tok), CreatedAt: at,
+		ExpiresAt: at.Add(24 * time.Hour), MaxUses: uses}); err != nil {
+		tb.Fatal(err)
 	}
 	return tok
 }

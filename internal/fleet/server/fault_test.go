@@ -18,7 +18,6 @@ import (
 	"github.com/clawgov/clawgov/internal/catalog"
 	"github.com/clawgov/clawgov/internal/finding"
 	"github.com/clawgov/clawgov/internal/fleet/agent"
-	"github.com/clawgov/clawgov/internal/fleet/auth"
 	"github.com/clawgov/clawgov/internal/fleet/store"
 	"github.com/clawgov/clawgov/internal/fleet/wire"
 	"github.com/clawgov/clawgov/internal/report"
@@ -114,10 +113,7 @@ func TestKillServer(t *testing.T) {
 	}
 	defer db.Close()
 	st := store.New(db)
-	tok := auth.NewToken("cge_")
-	if err := st.CreateEnrollToken(ctx, store.EnrollToken{ID: "t", TokenHash: store.HashToken(tok), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour), MaxUses: 8}); err != nil {
-		t.Fatal(err)
-	}
+	tok := enrollToken(t, st, time.Now(), 8)
 	rep := minimalReport(t)
 	var agents []*agent.Agent
 	for i := 0; i < 8; i++ {

@@ -90,7 +90,7 @@ type Server struct {
 const keyCacheTTL = 10 * time.Second
 
 // keyCache maps a key fingerprint to its enrolled host (ID and public key
-// only). It holds at most one entry per enrolled host.
+// only). It holds at most one entry per enrolled host (a host has one key).
 type keyCache struct {
 	mu sync.RWMutex
 	m  map[string]cachedKey
@@ -121,13 +121,9 @@ func (c *keyCache) put(h store.Host, now time.Time) {
 	c.mu.Unlock()
 }
 
-func (c *keyCache) dropHost(id string) {
+func (c *keyCache) drop(fp string) {
 	c.mu.Lock()
-	for fp, k := range c.m {
-		if k.id == id {
-			delete(c.m, fp)
-		}
-	}
+	delete(c.m, fp)
 	c.mu.Unlock()
 }
 
@@ -413,8 +409,8 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.opts.Store.Ingest(ctx, p)
 	if errors.Is(err, store.ErrRevoked) {
 		stored = true // no contact is recorded for a revoked key
-		s.keys.dropHost(h.ID)
-		s.reject(w, wire.Errorf(wire.CodeRevoked, "this host's key was revoked"), start)
+		s.keys.drop(sig.KeyFP)
+		s.reject(w, errRevoked(), start)
 		return
 	} else if errors.Is(err, store.ErrReplay) {
 		s.reject(w, wire.Errorf(wire.CodeReplay, "report ID %s was already stored with different content", env.ReportID), start)
@@ -482,7 +478,7 @@ func (s *Server) authHost(r *http.Request, sig wire.Signed, now time.Time, cache
 			return h, s.storeError("host by key", err)
 		}
 		if h.RevokedAt != nil {
-			return h, wire.Errorf(wire.CodeRevoked, "this host's key was revoked")
+			return h, errRevoked()
 		}
 		s.keys.put(h, now)
 	}
@@ -494,6 +490,10 @@ func (s *Server) authHost(r *http.Request, sig wire.Signed, now time.Time, cache
 	}
 	return h, nil
 }
+
+// errRevoked is the answer to a revoked key, from its headers or from the
+// transaction that would have stored its report.
+func errRevoked() *wire.Error { return wire.Errorf(wire.CodeRevoked, "this host's key was revoked") }
 
 func decodeB64(s string) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(s)
@@ -721,7 +721,8 @@ func (s *Server) hostHistory(w http.ResponseWriter, r *http.Request, p *Principa
 
 func (s *Server) revokeHost(w http.ResponseWriter, r *http.Request, p *Principal) {
 	id := r.PathValue("id")
-	if _, err := s.opts.Store.Host(r.Context(), id, p.Scope); err != nil {
+	h, err := s.opts.Store.Host(r.Context(), id, p.Scope)
+	if err != nil {
 		wire.WriteError(w, s.storeError("host", err))
 		return
 	}
@@ -729,7 +730,7 @@ func (s *Server) revokeHost(w http.ResponseWriter, r *http.Request, p *Principal
 		wire.WriteError(w, s.storeError("revoke", err))
 		return
 	}
-	s.keys.dropHost(id)
+	s.keys.drop(h.KeyFP)
 	s.audit(r.Context(), p.Name, "host.revoke", id, "ok", nil)
 	writeJSON(w, 200, map[string]string{"revoked": id})
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/clawgov/clawgov/internal/fleet/agent"
-	"github.com/clawgov/clawgov/internal/fleet/auth"
 	"github.com/clawgov/clawgov/internal/fleet/server"
 	"github.com/clawgov/clawgov/internal/fleet/store"
 	"github.com/clawgov/clawgov/internal/fleet/wire"
@@ -38,10 +37,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 		t.Cleanup(hs.Close)
 		urls, stores = append(urls, hs.URL), append(stores, st)
 	}
-	tok := auth.NewToken("cge_")
-	if err := stores[0].CreateEnrollToken(ctx, store.EnrollToken{ID: "t", TokenHash: store.HashToken(tok), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour), MaxUses: 1}); err != nil {
-		t.Fatal(err)
-	}
+	tok := enrollToken(t, stores[0], time.Now(), 1)
 	a, err := agent.Enroll(ctx, t.TempDir(), urls[0], tok, "", facts(1))
 	if err != nil {
 		t.Fatal(err)
@@ -98,10 +94,7 @@ func TestRevokedElsewhere(t *testing.T) {
 		}
 		hs := httptest.NewServer(srv.Handler())
 		t.Cleanup(hs.Close)
-		tok := auth.NewToken("cge_")
-		if err := st.CreateEnrollToken(ctx, store.EnrollToken{ID: "t", TokenHash: store.HashToken(tok), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour), MaxUses: 1}); err != nil {
-			t.Fatal(err)
-		}
+		tok := enrollToken(t, st, time.Now(), 1)
 		a, err := agent.Enroll(ctx, t.TempDir(), hs.URL, tok, "", facts(1))
 		if err != nil {
 			t.Fatal(err)

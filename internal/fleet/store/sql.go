@@ -768,27 +768,25 @@ func (s *SQL) ingestTx(ctx context.Context, tx *sqldb.Tx, p IngestParams) (Recei
 		}
 		// Rollups: the host leaves its old hour (and, reporting again the
 		// same day, its earlier contribution to the day) and joins the new.
-		{
-			next := make(map[string]string, len(cur)+len(p.Controls))
-			for c, st := range cur {
-				next[c] = st
+		next := make(map[string]string, len(cur)+len(p.Controls))
+		for c, st := range cur {
+			next[c] = st
+		}
+		for c, st := range p.Controls {
+			next[c] = st
+		}
+		rd := rollDelta{}
+		now := ms(p.ReceivedAt)
+		if lastRep != nil {
+			rd.add("h", *lastRep/hourMS, tags, cur, -1)
+			if *lastRep/dayMS == now/dayMS {
+				rd.add("d", now/dayMS, tags, cur, -1)
 			}
-			for c, st := range p.Controls {
-				next[c] = st
-			}
-			rd := rollDelta{}
-			now := ms(p.ReceivedAt)
-			if lastRep != nil {
-				rd.add("h", *lastRep/hourMS, tags, cur, -1)
-				if *lastRep/dayMS == now/dayMS {
-					rd.add("d", now/dayMS, tags, cur, -1)
-				}
-			}
-			rd.add("h", now/hourMS, tags, next, 1)
-			rd.add("d", now/dayMS, tags, next, 1)
-			if err := s.applyRollup(ctx, tx, rd); err != nil {
-				return err
-			}
+		}
+		rd.add("h", now/hourMS, tags, next, 1)
+		rd.add("d", now/dayMS, tags, next, 1)
+		if err := s.applyRollup(ctx, tx, rd); err != nil {
+			return err
 		}
 		ids := make([]string, 0, len(p.Controls))
 		for id := range p.Controls {

@@ -98,17 +98,12 @@ func (s *StoreSource) Summary(ctx context.Context, u User) (Summary, error) {
 // read for its tiles, so both show the same counts from one read (stale
 // hosts unknown on the server clock at today.AsOf).
 func (s *StoreSource) Trend(ctx context.Context, u User, control string, days int, today Summary) ([]TrendDay, error) {
-	now := today.AsOf
-	if now.IsZero() {
-		now = s.now()
-	}
-	end := truncDay(now)
+	end := truncDay(today.AsOf)
 	start := end.AddDate(0, 0, -(days - 1))
 	ds, err := s.Store.Daily(ctx, scope(u), start, end)
 	if err != nil {
 		return nil, err
 	}
-	sum := today
 	ctls := s.ControlIDs
 	if control != "" {
 		ctls = []string{control}
@@ -118,7 +113,7 @@ func (s *StoreSource) Trend(ctx context.Context, u User, control string, days in
 		out[i] = TrendDay{Day: start.AddDate(0, 0, i), Counts: map[string]int{}}
 		if i == days-1 {
 			for _, c := range ctls {
-				for st, n := range sum.Controls[c] {
+				for st, n := range today.Controls[c] {
 					if n > 0 {
 						out[i].Counts[st] += n
 					}
