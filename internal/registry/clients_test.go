@@ -22,7 +22,9 @@ func installClient(t *testing.T, script string) string {
 			t.Skipf("%s not on PATH: the real-client tests need node and npm to install the pinned clients", tool)
 		}
 	}
-	out, err := exec.Command("bash", filepath.Join("..", "..", "scripts", script)).Output()
+	cmd := exec.Command("bash", filepath.Join("..", "..", "scripts", script))
+	cmd.Stderr = os.Stderr // the script says why it failed; go test shows it with the failure
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("%s: %v", script, err)
 	}

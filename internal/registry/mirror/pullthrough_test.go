@@ -127,7 +127,9 @@ func installOpenClaw(t *testing.T) string {
 			t.Skipf("%s not on PATH: the real-client test needs node and npm to install the pinned OpenClaw", tool)
 		}
 	}
-	out, err := exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "install-openclaw.sh")).Output()
+	cmd := exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "install-openclaw.sh"))
+	cmd.Stderr = os.Stderr // the script says why it failed; go test shows it with the failure
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("install-openclaw.sh: %v", err)
 	}
@@ -204,7 +206,9 @@ func TestPullThroughOpenClaw(t *testing.T) {
 
 func installClawhub(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "install-clawhub.sh")).Output()
+	cmd := exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "install-clawhub.sh"))
+	cmd.Stderr = os.Stderr // the script says why it failed; go test shows it with the failure
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("install-clawhub.sh: %v", err)
 	}
