@@ -29,7 +29,7 @@ func runFleet(t *testing.T, stdin string, env map[string]string, args ...string)
 func TestFleetCommands(t *testing.T) {
 	dir := t.TempDir()
 	dsn := "sqlite://" + filepath.Join(dir, "fleet.db")
-	if code, out, errOut := runFleet(t, "", nil, "server", "migrate", "--db", dsn); code != 0 || !strings.Contains(out, "applied 3 migration") {
+	if code, out, errOut := runFleet(t, "", nil, "server", "migrate", "--db", dsn); code != 0 || !strings.Contains(out, "applied 4 migration") {
 		t.Fatalf("migrate: %d %s %s", code, out, errOut)
 	}
 	if code, _, _ := runFleet(t, "", nil, "server", "migrate", "--db", "mysql://x"); code != ExitUsage {

@@ -98,6 +98,51 @@ func (s *SQL) applyRollup(ctx context.Context, tx *sqldb.Tx, d rollDelta) error 
 		}
 		keys = keys[n:]
 	}
+	return s.pruneRollup(ctx, tx, d)
+}
+
+// pruneRollup deletes the rows a delta may have emptied. A row whose
+// counts the delta took down in sum can have reached zero (an hour every
+// host it counted has left: each report moves its host to a new hour, a
+// revocation takes it out); a row whose sum is unchanged (statuses moved
+// inside it) or grew cannot. Without this an hourly row stayed behind,
+// all zeros, for every hour and tag set ever reported. An absent row
+// reads as zero counts, so the reads are the same either way.
+func (s *SQL) pruneRollup(ctx context.Context, tx *sqldb.Tx, d rollDelta) error {
+	type group struct {
+		kind   string
+		bucket int64
+		tags   string
+	}
+	var groups []group
+	seen := map[group]bool{}
+	for k, v := range d {
+		var sum int64
+		for _, n := range v {
+			sum += n
+		}
+		g := group{k.kind, k.bucket, k.tags}
+		if sum < 0 && !seen[g] {
+			seen[g] = true
+			groups = append(groups, g)
+		}
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		a, b := groups[i], groups[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if a.bucket != b.bucket {
+			return a.bucket < b.bucket
+		}
+		return a.tags < b.tags
+	})
+	for _, g := range groups {
+		if _, err := s.txExec(ctx, tx, `DELETE FROM fleet_rollup WHERE kind = ? AND bucket = ? AND tags = ?
+			AND n_pass = 0 AND n_warn = 0 AND n_fail = 0 AND n_manual = 0 AND n_error = 0 AND n_other = 0`, g.kind, g.bucket, g.tags); err != nil {
+			return fmt.Errorf("prune rollup: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/clawgov/clawgov/internal/fleet/store"
@@ -132,6 +134,15 @@ func TestRollupMatchesHosts(t *testing.T) {
 				}
 			}
 			check(step)
+			// No row is left all zeros (an hour every host has left):
+			// without pruning, one stayed for every hour ever reported.
+			var empty int
+			if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM fleet_rollup WHERE n_pass = 0 AND n_warn = 0 AND n_fail = 0 AND n_manual = 0 AND n_error = 0 AND n_other = 0`).Scan(&empty); err != nil {
+				t.Fatal(err)
+			}
+			if empty != 0 {
+				t.Fatalf("step %d: %d empty rollup rows left", step, empty)
+			}
 		}
 		// A rebuild from the tables lands on the same hourly rollup.
 		before, _ := s.Summary(ctx, store.ScopeAll, now, window, ctlIDs)
@@ -227,6 +238,55 @@ func TestGroupCommit(t *testing.T) {
 			if err != nil || string(r.Body) != "first" {
 				t.Fatalf("replayed report changed: %q %v", r.Body, err)
 			}
+		}
+	})
+}
+
+// TestMigratePrunesEmptyRollups: a database from before pruning (schema
+// through 0003) loses its empty rollup rows on migration and keeps the
+// others.
+func TestMigratePrunesEmptyRollups(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		old := fstest.MapFS{}
+		for _, name := range []string{"0001_init.sql", "0002_policy.sql", "0003_rollup.sql"} {
+			b, err := fs.ReadFile(store.Migrations(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			old[name] = &fstest.MapFile{Data: b}
+		}
+		if _, err := db.Migrate(ctx, store.Component, old); err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range []string{
+			// Rollups already built: Migrate keeps the rows as they are.
+			`INSERT INTO fleet_settings (name, value) VALUES ('rollup_v1', '1')`,
+			`INSERT INTO fleet_rollup (kind, bucket, tags, control_id) VALUES ('h', 1, '[]', 'DO-1')`,
+			`INSERT INTO fleet_rollup (kind, bucket, tags, control_id, n_fail) VALUES ('h', 2, '[]', 'DO-1', 3)`,
+		} {
+			if _, err := db.Exec(ctx, row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := store.Migrate(ctx, db); err != nil || n != 1 {
+			t.Fatalf("migrate: %d %v", n, err)
+		}
+		var buckets []int64
+		rows, err := db.Query(ctx, `SELECT bucket FROM fleet_rollup WHERE control_id = 'DO-1' ORDER BY bucket`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b int64
+			if err := rows.Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			buckets = append(buckets, b)
+		}
+		if !reflect.DeepEqual(buckets, []int64{2}) {
+			t.Fatalf("rollup buckets after migrate: %v, want [2]", buckets)
 		}
 	})
 }
