@@ -270,7 +270,7 @@ func (r *Root) ReadFileInto(p string, buf []byte) ([]byte, error) {
 	}
 	defer f.Close()
 	if size := st.Size(); size > 0 && size < int64(cap(buf)) {
-		return readInto(f, p, buf[:0])
+		return readInto(f, p, buf[:0], 0)
 	}
 	return readSized(f, p, st.Size())
 }
@@ -306,30 +306,25 @@ func readLive(p string, buf []byte) ([]byte, error) {
 	if cap(buf) < want {
 		buf = make([]byte, 0, want)
 	}
-	b := buf[:0]
+	return readInto(fdReader(fd), p, buf[:0], size)
+}
+
+// fdReader reads a bare file descriptor: EINTR retried, a read of nothing
+// is io.EOF.
+type fdReader int
+
+func (fd fdReader) Read(b []byte) (int, error) {
 	for {
-		if len(b) == cap(b) {
-			if len(b) > MaxFileSize {
-				return nil, &fs.PathError{Op: "read", Path: p, Err: ErrTooLarge}
-			}
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := syscall.Read(fd, b[len(b):min(cap(b), MaxFileSize+1)])
-		if err == syscall.EINTR {
+		n, err := syscall.Read(int(fd), b)
+		switch {
+		case err == syscall.EINTR:
 			continue
+		case err != nil:
+			return 0, err
+		case n == 0 && len(b) > 0:
+			return 0, io.EOF
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", p, err)
-		}
-		b = b[:len(b)+n]
-		if len(b) > MaxFileSize {
-			return nil, &fs.PathError{Op: "read", Path: p, Err: ErrTooLarge}
-		}
-		// A short read of a regular file is its end; a file of size 0
-		// (procfs) is read until a read returns nothing.
-		if n == 0 || (size > 0 && len(b) <= size) {
-			return b, nil
-		}
+		return n, nil
 	}
 }
 
@@ -350,10 +345,15 @@ func readSized(rd io.Reader, name string, size int64) ([]byte, error) {
 		return readLimited(rd, name)
 	}
 	// One byte more than the size, so a file that grew is read on.
-	return readInto(rd, name, make([]byte, 0, size+1))
+	return readInto(rd, name, make([]byte, 0, size+1), 0)
 }
 
-func readInto(rd io.Reader, name string, b []byte) ([]byte, error) {
+// readInto reads rd to its end into b's storage (grown when the file
+// grew), at most MaxFileSize bytes. size > 0 is the size of a regular
+// file as opened: a read that leaves at most that many bytes is its end,
+// which saves the read that would only return EOF (the live root's files
+// are several hundred; /proc files report 0 and are read to EOF).
+func readInto(rd io.Reader, name string, b []byte, size int) ([]byte, error) {
 	for {
 		if len(b) > MaxFileSize {
 			return nil, &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}
@@ -363,7 +363,7 @@ func readInto(rd io.Reader, name string, b []byte) ([]byte, error) {
 		}
 		n, err := rd.Read(b[len(b):min(cap(b), MaxFileSize+1)])
 		b = b[:len(b)+n]
-		if err == io.EOF {
+		if err == io.EOF || (err == nil && size > 0 && n > 0 && len(b) <= size) {
 			if len(b) > MaxFileSize {
 				return nil, &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}
 			}

@@ -61,8 +61,7 @@ func TestAuthProfilesMatchSQLite(t *testing.T) {
 			sdb, err := sqlitefile.Open(bytes.NewReader(b), int64(len(b)), nil, 0)
 			must(t, err)
 			var probs []Problem
-			r := &dbReader{ctx: context.Background(), db: sdb, path: p, probs: &probs}
-			must(t, r.loadSchema())
+			r := newDBReader(context.Background(), sdb, p, &probs)
 			st := &State{}
 			r.authProfiles(st, "auth_profile_store", "store_json", "", "", "agent")
 			if qerr != nil {

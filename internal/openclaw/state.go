@@ -175,10 +175,7 @@ func readStateDB(ctx context.Context, rfs rootFS, dbPath string, st *State, prob
 	}
 	defer cleanup()
 	st.Snapshot = kind
-	r := &dbReader{ctx: ctx, db: db, path: dbPath, probs: probs}
-	if err := r.loadSchema(); err != nil {
-		return fmt.Errorf("read %s: %w", dbPath, err)
-	}
+	r := newDBReader(ctx, db, dbPath, probs)
 	st.Tables = r.tableNames()
 	r.schemaMeta(st)
 	r.execApprovals(st)
@@ -201,11 +198,7 @@ func readAgentDB(ctx context.Context, rfs rootFS, agent, dbPath string, st *Stat
 		return
 	}
 	defer cleanup()
-	r := &dbReader{ctx: ctx, db: db, path: dbPath, probs: probs}
-	if err := r.loadSchema(); err != nil {
-		*probs = append(*probs, Problem{Path: dbPath, Area: "state", Err: fmt.Errorf("read %s: %w", dbPath, err)})
-		return
-	}
+	r := newDBReader(ctx, db, dbPath, probs)
 	if _, ok := r.columns("auth_profile_store"); !ok {
 		return
 	}
@@ -451,9 +444,8 @@ func (r *dbReader) problem(format string, args ...any) {
 	*r.probs = append(*r.probs, Problem{Path: r.path, Area: "state", Err: fmt.Errorf("%s: "+format, append([]any{r.path}, args...)...)})
 }
 
-func (r *dbReader) loadSchema() error {
-	r.tables = map[string]map[string]bool{}
-	return nil
+func newDBReader(ctx context.Context, db *sqlitefile.DB, path string, probs *[]Problem) *dbReader {
+	return &dbReader{ctx: ctx, db: db, path: path, probs: probs, tables: map[string]map[string]bool{}}
 }
 
 // columns returns the column set of table (ok false when there is no such
