@@ -13,7 +13,8 @@
 #    the sqlite-agent line sends through the real agent client instead.
 #    The server runs with the collector settings 'clawgov server' uses.
 #    Prints ingests/s, p50/p99 ingest latency, CPU and page faults per
-#    ingest of the process (server and load generator share it).
+#    ingest of the process (server and load generator share it), and the
+#    process's peak RSS during the run less the prebuilt requests.
 # 2. Scale: seeds 50,000 hosts with 30 days of control history straight
 #    into the tables (CLAWGOV_SCALE_HOSTS overrides the count), then times
 #    the API summary and host pages and the dashboard fleet and hosts
@@ -34,9 +35,9 @@ l0=$(load)
 go test ./internal/fleet/server/ -run '^$' -bench 'BenchmarkIngest' -benchtime "${n}x" -count 1 >"$out" 2>&1 || { cat "$out"; exit 1; }
 echo "fleet ingest benchmark (${n} ingests per database, $(nproc) cores, load average before ${l0}, after $(load))"
 awk '/^BenchmarkIngest\// {
-  name=$1; sub(/^BenchmarkIngest\//, "", name); sub(/-[0-9]+$/, "", name)
-  for (i=1;i<=NF;i++) { if ($(i+1)=="ingests/s") r=$i; if ($(i+1)=="p50_ms") p50=$i; if ($(i+1)=="p99_ms") p99=$i; if ($(i+1)=="report_bytes") sz=$i; if ($(i+1)=="cpu_ms/ingest") cpu=$i; if ($(i+1)=="faults/ingest") flt=$i }
-  printf "  %-12s %9.1f ingests/s   p50 %7.1f ms   p99 %7.1f ms   %5.2f ms CPU/ingest   %4.1f faults/ingest   report %d bytes\n", name, r, p50, p99, cpu, flt, sz
+  name=$1; sub(/^BenchmarkIngest\//, "", name); sub(/-[0-9]+$/, "", name); rss=""
+  for (i=1;i<=NF;i++) { if ($(i+1)=="ingests/s") r=$i; if ($(i+1)=="p50_ms") p50=$i; if ($(i+1)=="p99_ms") p99=$i; if ($(i+1)=="report_bytes") sz=$i; if ($(i+1)=="cpu_ms/ingest") cpu=$i; if ($(i+1)=="faults/ingest") flt=$i; if ($(i+1)=="peak_rss_MiB") rss=$i }
+  printf "  %-12s %9.1f ingests/s   p50 %7.1f ms   p99 %7.1f ms   %5.2f ms CPU/ingest   %4.1f faults/ingest   peak RSS %s   report %d bytes\n", name, r, p50, p99, cpu, flt, (rss == "" ? "not measured" : sprintf("%.0f MiB", rss)), sz
 }' "$out"
 echo "  targets (issue 11): >= 2000 ingests/s on SQLite, p99 < 50 ms"
 
