@@ -64,19 +64,7 @@ func (s *SQL) applyRollup(ctx context.Context, tx *sqldb.Tx, d rollDelta) error 
 	if len(keys) == 0 {
 		return nil
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.kind != b.kind {
-			return a.kind < b.kind
-		}
-		if a.bucket != b.bucket {
-			return a.bucket < b.bucket
-		}
-		if a.tags != b.tags {
-			return a.tags < b.tags
-		}
-		return a.control < b.control
-	})
+	sortRollKeys(keys)
 	for len(keys) > 0 {
 		n := min(len(keys), 200)
 		var q strings.Builder
@@ -109,34 +97,21 @@ func (s *SQL) applyRollup(ctx context.Context, tx *sqldb.Tx, d rollDelta) error 
 // all zeros, for every hour and tag set ever reported. An absent row
 // reads as zero counts, so the reads are the same either way.
 func (s *SQL) pruneRollup(ctx context.Context, tx *sqldb.Tx, d rollDelta) error {
-	type group struct {
-		kind   string
-		bucket int64
-		tags   string
-	}
-	var groups []group
-	seen := map[group]bool{}
+	// One DELETE per hour (or day) and tag set: the key without control.
+	var groups []rollKey
+	seen := map[rollKey]bool{}
 	for k, v := range d {
 		var sum int64
 		for _, n := range v {
 			sum += n
 		}
-		g := group{k.kind, k.bucket, k.tags}
+		g := rollKey{kind: k.kind, bucket: k.bucket, tags: k.tags}
 		if sum < 0 && !seen[g] {
 			seen[g] = true
 			groups = append(groups, g)
 		}
 	}
-	sort.Slice(groups, func(i, j int) bool {
-		a, b := groups[i], groups[j]
-		if a.kind != b.kind {
-			return a.kind < b.kind
-		}
-		if a.bucket != b.bucket {
-			return a.bucket < b.bucket
-		}
-		return a.tags < b.tags
-	})
+	sortRollKeys(groups)
 	for _, g := range groups {
 		if _, err := s.txExec(ctx, tx, `DELETE FROM fleet_rollup WHERE kind = ? AND bucket = ? AND tags = ?
 			AND n_pass = 0 AND n_warn = 0 AND n_fail = 0 AND n_manual = 0 AND n_error = 0 AND n_other = 0`, g.kind, g.bucket, g.tags); err != nil {
@@ -144,6 +119,25 @@ func (s *SQL) pruneRollup(ctx context.Context, tx *sqldb.Tx, d rollDelta) error 
 		}
 	}
 	return nil
+}
+
+// sortRollKeys orders rollup keys as their rows are written (kind, bucket,
+// tags, control), so concurrent PostgreSQL transactions lock shared rows
+// in one order.
+func sortRollKeys(keys []rollKey) {
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if a.bucket != b.bucket {
+			return a.bucket < b.bucket
+		}
+		if a.tags != b.tags {
+			return a.tags < b.tags
+		}
+		return a.control < b.control
+	})
 }
 
 // hostState reads a host's current statuses inside tx.
