@@ -13,6 +13,7 @@ import (
 	"github.com/clawgov/clawgov/internal/audit"
 	"github.com/clawgov/clawgov/internal/config"
 	"github.com/clawgov/clawgov/internal/finding"
+	"github.com/clawgov/clawgov/internal/pinnedtest"
 	"github.com/clawgov/clawgov/internal/report"
 )
 
@@ -23,18 +24,8 @@ func openclawBin(t *testing.T) string {
 	if p := os.Getenv("CLAWGOV_OPENCLAW"); p != "" {
 		return p
 	}
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not on PATH: the real-OpenClaw test needs it to install the pinned release", tool)
-		}
-	}
-	cmd := exec.Command("bash", filepath.Join("..", "..", "scripts", "install-openclaw.sh"))
-	cmd.Stderr = os.Stderr // the script says why it failed; go test shows it with the failure
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("install-openclaw.sh: %v", err)
-	}
-	return strings.TrimSpace(string(out))
+	pinnedtest.RequireNode(t, "the pinned OpenClaw")
+	return pinnedtest.Install(t, "install-openclaw.sh")
 }
 
 func findingsOf(r *report.Report, id string) map[string]finding.Finding {

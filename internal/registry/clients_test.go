@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgov/clawgov/internal/pinnedtest"
 	"github.com/clawgov/clawgov/internal/skillscan"
 )
 
@@ -17,18 +18,8 @@ import (
 // missing; a failing install is a failure.
 func installClient(t *testing.T, script string) string {
 	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not on PATH: the real-client tests need node and npm to install the pinned clients", tool)
-		}
-	}
-	cmd := exec.Command("bash", filepath.Join("..", "..", "scripts", script))
-	cmd.Stderr = os.Stderr // the script says why it failed; go test shows it with the failure
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s: %v", script, err)
-	}
-	return strings.TrimSpace(string(out))
+	pinnedtest.RequireNode(t, "the pinned clients")
+	return pinnedtest.Install(t, script)
 }
 
 // TestRealClients publishes a benign and a malicious fixture with the real

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgov/clawgov/internal/pinnedtest"
 	"github.com/clawgov/clawgov/internal/registry"
 	"github.com/clawgov/clawgov/internal/skillscan"
 	"github.com/clawgov/clawgov/internal/sqldb"
@@ -122,18 +123,8 @@ func TestPullThrough(t *testing.T) {
 // installOpenClaw runs the pinned-install script and returns the wrapper.
 func installOpenClaw(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not on PATH: the real-client test needs node and npm to install the pinned OpenClaw", tool)
-		}
-	}
-	cmd := exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "install-openclaw.sh"))
-	cmd.Stderr = os.Stderr // the script says why it failed; go test shows it with the failure
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("install-openclaw.sh: %v", err)
-	}
-	return strings.TrimSpace(string(out))
+	pinnedtest.RequireNode(t, "the pinned OpenClaw")
+	return pinnedtest.Install(t, "install-openclaw.sh")
 }
 
 // TestPullThroughOpenClaw drives the real OpenClaw: it asks the local
@@ -206,11 +197,5 @@ func TestPullThroughOpenClaw(t *testing.T) {
 
 func installClawhub(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "install-clawhub.sh"))
-	cmd.Stderr = os.Stderr // the script says why it failed; go test shows it with the failure
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("install-clawhub.sh: %v", err)
-	}
-	return strings.TrimSpace(string(out))
+	return pinnedtest.Install(t, "install-clawhub.sh")
 }
