@@ -117,7 +117,7 @@ func benchIngest(b *testing.B, db *sqldb.DB, viaAgent bool) {
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	resetPeakRSS()
-	cpu0, flt0 := processCPU(), minorFaults()
+	cpu0, flt0 := usage()
 	start := time.Now()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -168,8 +168,9 @@ func benchIngest(b *testing.B, db *sqldb.DB, viaAgent bool) {
 	}
 	wg.Wait()
 	el := time.Since(start)
-	cpu, flt := processCPU()-cpu0, minorFaults()-flt0
-	peak := peakRSS()
+	cpu, flt := usage()
+	cpu, flt = cpu-cpu0, flt-flt0
+	peak := procStatusMiB("VmHWM")
 	b.StopTimer()
 	if failed.Load() > 0 {
 		b.Fatalf("%d ingests failed", failed.Load())
@@ -200,37 +201,21 @@ func benchIngest(b *testing.B, db *sqldb.DB, viaAgent bool) {
 	// anyway, and cost the run the page faults of regrowing it). Not
 	// reported where the kernel keeps no peak to read.
 	if peak > 0 {
-		b.ReportMetric(float64(peak-int64(ar.off))/(1<<20), "peak_rss_MiB")
+		b.ReportMetric(peak-float64(ar.off)/(1<<20), "peak_rss_MiB")
 	}
 }
 
-// resetPeakRSS sets the process's recorded peak resident size to its
-// current one (Linux: 5 written to clear_refs), so peakRSS measures from
-// here.
+// resetPeakRSS sets the process's recorded peak resident size (VmHWM,
+// which procStatusMiB reads) to its current one (Linux: 5 written to
+// clear_refs), so the peak is measured from here.
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
-// peakRSS is the process's peak resident size in bytes (VmHWM), or 0.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb); err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return 0
-}
-
-// processCPU is the user+system CPU time this process used so far.
-func processCPU() time.Duration {
+// usage is the user+system CPU time this process used so far and the
+// minor page faults it took.
+func usage() (time.Duration, int64) {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Minflt
 }
 
 // arena is memory outside the Go heap (an anonymous mapping, touched
@@ -259,13 +244,6 @@ func (a *arena) copy(p []byte) []byte {
 }
 
 func (a *arena) free() { _ = syscall.Munmap(a.mem) }
-
-// minorFaults is the minor page faults this process took so far.
-func minorFaults() int64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Minflt
-}
 
 func auditFixtureB(b *testing.B) *report.Report {
 	cfgs, _ := filepath.Glob("../../posture/testdata/openclaw-audit/lanweak.json5")
