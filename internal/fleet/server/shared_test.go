@@ -84,18 +84,9 @@ func TestTwoServersOnePostgres(t *testing.T) {
 func TestRevokedElsewhere(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		if _, err := store.Migrate(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		st := store.New(db)
-		srv, err := server.New(server.Options{Store: st})
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs := httptest.NewServer(srv.Handler())
-		t.Cleanup(hs.Close)
-		tok := enrollToken(t, st, time.Now(), 1)
-		a, err := agent.Enroll(ctx, t.TempDir(), hs.URL, tok, "", facts(1))
+		f := setup(t, db)
+		st := f.st
+		a, err := agent.Enroll(ctx, t.TempDir(), f.http.URL, f.token(1), "", facts(1))
 		if err != nil {
 			t.Fatal(err)
 		}
