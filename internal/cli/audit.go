@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawgov/clawgov/internal/audit"
+	"github.com/clawgov/clawgov/internal/gctune"
 	"github.com/clawgov/clawgov/internal/report"
 )
 
@@ -159,30 +159,5 @@ var localProber = defaultProber
 // limit of 64 MiB instead, which a large host can still reach (and then
 // is collected as usual). GOGC or GOMEMLIMIT in the environment win.
 func oneShotGC(getenv func(string) string) (undo func()) {
-	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	// Audits running side by side in one process (tests) share one
-	// setting: the first sets it, the last restores it.
-	gcMu.Lock()
-	defer gcMu.Unlock()
-	if gcUsers == 0 {
-		gcPercent = debug.SetGCPercent(-1)
-		gcLimit = debug.SetMemoryLimit(64 << 20)
-	}
-	gcUsers++
-	return func() {
-		gcMu.Lock()
-		defer gcMu.Unlock()
-		if gcUsers--; gcUsers == 0 {
-			debug.SetMemoryLimit(gcLimit)
-			debug.SetGCPercent(gcPercent)
-		}
-	}
+	return gctune.Set(getenv, -1, 64<<20)
 }
-
-var (
-	gcMu               sync.Mutex
-	gcUsers, gcPercent int
-	gcLimit            int64
-)

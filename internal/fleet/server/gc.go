@@ -1,9 +1,6 @@
 package server
 
-import (
-	"runtime/debug"
-	"sync"
-)
+import "github.com/clawgov/clawgov/internal/gctune"
 
 // Collector settings for a long-running server, applied by TuneGC unless
 // the environment sets GOGC or GOMEMLIMIT.
@@ -21,23 +18,9 @@ const (
 	MemoryLimit = 150 << 20
 )
 
-var gcMu sync.Mutex
-
 // TuneGC applies GCPercent and MemoryLimit for the life of a server and
 // returns the undo. GOGC or GOMEMLIMIT in the environment (getenv) win:
 // then nothing changes.
 func TuneGC(getenv func(string) string) (undo func()) {
-	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	gcMu.Lock()
-	defer gcMu.Unlock()
-	pct := debug.SetGCPercent(GCPercent)
-	lim := debug.SetMemoryLimit(MemoryLimit)
-	return func() {
-		gcMu.Lock()
-		defer gcMu.Unlock()
-		debug.SetMemoryLimit(lim)
-		debug.SetGCPercent(pct)
-	}
+	return gctune.Set(getenv, GCPercent, MemoryLimit)
 }
